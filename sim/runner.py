@@ -141,8 +141,24 @@ def _build(sim, verilog, toplevel, waves, extra_sources=()):
     return runner, bdir
 
 
+def _failed_tests(results):
+    from xml.etree import ElementTree
+    names = []
+    for case in ElementTree.parse(results).getroot().iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            names.append(case.get("name"))
+    return names
+
+
+def _tail(path, lines=60):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
 def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, testcase=None, waves=False,
-               extra_env=None, run_name=None, extra_sources=()):
+               extra_env=None, run_name=None, extra_sources=(), verbose=False):
     """Build and run ``test_module`` against ``toplevel``; raise :class:`SimulationFailed` unless every test passed.
 
     Returns ``(num_tests, results_xml_path)``. ``params`` (a JSON-able dict) reaches the testbench as ``DIN_PARAMS``.
@@ -155,6 +171,7 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
     test_dir = bdir / f"run-{safe}-{os.getpid()}"
     test_dir.mkdir(parents=True, exist_ok=True)
     results = test_dir / "results.xml"
+    log_file = None if verbose else test_dir / "sim.log"
     env = {"DIN_SEED": str(seed), "DIN_PARAMS": json.dumps(params or {}), "DIN_SIM": sim,
            "DIN_TEST_DIR": str(test_dir)}
     env.update(extra_env or {})
@@ -163,11 +180,15 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
     with _patched_environ(simulator_env()):
         saved = os.environ.pop("PYTEST_CURRENT_TEST", None)   # we check results ourselves
         try:
-            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=bdir, test_dir=test_dir,
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+                        build_dir=bdir, test_dir=test_dir,
                         seed=seed, extra_env=env, results_xml=str(results), waves=(waves and sim == "verilator"),
-                        testcase=testcase, timescale=TIMESCALE if sim == "verilator" else None)
+                        testcase=testcase, timescale=TIMESCALE if sim == "verilator" else None,
+                        log_file=log_file)
         except SystemExit as e:
             if not results.exists():
+                if log_file is not None:
+                    print(_tail(log_file), flush=True)
                 raise SimulationFailed(f"{sim} simulation of {toplevel} exited with {e.code} and wrote no results "
                                        f"(see {test_dir})") from None
         finally:
@@ -180,8 +201,11 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
     if num_tests == 0:
         raise SimulationFailed(f"{sim}: no cocotb test of {test_module} ran against {toplevel}")
     if num_failed:
-        raise SimulationFailed(f"{sim}: {num_failed} of {num_tests} cocotb tests failed on {toplevel} "
-                               f"(seed {seed}; log and results in {test_dir})")
+        if log_file is not None:
+            print(_tail(log_file), flush=True)      # pytest shows it with the failure
+        failed = ", ".join(_failed_tests(results)[:5])
+        raise SimulationFailed(f"{sim}: {num_failed} of {num_tests} cocotb tests failed on {toplevel}: {failed} "
+                               f"(seed {seed}; log in {log_file or test_dir})")
     if waves:
         print(f"[din] waves: {test_dir / ('dump.vcd' if sim == 'verilator' else 'waves.vcd')}", flush=True)
     return num_tests, results

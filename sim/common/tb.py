@@ -64,8 +64,10 @@ class AxisEnds:
         from cocotbext.axi import AxiStreamBus, AxiStreamSink, AxiStreamSource
         clk = clk if clk is not None else dut.clk
         rst = rst if rst is not None else dut.rst
-        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, source), source_clk or clk, source_rst or rst)
-        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, sink), sink_clk or clk, sink_rst or rst)
+        pick = lambda a, b: a if a is not None else b   # noqa: E731 (handles cannot be used as booleans)
+        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, source), pick(source_clk, clk),
+                                      pick(source_rst, rst))
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, sink), pick(sink_clk, clk), pick(sink_rst, rst))
         r = rng(f"stall:{salt}")
         self.source.set_pause_generator(stall_pattern(pattern_in, seed=r.randrange(1 << 30)))
         self.sink.set_pause_generator(stall_pattern(pattern_out, seed=r.randrange(1 << 30)))
@@ -109,3 +111,76 @@ def frame_user(frame):
     if isinstance(frame.tuser, (int, bool)):
         return int(frame.tuser)
     return int(frame.tuser[-1]) if frame.tuser else 0
+
+
+def write_figures(figures):
+    """Record a benchmark's figures (``din bench`` prints them): JSON in the run's test directory."""
+    path = os.path.join(os.environ.get("DIN_TEST_DIR", "."), "figures.json")
+    existing = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            existing = json.load(f)
+    existing.update(figures)
+    with open(path, "w") as f:
+        json.dump(existing, f, indent=2)
+
+
+async def measure_stream(dut, frames, *, clk=None, rst=None, source="s_axis", sink="m_axis", source_clk=None,
+                         sink_clk=None, timeout_us=1000):
+    """Reset, send ``frames`` back to back with no stalls and measure the stream at the handshakes.
+
+    The caller starts the clocks; for several reset signals, pass ``rst=None`` and reset them before calling.
+
+    Returns figures: ``beats``, ``beats_per_cycle_in`` / ``_out`` (beats over the cycles from first to last beat on
+    that side), ``latency_cycles`` (first input beat to first output beat, in sink clock cycles),
+    ``cycles_per_wall_second`` (simulation speed). Frames must come out unchanged (checked).
+    """
+    import time
+    from cocotbext.axi import AxiStreamFrame
+    clk = clk if clk is not None else dut.clk
+    s_clk = source_clk if source_clk is not None else clk
+    m_clk = sink_clk if sink_clk is not None else clk
+    ends = AxisEnds(dut, clk=clk, rst=rst, source=source, sink=sink, source_clk=s_clk, sink_clk=m_clk)
+    for r, c in ((rst, clk),) if rst is not None else ((getattr(dut, "rst", None), clk),):
+        if r is not None:
+            await reset(c, r)
+    s_valid, s_ready = getattr(dut, f"{source}_tvalid"), getattr(dut, f"{source}_tready")
+    m_valid, m_ready = getattr(dut, f"{sink}_tvalid"), getattr(dut, f"{sink}_tready")
+    ins, outs = [], []
+    counters = {"s": 0, "m": 0}
+
+    async def watch(clock, valid, ready, key, log):
+        while True:
+            await RisingEdge(clock)
+            counters[key] += 1
+            if valid.value.is_resolvable and ready.value.is_resolvable and int(valid.value) and int(ready.value):
+                log.append(counters[key])
+
+    t_in = cocotb.start_soon(watch(s_clk, s_valid, s_ready, "s", ins))
+    t_out = cocotb.start_soon(watch(m_clk, m_valid, m_ready, "m", outs))
+    wall0 = time.perf_counter()
+    sim0 = get_sim_time("ns")
+    for f in frames:
+        await ends.source.send(AxiStreamFrame(f))
+    got = []
+    from cocotb.triggers import with_timeout
+    for _ in frames:
+        got.append(bytes((await with_timeout(ends.sink.recv(), timeout_us, "us")).tdata))
+    wall = time.perf_counter() - wall0
+    m_cycles = counters["m"]
+    t_in.cancel()
+    t_out.cancel()
+    assert got == list(frames), "frames changed in the benchmark run"
+    # first output beat, counted in sink-clock cycles since the first input beat
+    sim_ns = get_sim_time("ns") - sim0
+    m_period_ns = sim_ns / max(m_cycles, 1)
+    first_in_ns = ins[0] * (sim_ns / max(counters["s"], 1))
+    latency = outs[0] - first_in_ns / m_period_ns
+    return {
+        "beats": len(outs),
+        "beats_per_cycle_in": round(len(ins) / (ins[-1] - ins[0] + 1), 4),
+        "beats_per_cycle_out": round(len(outs) / (outs[-1] - outs[0] + 1), 4),
+        "latency_cycles": round(latency, 2),
+        "sim_cycles": m_cycles,
+        "cycles_per_wall_second": round(m_cycles / wall) if wall > 0 else None,
+    }
