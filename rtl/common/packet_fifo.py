@@ -1,0 +1,229 @@
+"""Store-and-forward packet FIFOs: one clock domain (:class:`PacketFIFO`) and across two (:class:`AsyncPacketFIFO`).
+
+Forencich's ``axis_fifo`` with ``FRAME_FIFO=1`` in Amaranth, on ``amaranth.lib.memory.Memory`` (one write port, one
+synchronous read port). The behaviour every user relies on:
+
+* ``m_axis`` presents only complete, committed frames, one beat per cycle; once the first beat of a frame is valid,
+  ``valid`` stays high until its ``last`` beat (no gap inside a frame; the sink may still stall it).
+* The write pointer is committed at ``last``. A frame is dropped (its beats rolled back, nothing of it reaches
+  ``m_axis``) when
+
+  - its ``last`` beat carries ``user[0]`` = 1 (``USER_BAD_FRAME``) and ``drop_bad_frame`` is set → ``drop_bad``;
+  - it is longer than ``depth`` beats, so it could never fit → ``drop_oversize`` (the rest of it is discarded up to
+    its ``last``; without this the FIFO would deadlock);
+  - with ``drop_when_full``: a beat arrives while the memory is full of other frames → ``drop_full`` (the rest of it
+    is discarded up to its ``last``; ``s_axis.ready`` is then always high). Without ``drop_when_full`` the FIFO
+    holds ``s_axis.ready`` low until the sink has drained enough space. A frame that meets a full FIFO whose space
+    is all its own (it already has ``depth`` beats) is oversize, not full.
+
+  The drop outputs are one-cycle pulses (one per dropped frame, the cycle after the deciding beat), for counters.
+  Precedence: the first event in beat order decides (full / oversize while the frame streams in, bad at ``last``).
+* ``level``: beats accepted on ``s_axis`` and not yet delivered on ``m_axis`` (the frame being written included,
+  beats of dropped frames excluded), at most ``depth + 2`` (the memory plus the two output pipeline registers).
+  ``frames``: complete committed frames not yet fully delivered on ``m_axis``.
+* Latency: the first beat of a frame leaves three cycles after its ``last`` beat went in (commit, memory read,
+  output register).
+* Timing: ``s_axis.ready`` is a function of registers only (no combinational path from ``s_axis.valid`` or
+  ``m_axis.ready``); the full flag is a register computed from the next write pointer and the *current* read
+  pointer, so a slot freed by a read becomes writable one cycle later (conservative, never overfills). The memory
+  read and the output are registered.
+* Synchronous reset clears everything: stored frames are lost, and a frame in flight on ``s_axis`` is cut: the FIFO
+  takes the next beat after reset as the first beat of a new frame, so the upstream must restart at a frame
+  boundary (an AXI-Stream source in the same reset does). A frame partly delivered on ``m_axis`` is cut too.
+
+:class:`AsyncPacketFIFO` puts an ``amaranth.lib.fifo.AsyncFIFO`` of beats (``s`` → ``m``, ``cdc_depth`` deep) in
+front of a :class:`PacketFIFO` that runs in the read domain ``m``; its reset rules are in its docstring.
+"""
+
+from amaranth import Module, Mux, ResetSignal, Signal, unsigned
+from amaranth.hdl import DomainRenamer
+from amaranth.lib import fifo as lib_fifo
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for, exact_log2
+
+from .layouts import USER_BAD_FRAME, BeatLayout, validate_width
+
+__all__ = ["PacketFIFO", "AsyncPacketFIFO"]
+
+
+def _validate(data_width, user_width, dest_width, depth, drop_bad_frame, drop_when_full):
+    validate_width("depth", depth, minimum=2, power_of_2=True)
+    for name, value in (("drop_bad_frame", drop_bad_frame), ("drop_when_full", drop_when_full)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be a bool, not {value!r}")
+    return BeatLayout(data_width=data_width, user_width=user_width, dest_width=dest_width)
+
+
+def _status_members(depth):
+    return {
+        "drop_bad": Out(1),
+        "drop_oversize": Out(1),
+        "drop_full": Out(1),
+        "level": Out(unsigned(bits_for(depth + 2))),
+        "frames": Out(unsigned(bits_for(depth + 2))),
+    }
+
+
+class PacketFIFO(wiring.Component):
+    """Store-and-forward packet FIFO in the ``sync`` domain (see the module docstring for the full behaviour).
+
+    Parameters (keyword-only): ``data_width``, ``user_width``, ``dest_width`` (the beat layout), ``depth`` (beats,
+    a power of 2), ``drop_bad_frame``, ``drop_when_full``. Exported as ``din_packet_fifo``.
+
+    ``abort`` (not a port: an internal signal a parent may drive, 0 otherwise) discards the frame being written,
+    keeps the committed ones, and holds ``s_axis.ready`` low for that cycle; :class:`AsyncPacketFIFO` drives it when
+    the write domain is reset.
+    """
+
+    def __init__(self, *, data_width=64, user_width=1, dest_width=0, depth=512, drop_bad_frame=True,
+                 drop_when_full=False):
+        layout = _validate(data_width, user_width, dest_width, depth, drop_bad_frame, drop_when_full)
+        self.params = {"data_width": data_width, "user_width": user_width, "dest_width": dest_width,
+                       "depth": depth, "drop_bad_frame": drop_bad_frame, "drop_when_full": drop_when_full}
+        self.layout = layout
+        self.depth = depth
+        self.abort = Signal()
+        super().__init__({
+            "s_axis": In(stream.Signature(layout)),
+            "m_axis": Out(stream.Signature(layout)),
+            **_status_members(depth),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        depth, abits = self.depth, exact_log2(self.depth)
+        drop_bad_frame = self.params["drop_bad_frame"] and self.layout.user_width > 0
+        m.submodules.mem = mem = Memory(shape=self.layout, depth=depth, init=[])
+        wp = mem.write_port()
+        rp = mem.read_port(transparent_for=())
+
+        # Pointers carry one extra bit: used = wr_ptr - rd_ptr in 0..depth.
+        wr_ptr = Signal(abits + 1)        # next beat of the frame being written
+        wr_commit = Signal(abits + 1)     # end of the last complete frame
+        rd_ptr = Signal(abits + 1)        # next beat to read into the output pipeline
+        full = Signal()                   # wr_ptr - rd_ptr(one cycle old) == depth: no space for a beat
+        frame_full = Signal()             # wr_ptr - wr_commit == depth: the frame alone fills the memory
+        discard = Signal()                # dropping the rest of a frame up to its last beat
+        s, o = self.s_axis, self.m_axis
+        half = 1 << abits                 # (a ^ b) == half  <=>  a - b == depth (mod 2 * depth)
+
+        # ---- write side -------------------------------------------------------------------------------------
+        m.d.comb += s.ready.eq(~self.abort & (discard | ~full | frame_full | self.params["drop_when_full"]))
+        beat = s.valid & s.ready
+        wr_next, commit_next = Signal.like(wr_ptr), Signal.like(wr_commit)
+        m.d.comb += [wr_next.eq(wr_ptr), commit_next.eq(wr_commit),
+                     wp.addr.eq(wr_ptr[:abits]), wp.data.eq(s.payload)]
+        m.d.sync += [self.drop_bad.eq(0), self.drop_oversize.eq(0), self.drop_full.eq(0)]
+        with m.If(beat & discard):
+            m.d.sync += discard.eq(~s.payload.last)
+        with m.Elif(beat & full):                     # accepted only to drop it: oversize or drop_when_full
+            m.d.comb += wr_next.eq(wr_commit)
+            m.d.sync += [discard.eq(~s.payload.last),
+                         self.drop_oversize.eq(frame_full), self.drop_full.eq(~frame_full)]
+        with m.Elif(beat):
+            m.d.comb += wp.en.eq(1)
+            bad = s.payload.user[USER_BAD_FRAME] if drop_bad_frame else 0
+            with m.If(s.payload.last & bad):
+                m.d.comb += wr_next.eq(wr_commit)
+                m.d.sync += self.drop_bad.eq(1)
+            with m.Elif(s.payload.last):
+                m.d.comb += [wr_next.eq(wr_ptr + 1), commit_next.eq(wr_ptr + 1)]
+            with m.Else():
+                m.d.comb += wr_next.eq(wr_ptr + 1)
+        with m.If(self.abort):                        # no beat is accepted in this cycle (ready is low)
+            m.d.comb += wr_next.eq(wr_commit)
+            m.d.sync += discard.eq(0)
+        m.d.sync += [wr_ptr.eq(wr_next), wr_commit.eq(commit_next),
+                     full.eq((wr_next ^ rd_ptr) == half), frame_full.eq((wr_next ^ commit_next) == half)]
+
+        # ---- read side: memory read register (stage 1) then output register (m_axis) --------------------------
+        valid1 = Signal()
+        out_free = ~o.valid | o.ready
+        stage1_free = ~valid1 | out_free
+        do_read = (rd_ptr != wr_commit) & stage1_free
+        m.d.comb += [rp.addr.eq(rd_ptr[:abits]), rp.en.eq(stage1_free)]
+        with m.If(do_read):
+            m.d.sync += rd_ptr.eq(rd_ptr + 1)
+        m.d.sync += valid1.eq(do_read | (valid1 & ~out_free))
+        with m.If(out_free):
+            m.d.sync += [o.valid.eq(valid1), o.payload.eq(rp.data)]
+
+        # ---- status -----------------------------------------------------------------------------------------
+        committed = (commit_next != wr_commit)
+        delivered = o.valid & o.ready & o.payload.last
+        with m.If(committed & ~delivered):
+            m.d.sync += self.frames.eq(self.frames + 1)
+        with m.Elif(delivered & ~committed):
+            m.d.sync += self.frames.eq(self.frames - 1)
+        m.d.comb += self.level.eq((wr_ptr - rd_ptr)[:abits + 1] + valid1 + o.valid)
+        return m
+
+
+class AsyncPacketFIFO(wiring.Component):
+    """Packet FIFO from write domain ``s`` to read domain ``m``: exported ports ``s_clk/s_rst/m_clk/m_rst``.
+
+    Construction: ``s_axis`` → ``AsyncFIFO`` of beats (``cdc_depth`` deep, a power of 2, Gray-code pointers) →
+    a gate in ``m`` → :class:`PacketFIFO` (``depth``) in ``m`` → ``m_axis``. The output is store-and-forward in the
+    read domain, so it never stalls inside a frame, and bad / oversize / full drops happen there: the ``drop_*``
+    pulses, ``level`` and ``frames`` are in the ``m`` domain. ``level`` does not count the beats in the CDC FIFO.
+    Throughput is one beat per cycle of the slower clock.
+
+    Resets (both synchronous, active high, each in its own domain):
+
+    * ``s_rst`` empties the CDC FIFO (``AsyncFIFO`` resets from its write domain, and tells the read domain through
+      ``r_rst``). In ``m`` the frame being written into the packet FIFO is then discarded, while frames already
+      complete in the packet FIFO are still delivered. The first beat written after ``s_rst`` starts a new frame.
+    * ``m_rst`` resets the packet FIFO (stored frames lost, a frame on ``m_axis`` cut). ``AsyncFIFO`` keeps its data
+      over a read-domain reset, so beats reaching the read side during ``m_rst`` are discarded, and if that leaves the
+      read side inside a frame, the rest of that frame is discarded up to its ``last`` (a reset-less ``in_frame``
+      flag remembers where frame boundaries are): no truncated frame is ever delivered.
+    """
+
+    def __init__(self, *, data_width=64, user_width=1, dest_width=0, depth=512, cdc_depth=16, drop_bad_frame=True,
+                 drop_when_full=False):
+        layout = _validate(data_width, user_width, dest_width, depth, drop_bad_frame, drop_when_full)
+        validate_width("cdc_depth", cdc_depth, minimum=2, power_of_2=True)
+        self.params = {"data_width": data_width, "user_width": user_width, "dest_width": dest_width,
+                       "depth": depth, "cdc_depth": cdc_depth, "drop_bad_frame": drop_bad_frame,
+                       "drop_when_full": drop_when_full}
+        self.layout = layout
+        super().__init__({
+            "s_axis": In(stream.Signature(layout)),
+            "m_axis": Out(stream.Signature(layout)),
+            **_status_members(depth),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        m.submodules.cdc = cdc = lib_fifo.AsyncFIFO(width=self.layout.size, depth=p["cdc_depth"],
+                                                    w_domain="s", r_domain="m")
+        core = PacketFIFO(**{k: v for k, v in p.items() if k != "cdc_depth"})
+        m.submodules.core = DomainRenamer("m")(core)
+
+        m.d.comb += [cdc.w_data.eq(self.s_axis.payload), cdc.w_en.eq(self.s_axis.valid),
+                     self.s_axis.ready.eq(cdc.w_rdy)]
+
+        # Gate in the read domain: keep frame boundaries across m_rst (see the class docstring).
+        last = self.layout(cdc.r_data).last
+        in_frame = Signal(reset_less=True)      # the read side has taken part of a frame, not its last beat
+        resync = Signal(reset_less=True)        # m_rst happened: discard up to the next frame boundary
+        m_rst = ResetSignal("m")
+        skipping = m_rst | (resync & in_frame)
+        take = cdc.r_rdy & cdc.r_en
+        in_frame_next = Signal()
+        m.d.comb += in_frame_next.eq(Mux(cdc.r_rst, 0, Mux(take, ~last, in_frame)))
+        m.d.m += [in_frame.eq(in_frame_next), resync.eq(m_rst | (resync & in_frame_next))]
+        m.d.comb += [
+            core.s_axis.payload.eq(cdc.r_data),
+            core.s_axis.valid.eq(cdc.r_rdy & ~skipping),
+            cdc.r_en.eq(skipping | core.s_axis.ready),
+            core.abort.eq(cdc.r_rst),
+        ]
+        wiring.connect(m, wiring.flipped(self.m_axis), core.m_axis)
+        m.d.comb += [getattr(self, n).eq(getattr(core, n))
+                     for n in ("drop_bad", "drop_oversize", "drop_full", "level", "frames")]
+        return m
+
