@@ -13,7 +13,7 @@ def run_bench(block, *, sim="verilator", seed=1, params=None):
     v_path, meta = export_top(block, params)
     t0 = time.monotonic()
     _, results = run_cocotb(verilog=v_path, toplevel=top.module, test_module=f"din.sim.{top.folder}.tb_{top.name}",
-                            sim=sim, seed=seed, params=meta["parameters"], testcase="bench", run_name="bench")
+                            sim=sim, seed=seed, params=meta["parameters"], testcase=r"\.bench$", run_name="bench")
     path = results.parent / "figures.json"
     if not path.exists():
         raise RuntimeError(f"the bench test of {block} wrote no figures")

@@ -115,7 +115,7 @@ def _build(sim, verilog, toplevel, waves, extra_sources=()):
     """Build (or reuse) the simulator model; return ``(runner, build_dir)``."""
     from cocotb_tools.runner import get_runner
     sources = [Path(verilog)] + [Path(s) for s in extra_sources]
-    key = _hash(sim, toplevel, waves, TIMESCALE, [s.read_bytes() for s in sources])
+    key = _hash(sim, toplevel, waves, TIMESCALE, _ICARUS_DUMP, VERILATOR_WAIVERS, [s.read_bytes() for s in sources])
     bdir = build_root() / "sim" / sim / f"{toplevel}-{key}"
     runner = get_runner(sim)
     build_args = []
@@ -124,7 +124,7 @@ def _build(sim, verilog, toplevel, waves, extra_sources=()):
         if waves:
             dump = bdir / "din_iverilog_dump.v"
             bdir.mkdir(parents=True, exist_ok=True)
-            dump.write_text(_ICARUS_DUMP.format(path="waves.vcd", top=toplevel))
+            dump.write_text(_ICARUS_DUMP.format(path="waves.fst", top=toplevel))   # vvp -fst
             sources.append(dump)
             build_args += ["-s", "din_iverilog_dump"]
     else:
@@ -161,6 +161,8 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
                extra_env=None, run_name=None, extra_sources=(), verbose=False):
     """Build and run ``test_module`` against ``toplevel``; raise :class:`SimulationFailed` unless every test passed.
 
+    ``testcase`` is a regular expression searched in the full cocotb test names (``module.test/param=value``).
+
     Returns ``(num_tests, results_xml_path)``. ``params`` (a JSON-able dict) reaches the testbench as ``DIN_PARAMS``.
     """
     from cocotb_tools.check_results import get_results
@@ -182,8 +184,8 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
         try:
             runner.test(test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
                         build_dir=bdir, test_dir=test_dir,
-                        seed=seed, extra_env=env, results_xml=str(results), waves=(waves and sim == "verilator"),
-                        testcase=testcase, timescale=TIMESCALE if sim == "verilator" else None,
+                        seed=seed, extra_env=env, results_xml=str(results), waves=waves,
+                        test_filter=testcase, timescale=TIMESCALE if sim == "verilator" else None,
                         log_file=log_file)
         except SystemExit as e:
             if not results.exists():
@@ -207,7 +209,7 @@ def run_cocotb(*, verilog, toplevel, test_module, sim, seed=1, params=None, test
         raise SimulationFailed(f"{sim}: {num_failed} of {num_tests} cocotb tests failed on {toplevel}: {failed} "
                                f"(seed {seed}; log in {log_file or test_dir})")
     if waves:
-        print(f"[din] waves: {test_dir / ('dump.vcd' if sim == 'verilator' else 'waves.vcd')}", flush=True)
+        print(f"[din] waves: {test_dir / ('dump.vcd' if sim == 'verilator' else 'waves.fst')}", flush=True)
     return num_tests, results
 
 
