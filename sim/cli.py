@@ -11,6 +11,9 @@
     din demo                                        the default end-to-end scenario, with a short report
     din list                                        the blocks
 
+Blocks add their own commands from ``din.sim.<block>.cli`` (a ``register(subparsers)`` function): ``din parse``,
+``din flowctl``, ``din physec`` ...
+
 Errors caused by the user (unknown block, bad parameter, missing tool) print one sentence; ``--debug`` shows the
 traceback.
 """
@@ -25,7 +28,7 @@ __all__ = ["main"]
 
 
 class UserError(Exception):
-    """A mistake in what the user asked for: printed as one sentence."""
+    """A mistake in what the user asked for: printed as one sentence (block commands raise it too)."""
 
 
 def _parse_params(pairs):
@@ -167,7 +170,24 @@ def _parser():
     sp = sub.add_parser("demo", help="default end-to-end scenario through every block, with a report")
     sim_opts(sp, default="verilator")
     sp.set_defaults(func=cmd_demo)
+    _register_block_commands(sub)
     return p
+
+
+#: blocks whose ``din.sim.<block>.cli`` module may add commands (``register(subparsers)``), e.g. ``din parse``
+BLOCK_CLI = ("parser", "flowctl", "physec", "top")
+
+
+def _register_block_commands(sub):
+    import importlib
+    for block in BLOCK_CLI:
+        try:
+            mod = importlib.import_module(f"din.sim.{block}.cli")
+        except ModuleNotFoundError as e:
+            if e.name != f"din.sim.{block}.cli":
+                raise
+            continue
+        mod.register(sub)
 
 
 def main(argv=None):
