@@ -18,14 +18,15 @@ synchronous read port). The behaviour every user relies on:
 
   The drop outputs are one-cycle pulses (one per dropped frame, the cycle after the deciding beat), for counters.
   Precedence: the first event in beat order decides (full / oversize while the frame streams in, bad at ``last``).
-* ``level``: beats accepted on ``s_axis`` and not yet delivered on ``m_axis`` (the frame being written included,
-  beats of dropped frames excluded), at most ``depth + 2`` (the memory plus the two output pipeline registers).
-  ``frames``: complete committed frames not yet fully delivered on ``m_axis``.
+* Capacity is exactly ``depth`` beats: a beat's slot is freed when it is delivered on ``m_axis`` (not when it is
+  read into the two output pipeline registers), so the space a frame sees does not depend on the sink's timing.
+  ``level``: beats accepted on ``s_axis`` and not yet delivered on ``m_axis`` (the frame being written included,
+  beats of dropped frames excluded), 0 to ``depth``. ``frames``: complete frames not yet fully delivered.
 * Latency: the first beat of a frame leaves three cycles after its ``last`` beat went in (commit, memory read,
   output register).
 * Timing: ``s_axis.ready`` is a function of registers only (no combinational path from ``s_axis.valid`` or
-  ``m_axis.ready``); the full flag is a register computed from the next write pointer and the *current* read
-  pointer, so a slot freed by a read becomes writable one cycle later (conservative, never overfills). The memory
+  ``m_axis.ready``); the full flag is a register computed from the next write pointer and the *current* free
+  pointer, so a slot freed by a delivery becomes writable one cycle later (conservative, never overfills). The memory
   read and the output are registered.
 * Synchronous reset clears everything: stored frames are lost, and a frame in flight on ``s_axis`` is cut: the FIFO
   takes the next beat after reset as the first beat of a new frame, so the upstream must restart at a frame
@@ -61,8 +62,8 @@ def _status_members(depth):
         "drop_bad": Out(1),
         "drop_oversize": Out(1),
         "drop_full": Out(1),
-        "level": Out(unsigned(bits_for(depth + 2))),
-        "frames": Out(unsigned(bits_for(depth + 2))),
+        "level": Out(unsigned(bits_for(depth))),
+        "frames": Out(unsigned(bits_for(depth))),
     }
 
 
@@ -103,7 +104,8 @@ class PacketFIFO(wiring.Component):
         wr_ptr = Signal(abits + 1)        # next beat of the frame being written
         wr_commit = Signal(abits + 1)     # end of the last complete frame
         rd_ptr = Signal(abits + 1)        # next beat to read into the output pipeline
-        full = Signal()                   # wr_ptr - rd_ptr(one cycle old) == depth: no space for a beat
+        free_ptr = Signal(abits + 1)      # next beat to leave on m_axis: space is freed only by delivery
+        full = Signal()                   # wr_ptr - free_ptr(one cycle old) == depth: no space for a beat
         frame_full = Signal()             # wr_ptr - wr_commit == depth: the frame alone fills the memory
         discard = Signal()                # dropping the rest of a frame up to its last beat
         s, o = self.s_axis, self.m_axis
@@ -136,7 +138,7 @@ class PacketFIFO(wiring.Component):
             m.d.comb += wr_next.eq(wr_commit)
             m.d.sync += discard.eq(0)
         m.d.sync += [wr_ptr.eq(wr_next), wr_commit.eq(commit_next),
-                     full.eq((wr_next ^ rd_ptr) == half), frame_full.eq((wr_next ^ commit_next) == half)]
+                     full.eq((wr_next ^ free_ptr) == half), frame_full.eq((wr_next ^ commit_next) == half)]
 
         # ---- read side: memory read register (stage 1) then output register (m_axis) --------------------------
         valid1 = Signal()
@@ -153,11 +155,13 @@ class PacketFIFO(wiring.Component):
         # ---- status -----------------------------------------------------------------------------------------
         committed = (commit_next != wr_commit)
         delivered = o.valid & o.ready & o.payload.last
+        with m.If(o.valid & o.ready):
+            m.d.sync += free_ptr.eq(free_ptr + 1)
         with m.If(committed & ~delivered):
             m.d.sync += self.frames.eq(self.frames + 1)
         with m.Elif(delivered & ~committed):
             m.d.sync += self.frames.eq(self.frames - 1)
-        m.d.comb += self.level.eq((wr_ptr - rd_ptr)[:abits + 1] + valid1 + o.valid)
+        m.d.comb += self.level.eq((wr_ptr - free_ptr)[:abits + 1])
         return m
 
 
