@@ -15,19 +15,28 @@ domain of the core:
 So every path of the core starts and ends at a flip-flop of the same clock, and I/O never limits Fmax. The core is kept
 as its own module during synthesis (``keep_hierarchy``), so its cell counts are reported apart from the wrapper's.
 
-Which domain a port belongs to: a port named ``<domain>_...`` belongs to that domain (``s_axis_tdata`` → ``s`` for
-a top with domains ``s`` and ``m``); every other port belongs to the top's first domain.
+Which domain a port belongs to, first match wins: the export JSON's ``port_domains`` (if the export ever writes it);
+:data:`PORT_DOMAINS` below; a port named ``<domain>_...`` belongs to that domain (``s_axis_tdata`` → ``s`` for a
+top with domains ``s`` and ``m``); every other port belongs to the top's first domain. A port put in the wrong domain
+is only timed as a clock crossing (which nextpnr leaves out of both clocks' Fmax), so the rule errs on the safe side.
 """
 
-__all__ = ["FOLD_PINS", "WRAPPER_MODULE", "port_domain", "wrap_verilog"]
+__all__ = ["FOLD_PINS", "PORT_DOMAINS", "WRAPPER_MODULE", "port_domain", "wrap_verilog"]
 
 #: at most this many folded output pins per clock domain
 FOLD_PINS = 8
 WRAPPER_MODULE = "din_fpga_wrapper"
+#: module -> {port: domain} for multi-clock tops whose ports do not all carry a domain prefix
+PORT_DOMAINS = {
+    # rtl/common/packet_fifo.py AsyncPacketFIFO: drop pulses, level and frames are in the read domain m
+    "din_async_packet_fifo": {"drop_bad": "m", "drop_oversize": "m", "drop_full": "m", "level": "m", "frames": "m"},
+}
 
 
-def port_domain(port_name, domains):
-    """The clock domain of ``port_name`` (see the module docstring)."""
+def port_domain(port_name, domains, overrides=None):
+    """The clock domain of ``port_name`` (see the module docstring); ``overrides`` maps port names to domains."""
+    if overrides and port_name in overrides:
+        return overrides[port_name]
     for domain in domains:
         if domain != "sync" and port_name.startswith(f"{domain}_"):
             return domain
@@ -48,12 +57,13 @@ def wrap_verilog(meta, *, fold_pins=FOLD_PINS):
     clocks = meta["clocks"]                      # domain -> {"clk": name, "rst": name}
     domains = list(clocks)
     clock_ports = {c[k] for c in clocks.values() for k in ("clk", "rst")}
+    overrides = {**PORT_DOMAINS.get(core, {}), **meta.get("port_domains", {})}
     ins = {d: [] for d in domains}
     outs = {d: [] for d in domains}
     for port in meta["ports"]:
         if port["name"] in clock_ports:
             continue
-        d = port_domain(port["name"], domains)
+        d = port_domain(port["name"], domains, overrides)
         (ins if port["dir"] == "input" else outs)[d].append(port)
 
     pins, body, conns, ff_count = [], [], [], 0
@@ -127,6 +137,7 @@ def wrap_verilog(meta, *, fold_pins=FOLD_PINS):
         "core_port_bits": sum(p["width"] for p in meta["ports"]),
         "input_bits": {d: sum(p["width"] for p in ins[d]) for d in domains},
         "output_bits": {d: sum(p["width"] for p in outs[d]) for d in domains},
+        "port_domains": {p["name"]: d for d in domains for p in ins[d] + outs[d]},
         "flip_flops": ff_count,
     }
     return text, info
