@@ -86,7 +86,7 @@ def markdown_table(regmap, *, source=""):
         if reg.kind is COUNTER:
             extra = (f"adds `{reg.port_name}_inc` ({reg.inc_width} bit{'s' if reg.inc_width > 1 else ''}) each cycle, "
                      f"{'saturating' if reg.saturate else 'wrapping'}; any write clears")
-            doc = f"{doc}. {extra}" if doc else extra
+            doc = f"{doc}; {extra}" if doc else extra
         lines.append(f"| {offset} | `{reg.name}` | {_KIND_TEXT[reg.kind]} | {reg.width} | `{_reset_text(reg)}` "
                      f"| {fields} | {doc} |")
     lines += [

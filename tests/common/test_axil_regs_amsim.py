@@ -450,3 +450,39 @@ def test_reset_mid_transaction():
         for addr, reg, index in R.words():
             assert await axil_read(ctx, bus, addr) == (expected_word(reg, index), RESP_OKAY), reg.name
     simulate(top, tb)
+
+
+def test_second_write_waits_for_first_response():
+    """With a B response pending, a second write may be accepted into the holding registers but must not be
+    performed: the first response keeps its BRESP, and each write gets its own response, in order."""
+    dut = AXI4LiteRegisters(R)
+    bus = dut.s_axil
+
+    async def offer(ctx, addr, value):
+        ctx.set(bus.awaddr, addr)
+        ctx.set(bus.wdata, value)
+        ctx.set(bus.wstrb, 0xF)
+        ctx.set(bus.awvalid, 1)
+        ctx.set(bus.wvalid, 1)
+        for _ in range(MAX_CYCLES):
+            *_, awr, wr = await ctx.tick().sample(bus.awready, bus.wready)
+            if awr and wr:
+                break
+        ctx.set(bus.awvalid, 0)
+        ctx.set(bus.wvalid, 0)
+
+    async def tb(ctx):
+        await offer(ctx, R["SCRATCH"].offset, 0x1111_1111)       # OKAY, response not taken
+        await ctx.tick().repeat(2)
+        await offer(ctx, 0x28, 0)                                 # unmapped: SLVERR once performed
+        await ctx.tick().repeat(5)
+        assert ctx.get(bus.bvalid) == 1 and ctx.get(bus.bresp) == RESP_OKAY, "first response overwritten"
+        responses = []
+        ctx.set(bus.bready, 1)
+        for _ in range(10):
+            *_, bv, resp = await ctx.tick().sample(bus.bvalid, bus.bresp)
+            if bv:
+                responses.append(resp)
+        assert responses == [RESP_OKAY, RESP_SLVERR]
+        assert await axil_read(ctx, bus, R["SCRATCH"].offset) == (0x1111_1111, RESP_OKAY)
+    simulate(dut, tb)
