@@ -71,6 +71,7 @@ class AXI4LiteRegisters(wiring.Component):
 
     def __init__(self, regmap):
         if not isinstance(regmap, RegisterMap):
+            self._MustUse__silence = True          # a rejected component is not an unused one
             raise TypeError(f"regmap must be a RegisterMap, not {regmap!r}")
         self.regmap = regmap
         self.params = {"regmap": regmap.name, "ident": regmap.ident, "version": regmap.version,
