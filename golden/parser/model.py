@@ -144,7 +144,7 @@ def _ipv4(ctx, start, enclosing_end):
     if ctx.inner:
         rec.inner = Inner(4, start - ctx.l3_start, src, dst)
     else:
-        rec.version, rec.traffic_class, rec.hop_limit = 4, data[start + 1], ttl
+        rec.version, rec.traffic_class, rec.hop_limit, rec.payload_length = 4, data[start + 1], ttl, total
         rec.src, rec.dst = src, dst
         if ttl <= 1:
             ctx.err("HOPLIMIT_LE1", start + 8)
@@ -194,6 +194,7 @@ def _ipv6(ctx, start, enclosing_end):
         rec.inner = Inner(6, start - ctx.l3_start, src, dst)
     else:
         rec.version, rec.traffic_class, rec.flow_label, rec.hop_limit = 6, word >> 20 & 0xFF, word & 0xFFFFF, hlim
+        rec.payload_length = plen
         rec.src, rec.dst = src, dst
         if hlim <= 1:
             ctx.err("HOPLIMIT_LE1", start + 7)

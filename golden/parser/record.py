@@ -138,6 +138,7 @@ class ParseRecord:
     traffic_class: int | None = None
     flow_label: int | None = None
     hop_limit: int | None = None
+    payload_length: int | None = None    # IPv6 Payload Length / IPv4 Total Length, as on the wire
     src: int | None = None
     dst: int | None = None
     # chain (outer)
@@ -212,6 +213,7 @@ class ParseRecord:
             "traffic_class": self.traffic_class,
             "flow_label": self.flow_label,
             "hop_limit": self.hop_limit,
+            "payload_length": self.payload_length,
             "ulp_offset": self.ulp_offset,
             "frag": {"first": self.frag_first, "nonfirst": self.frag_nonfirst},
             "routing": self.routing,
