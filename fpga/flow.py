@@ -194,6 +194,18 @@ def _critical_paths(log_text):
     return paths
 
 
+def _cross_domain_delays(log_text):
+    """nextpnr's last "Max delay A -> B: X ns" lines between two clocks: ``{"s_clk -> m_clk": X}``.
+
+    Paths from or to ``<async>`` (the I/O pins) are left out; clock crossings are not part of either clock's Fmax.
+    """
+    delays = {}
+    for m in re.finditer(r"Max delay (?:posedge|negedge) (\S+)\s+-> (?:posedge|negedge) (\S+)\s*: ([0-9.]+) ns",
+                         log_text):
+        delays[f"{_clock_key(m.group(1))} -> {_clock_key(m.group(2))}"] = float(m.group(3))
+    return delays
+
+
 # ---------------------------------------------------------------------------------------------------------- build
 
 def _yosys_script(core_v, wrapper_v, top_module, core_module):
@@ -301,6 +313,7 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
         clocks[domain] = clock
 
     first = results[seeds[0]]
+    crossings = _cross_domain_delays((out / f"seed{seeds[0]}.log").read_text(errors="replace"))
     report = {
         "report_version": REPORT_VERSION,
         "block": name,
@@ -313,6 +326,7 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
         "default_parameters": full_params == top.params(),
         "seeds": seeds,
         "clocks": clocks,
+        "cross_domain_max_delay_ns": crossings,
         "utilisation": {k: v for k, v in core_util.items()},
         "utilisation_scope": "core only (Yosys stat of the core module, kept as its own module)" if wrap
                              else "whole design (no wrapper)",
