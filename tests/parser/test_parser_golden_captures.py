@@ -6,16 +6,11 @@ tshark is required (``make install`` installs it): the tshark tests fail, not sk
 """
 
 import ipaddress
-import sys
-from pathlib import Path
 
 import pytest
 
 from din.golden.parser import parse_frame, read_pcap
-
-sys.path.insert(0, str(Path(__file__).parent))
-from parser_refs import (TCPDUMP_DIR, parse_tcpdump_line, tcpdump_lines, tcpdump_outputs,  # noqa: E402
-                         tshark_pdml)
+from test_parser_golden_refs import TCPDUMP_DIR, parse_tcpdump_line, tcpdump_lines, tcpdump_outputs, tshark_pdml
 
 PAIRS = tcpdump_outputs()
 #: captures whose Ethernet-level decode (``-e``) shows an Ethernet frame inside the SRv6 packet (NH 143): the

@@ -1,4 +1,5 @@
-"""Independent references for the parser tests: the tcpdump captures and their decodes, and tshark (PDML).
+"""Independent references for the parser golden tests (a helper module, no tests): the tcpdump captures, their
+decodes (``*.out``) and tshark (PDML).
 
 Nothing here imports the golden model: expected values come from tcpdump's ``*.out`` text and tshark's dissection.
 """
