@@ -195,7 +195,7 @@ EXAMPLE_REGMAP = RegisterMap("example", "DINX", 0x0001_0000, [
 
 
 class ExampleRegisters(wiring.Component):
-    """Exportable top of :data:`EXAMPLE_REGMAP`; the key leaves through ``key_sel`` / ``key_word`` (module docstring)."""
+    """Exportable top of :data:`EXAMPLE_REGMAP`; the key leaves through ``key_sel`` / ``key_word`` (see module)."""
 
     def __init__(self):
         self.params = {}
