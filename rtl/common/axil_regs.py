@@ -36,10 +36,12 @@ When a register declares fields, the shape of ``<name>`` (and of ``<name>_set``)
 those fields, so Amaranth users write ``regs.ctrl.enable``; the exported Verilog port is the flat register.
 
 :class:`ExampleRegisters` is the exportable top ``din_axil_regs``: the :data:`EXAMPLE_REGMAP` (every kind) with its
-ports on the top. Its 256-bit write-only ``KEY`` is not brought out whole (the ECP5 has 365 I/O sites and the rest of
-the top uses about 300): ``key_sel`` (3 bits) selects which 32-bit word of the key appears on ``key_word``. A word
-multiplexer rather than an XOR reduction keeps every key bit observable at its own position, so the testbench can
-prove each word landed where it should; the bus still has no read path to the key.
+ports on the top. Its 256-bit write-only ``KEY`` is not brought out whole: with it the top would have about 590 port
+bits, more than the 365 I/O sites of the ECP5 for anyone placing the exported Verilog directly (``din build`` adds its
+own I/O wrapper either way). Instead ``key_sel`` (3 bits) selects which 32-bit word of the key appears on
+``key_word``. A word multiplexer rather than an XOR reduction keeps every key bit observable at its own position, so
+the testbench proves each word landed where it belongs; the bus still has no read path to the key. Measured with
+``din build axil_regs --seeds 1``: 857 LUT4, 492 FF, 185 MHz against the 156.25 MHz target.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, Value, unsigned
