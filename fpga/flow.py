@@ -399,7 +399,7 @@ def format_report_table(root=None):
     reports = load_reports(root)
     if not reports:
         return "no FPGA reports yet under build/fpga/: run `din build BLOCK` (e.g. `din build skid_buffer`)"
-    head = ("block", "clock", "Fmax med", "min", "max", "target", "LUT4", "FF", "EBR", "DSP", "budget")
+    head = ("block", "clock", "Fmax med", "min", "max", "target", "seeds", "LUT4", "FF", "EBR", "DSP", "budget")
     rows = []
     for r in reports:
         u = r["utilisation"]
@@ -412,6 +412,7 @@ def format_report_table(root=None):
             block = r["block"] + ("" if r.get("default_parameters", True) else " *")
             rows.append((block if i == 0 else "", domain, mhz(c["median_mhz"]) + mark, mhz(c["min_mhz"]),
                          mhz(c["max_mhz"]), mhz(c["target_mhz"]),
+                         ",".join(map(str, r.get("seeds", []))) if i == 0 else "",
                          *((str(u.get(k, 0)) if i == 0 else "") for k in ("LUT4", "FF", "EBR", "DSP")),
                          verdict if i == 0 else ""))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
@@ -419,7 +420,7 @@ def format_report_table(root=None):
              for row in (head, *rows)]
     lines.insert(1, "  ".join("-" * w for w in widths))
     dev = reports[0]["device"]
-    lines.append(f"{dev['part']} speed {dev['speed']}; Fmax in MHz, median of seeds {reports[0]['seeds']}; "
+    lines.append(f"{dev['part']} speed {dev['speed']}; Fmax in MHz, median over the nextpnr seeds; "
                  "'!' = below target; LUT4/FF/EBR/DSP count the core only (I/O wrapper excluded)"
                  + ("; * = non-default parameters" if any(not r.get("default_parameters", True) for r in reports)
                     else ""))
