@@ -8,8 +8,9 @@ The per-frame work is split as the hardware does it (physec.md §7, "Precomputat
   mask ``E_K(J0)`` (§7.1);
 * over the data: ``S = GHASH_H(A ‖ 0^v ‖ C ‖ 0^u ‖ [len A]64 ‖ [len C]64)`` (§6.4, §7.1) and ``T = E_K(J0) XOR S``.
 
-GHASH is linear, so ``S = XOR over blocks i and bits b set in X_i of x^b · H^(m+1−i)``: with the table that is one
-gather and one XOR reduction in numpy (an m-way aggregated GHASH, as a pipelined hardware GHASH would use).
+GHASH is linear, so ``S = XOR over blocks i and bits b set in X_i of x^b · H^(m+1−i)`` (an m-way aggregated GHASH,
+as a pipelined hardware GHASH uses powers of H). The model stores that table column-wise as bit-packed words, so each
+of the 128 output bits is the parity of one AND over the input (numpy ``bitwise_count``).
 :func:`gf_mult` is the bit-serial Algorithm 1 the table is built from.
 """
 
@@ -20,7 +21,7 @@ __all__ = ["R", "gf_mult", "Aes256", "Sm4", "GhashKey", "GcmKey"]
 
 #: SP 800-38D §6.3: R = 11100001 ‖ 0^120
 R = 0xE1 << 120
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_BITREV = np.array([int(f"{b:08b}"[::-1], 2) for b in range(256)], dtype=np.uint8)
 
 
 def gf_mult(x, y):
@@ -84,26 +85,30 @@ class GhashKey:
             for k in range(16):
                 acc ^= byte_tab[k][(x >> (8 * (15 - k))) & 0xFF]
             powers.append(acc)
-        # table[i, b] = x^b · H^(m − i), i = 0..m−1 (block i of the input is multiplied by H^(m−i))
+        # row (i, b) of the table = x^b · H^(m − i): input block i (0-based) is multiplied by H^(m−i)
         hi = np.array([p >> 64 for p in reversed(powers)], dtype=np.uint64)
         lo = np.array([p & 0xFFFFFFFFFFFFFFFF for p in reversed(powers)], dtype=np.uint64)
         table = np.empty((m, 128, 2), dtype=np.uint64)
         r_hi = np.uint64(0xE1 << 56)
-        for b in range(128):
-            table[:, b, 0], table[:, b, 1] = hi, lo
+        for b in range(128):                       # x^(b+1) · Y = (x^b · Y) · x: the shift of Algorithm 1
+            table[:, b, 0], table[:, b, 1] = lo, hi
             lsb = lo & np.uint64(1)
             lo = (lo >> np.uint64(1)) | ((hi & np.uint64(1)) << np.uint64(63))
             hi = (hi >> np.uint64(1)) ^ (lsb * r_hi)
-        self._table = table.reshape(m * 128, 2)
+        # S is linear in the input bits: output bit q = parity of (input bits AND column q of the table). The
+        # columns are stored packed 64 rows per word, so a digest is 128 AND + popcount passes over 2·m words.
+        rows = np.unpackbits(table.reshape(m * 128, 2).view(np.uint8), axis=1, bitorder="little")  # (rows, 128)
+        self._cols = np.ascontiguousarray(np.packbits(rows.T, axis=1, bitorder="little")).view("<u8")  # (128, 2m)
 
     def digest(self, blocks):
         """GHASH_H of exactly m 16-octet blocks (bytes or uint8 array) → 128-bit integer."""
         x = np.frombuffer(bytes(blocks), dtype=np.uint8) if not isinstance(blocks, np.ndarray) else blocks
         if x.size != 16 * self.m:
             raise ValueError(f"GHASH input must be {self.m} blocks")
-        bits = np.unpackbits(x.reshape(-1), bitorder="big").astype(bool)
-        acc = np.bitwise_xor.reduce(self._table[bits], axis=0)
-        return (int(acc[0]) << 64) | int(acc[1])
+        # input bit r (MSB of octet 0 first) packed little-endian 64 per word, like the table's rows
+        words = _BITREV[x.reshape(-1)].view("<u8")
+        parity = np.bitwise_count(self._cols & words).sum(axis=1) & 1
+        return int.from_bytes(np.packbits(parity.astype(np.uint8), bitorder="little").tobytes(), "little")
 
 
 def _len_block(a_octets, c_octets):

@@ -108,9 +108,13 @@ class ClientClock:
         base = self.start + self.latency
         rate = (10**6 + self.ppm) / (BLOCK_LINE_BITS * 10**6)          # blocks per line bit period
         d = base.denominator * rate.denominator
-        num = (np.asarray(times, dtype=object) * base.denominator - base.numerator) * rate.numerator
-        q = num // d                   # floor((t - base) * rate) = floor((t·bd − bn) · rn / (bd · rd))
-        return np.maximum(q.astype(np.int64), 0)
+        t = np.asarray(times, dtype=np.int64)
+        # floor((t − base) · rate) = floor((t·bd − bn) · rn / (bd · rd)), in int64 when it cannot overflow
+        if int(t.max(initial=0)) * base.denominator * abs(rate.numerator) < (1 << 62) and abs(base.numerator) < (1 << 40):
+            q = ((t * base.denominator - base.numerator) * rate.numerator) // d
+        else:
+            q = ((t.astype(object) * base.denominator - base.numerator) * rate.numerator) // d
+        return np.maximum(np.asarray(q, dtype=np.int64), 0)
 
 
 @dataclass

@@ -10,6 +10,7 @@
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,8 +46,14 @@ class KeySlot:
     def gcm(self):
         """Installing the key: H and its powers are computed once (physec.md §7, key slots)."""
         if self._gcm is None:
-            self._gcm = GcmKey(self.key, p_octets=PAYLOAD_OCTETS, a_octets=AAD_OCTETS, cipher=self.cipher)
+            self._gcm = _install(bytes(self.key), self.cipher)
         return self._gcm
+
+
+@lru_cache(maxsize=8)
+def _install(key, cipher):
+    """Key installation (H, GHASH table) is the slow part of the model, so equal keys share it."""
+    return GcmKey(key, p_octets=PAYLOAD_OCTETS, a_octets=AAD_OCTETS, cipher=cipher)
 
 
 def make_iv(slot, fc):
