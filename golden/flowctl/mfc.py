@@ -190,6 +190,7 @@ class MfcSender:
     def __init__(self, cfg):
         self.cfg = cfg
         self.flows = cfg.flows
+        self.enabled = cfg.fc_tx_en          # CTRL.FC_TX_EN (a register: may change at run time)
         self.reset(0)
 
     def reset(self, t):
@@ -265,7 +266,7 @@ class MfcSender:
 
     def poll(self, t):
         c = self.cfg
-        if not c.fc_tx_en:
+        if not self.enabled:
             return None
         if self.reset_pending:
             self.reset_pending = False
