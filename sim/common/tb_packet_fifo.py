@@ -53,15 +53,19 @@ class Env:
             await RisingEdge(self.s_clk)
             await ReadOnly()
             v = self.dut.s_axis_tready.value
-            if v.is_resolvable and not int(v) and not int(self.s_rst.value):
+            rst = self.s_rst.value
+            if v.is_resolvable and rst.is_resolvable and not int(v) and not int(rst):
                 self.ready_low += 1
 
     async def reset(self):
         if self.s_rst is self.m_rst:
             await reset(self.s_clk, self.s_rst)
         else:
-            await cocotb.start_soon(reset(self.m_clk, self.m_rst))
-            await reset(self.s_clk, self.s_rst)
+            # overlapping, s_rst released last: the CDC FIFO's reset-less read-side pointers are only defined
+            # (in simulation) once s_rst has reached the read side, and its w_rdy depends on them
+            m_done = cocotb.start_soon(reset(self.m_clk, self.m_rst))
+            await reset(self.s_clk, self.s_rst, cycles=10)
+            await m_done
             await ClockCycles(self.m_clk, 4)
 
     async def send(self, frames):
@@ -154,6 +158,10 @@ async def run_reset(env, resets):
     env.ends.source.clear()
     await cocotb.start_soon(_reset_all(resets, r.randint(1, 5)))
     await env.source_idle()
+    for _ in range(4000):                     # frames kept over the reset (s_rst alone keeps them) drain first
+        await ClockCycles(env.m_clk, 1)
+        if int(env.dut.level.value) == 0 and not int(env.dut.m_axis_tvalid.value):
+            break
     await ClockCycles(env.m_clk, 10)
     received = []
     while not env.ends.sink.empty():
