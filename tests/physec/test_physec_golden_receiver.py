@@ -210,7 +210,7 @@ def test_clock_offsets_and_zero_overhead(ppm, seed):
     rng = np.random.default_rng(seed + abs(ppm) + (ppm < 0))
     keys = _keys(rng)
     trace = ClientTrace(*frames_to_xgmii(_eth(rng, 2500)))
-    line, tx = transmit_trace(trace, keys, ppm=ppm)
+    line, tx = transmit_trace(trace, keys, ppm=ppm, frames=160)       # the trace, then idle
     g = tx.controller
     assert g.underflow == 0
     assert {i.cm for i in tx.log[60:-1]} <= {996, 997, 998}
