@@ -39,7 +39,7 @@ ERRORS = (
              "the frame ends (tlast) before a header or field the walk needs is complete"),
     ErrorDef(1, "L2_VLAN_DEPTH", "fatal", None, "null (before L3)", "more than 2 VLAN tags"),
     ErrorDef(2, "IP_VER", "fatal", 0, "0 (the version field)",
-             "IP version nibble does not match the EtherType (or the inner Next Header)"),
+             "IP version nibble does not match the EtherType (or the inner Next Header), or IPv4 IHL < 5"),
     ErrorDef(3, "PLEN_GT_FRAME", "fatal", 0, "4 (Payload Length) / 2 (IPv4 Total Length), or the header start",
              "Payload / Total Length beyond the frame, or headers running past Payload Length"),
     ErrorDef(4, "HBH_NOT_FIRST", "fatal", 1, "the Next Header field that names the HBH",

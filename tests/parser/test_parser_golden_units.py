@@ -193,3 +193,26 @@ def test_din_parse_summary_and_errors(capsys, tmp_path):
     assert "carrier" in capsys.readouterr().err
     assert main(["parse", str(tmp_path / "missing.pcap")]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+# --- project rules ----------------------------------------------------------------------------------------------
+
+def test_docs_error_table_matches_the_model():
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "parser.md").read_text()
+    for e in ERRORS:
+        assert f"| {e.bit} | `{e.name}` | {e.severity} |" in doc, e.name
+
+
+def test_golden_imports_nothing_forbidden():
+    # style.md: golden/ imports nothing from rtl/, sim/ or Amaranth; scapy / cocotb stay out (independent references)
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "golden" / "parser"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            for name in names:
+                assert not name.split(".")[0] in ("amaranth", "cocotb", "scapy"), (path.name, name)
+                assert not name.startswith(("din.rtl", "din.sim")), (path.name, name)
