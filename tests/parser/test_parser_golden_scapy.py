@@ -296,3 +296,32 @@ def test_tshark_flags_the_same_errors(tmp_path):
     for p, t, (message, name) in zip(pkts, dissected, expected):
         assert any(message in m for m in t["expert"]), t["expert"]
         assert name in parse(p)["errors"]
+
+
+def test_srh_tlvs_built_by_scapy():
+    from scapy.layers.inet6 import (IPv6ExtHdrSegmentRoutingTLVIngressNode, IPv6ExtHdrSegmentRoutingTLVPad1,
+                                    IPv6ExtHdrSegmentRoutingTLVPadN)
+    # legacy Ingress Node TLV (type 1, 18 bytes) is skipped by length; Pad1 / PadN ≤ 5 are legal (RFC 8754 §2.1.1)
+    tlvs = [IPv6ExtHdrSegmentRoutingTLVIngressNode(ingress_node="2001:db8::7"), IPv6ExtHdrSegmentRoutingTLVPad1(),
+            IPv6ExtHdrSegmentRoutingTLVPadN(padding=b"\0" * 3)]
+    srh = IPv6ExtHdrSegmentRouting(addresses=["fc00::2", "fc00::1"], segleft=1, tlv_objects=tlvs)
+    j = parse(E / IPv6(src=SA, dst="fc00::1") / srh / TCP(sport=1, dport=2))
+    assert j["parse_ok"] and j["errors"] == [] and j["srh"]["length"] == len(srh) and j["l4"]["dport"] == 2
+    srh = IPv6ExtHdrSegmentRouting(addresses=["fc00::2"], segleft=0,
+                                   tlv_objects=[IPv6ExtHdrSegmentRoutingTLVPadN(len=6, padding=b"\0" * 6)])
+    j = parse(E / IPv6(src=SA, dst="fc00::2") / srh / UDP())
+    assert j["parse_ok"] and j["errors"] == ["SRH_TLV_BAD"]                    # PadN Length > 5 (soft)
+
+
+def test_options_in_inner_and_doh_sources():
+    am = (0x00042 << 12 | 1 << 10).to_bytes(4, "big")
+    arn = _arn_body(2, 0x0A_000B_000C_000D)
+    inner = (IPv6(src="2001:db8:a::1", dst="2001:db8:b::1") / IPv6ExtHdrHopByHop(options=[opt(0x1E, arn)])
+             / UDP(sport=5, dport=6))
+    srh = IPv6ExtHdrSegmentRouting(addresses=["fc00::1"], segleft=0)
+    p = E / IPv6(src=SA, dst="fc00::1") / IPv6ExtHdrDestOpt(options=[opt(0x12, am)]) / srh / inner
+    j = parse(p)
+    assert j["parse_ok"] and j["errors"] == []
+    assert j["arn"]["source"] == "inner_hbh" and j["arn"]["user"] == 0x000D       # outer has none: inner searched
+    assert j["altmark"] == {"flowmon_id": 0x42, "l": 0, "d": 1, "source": "outer_doh"}
+    assert j["ext_headers"] == [60, 43] and j["inner"]["ext_headers"] == [0] and j["l4"]["sport"] == 5
