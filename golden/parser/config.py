@@ -112,6 +112,11 @@ class ParserConfig:
                 raise ValueError("arn option_type must be set")
             if v is not None and (not isinstance(v, int) or not 2 <= v <= 255):
                 raise ValueError(f"{name} must be an option type 2..255 (0 and 1 are Pad1 / PadN), not {v!r}")
+        types = [getattr(self, n) for n in ("arn_option_type", "apn6_option_type", "nrp_option_type",
+                                            "altmark_option_type", "ioam_hbh_type", "ioam_doh_type")]
+        types = [t for t in types if t is not None]
+        if len(set(types)) != len(types):
+            raise ValueError("each decoded option needs its own option type (ARN, APN6, NRP, Alt-Mark, IOAM differ)")
         if len(self.arn_carve) != 4 or any(not isinstance(o, int) or not 0 <= o <= 112 for o in self.arn_carve):
             raise ValueError("arn carve offsets must be four bit offsets 0..112")
         if len(self.csid_blocks) > MAX_CSID_BLOCKS:

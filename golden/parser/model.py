@@ -187,6 +187,7 @@ def _ipv6(ctx, start, enclosing_end):
     if start + 40 > len(data):
         ctx.err("TRUNC", start)
         return
+    ctx.jumbo = None                                  # each IPv6 header has its own Jumbo option
     word = int.from_bytes(data[start:start + 4], "big")
     plen, nh, hlim = int.from_bytes(data[start + 4:start + 6], "big"), data[start + 6], data[start + 7]
     src, dst = int.from_bytes(data[start + 8:start + 24], "big"), int.from_bytes(data[start + 24:start + 40], "big")

@@ -73,17 +73,17 @@ def test_config_file_and_defaults(tmp_path):
                                                                                                     0x3E, 0x12)
     assert (cfg.ioam_hbh_type, cfg.ioam_doh_type, cfg.limits.window, cfg.limits.max_ext) == (0x31, 0x11, 512, 8)
     path = tmp_path / "CONFIG.json"
-    path.write_text(json.dumps({"arn": {"option_type": 62, "carrier": "both"}, "nrp": {"option_type": 30},
+    path.write_text(json.dumps({"arn": {"option_type": 62, "carrier": "both"}, "nrp": {"option_type": 0x7E},
                                 "csid_blocks": [{"prefix": "2001:db8:0:1::", "lbl": 64, "lnfl": 32,
                                                  "flavor": "replace"}]}))
     cfg = load_config(path)
-    assert (cfg.arn_option_type, cfg.arn_carrier, cfg.nrp_option_type) == (62, "both", 30)
+    assert (cfg.arn_option_type, cfg.arn_carrier, cfg.nrp_option_type) == (62, "both", 0x7E)
     assert cfg.csid_blocks[0].lbl == 64 and cfg.csid_blocks[0].k == 4 and cfg.csid_blocks[0].index_bits == 2
 
 
 @pytest.mark.parametrize("bad,words", [
     ({"arn": {"carrier": "srh"}}, "carrier"), ({"arn": {"option_type": 1}}, "option type"),
-    ({"bogus": 1}, "unknown key"), ({"limits": {"window": 0}}, "positive"), ([], "JSON object")])
+    ({"bogus": 1}, "unknown key"), ({"nrp": {"option_type": 30}}, "its own option type"), ({"limits": {"window": 0}}, "positive"), ([], "JSON object")])
 def test_config_errors_are_one_sentence(bad, words):
     with pytest.raises(ValueError, match=words):
         ParserConfig.from_json(bad)
