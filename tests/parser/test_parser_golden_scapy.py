@@ -325,3 +325,17 @@ def test_options_in_inner_and_doh_sources():
     assert j["arn"]["source"] == "inner_hbh" and j["arn"]["user"] == 0x000D       # outer has none: inner searched
     assert j["altmark"] == {"flowmon_id": 0x42, "l": 0, "d": 1, "source": "outer_doh"}
     assert j["ext_headers"] == [60, 43] and j["inner"]["ext_headers"] == [0] and j["l4"]["sport"] == 5
+
+
+def test_ioam_trace_agrees_with_tshark(tmp_path):
+    # tshark dissects the IOAM option (RFC 9486, type 0x31 in HBH) and its trace header (background §5.2)
+    trace = bytes([0, 1]) + struct.pack(">H", 0x0A0B) + bytes([0x08, 0x08]) + bytes([0x80, 0, 0, 0]) + b"\0" * 8
+    p = E / IPv6(src=SA, dst=DA) / IPv6ExtHdrHopByHop(options=[opt(0x31, trace)]) / UDP(sport=1, dport=2)
+    path = tmp_path / "ioam.pcap"
+    wrpcap(str(path), [p])
+    (t,) = tshark_pdml(path)
+    f = t["ipv6"][0]["fields"]
+    j = parse(p)
+    assert j["parse_ok"] and j["ioam"]["source"] == "outer_hbh"
+    assert j["ioam"]["type"] == int(f["ipv6.opt.ioam.opt_type"][0]) == 1
+    assert j["ioam"]["namespace"] == int(f["ipv6.opt.ioam.trace.ns"][0]) == 0x0A0B
