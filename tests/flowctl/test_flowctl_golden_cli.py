@@ -1,0 +1,33 @@
+"""``din flowctl scenario`` and ``din flowctl headroom``."""
+
+import json
+
+from din.sim.cli import main
+
+
+def test_scenario_json(capsys):
+    assert main(["flowctl", "scenario", "line_rate", "--flows", "1", "--seed", "3", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["scenario"] == "line_rate" and r["sim"] == "golden" and r["seed"] == 3 and r["pass"]
+    for key in ("drops", "victim_throughput_ratio", "jain_index", "max_occupancy_cells", "headroom_cells",
+                "mfc_frames_tx", "mfc_frames_rx", "cycles", "invariant_violations", "criteria"):
+        assert key in r
+    assert set(r["drops"]) == {"invalid", "nobuf", "cap", "bad"}
+
+
+def test_rtl_simulators_refused_with_one_sentence(capsys):
+    for sim in ("icarus", "verilator"):
+        assert main(["flowctl", "scenario", "line_rate", "--sim", sim]) == 1
+        err = capsys.readouterr().err
+        assert err.strip() == "din: error: the flowctl RTL is not built yet; use --sim golden"
+
+
+def test_unknown_scenario(capsys):
+    assert main(["flowctl", "scenario", "nope"]) == 1
+    assert "unknown flowctl scenario" in capsys.readouterr().err
+
+
+def test_headroom_command(capsys):
+    assert main(["flowctl", "headroom", "--d-link", "512", "--cells", "8192"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["t_loop_cycles"] == 1450 and r["headroom_cells"] == 324 and r["safe_g_xoff_cells"] == 7844
