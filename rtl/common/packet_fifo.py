@@ -102,6 +102,7 @@ class PacketFIFO(wiring.Component):
 
         # Pointers carry one extra bit: used = wr_ptr - rd_ptr in 0..depth.
         wr_ptr = Signal(abits + 1)        # next beat of the frame being written
+        wr_ptr_p1 = Signal(abits + 1, init=1)   # always wr_ptr + 1 (a register: no adder in front of the compares)
         wr_commit = Signal(abits + 1)     # end of the last complete frame
         rd_ptr = Signal(abits + 1)        # next beat to read into the output pipeline
         free_ptr = Signal(abits + 1)      # next beat to leave on m_axis: space is freed only by delivery
@@ -112,33 +113,46 @@ class PacketFIFO(wiring.Component):
         half = 1 << abits                 # (a ^ b) == half  <=>  a - b == depth (mod 2 * depth)
 
         # ---- write side -------------------------------------------------------------------------------------
-        m.d.comb += s.ready.eq(~self.abort & (discard | ~full | frame_full | self.params["drop_when_full"]))
-        beat = s.valid & s.ready
-        wr_next, commit_next = Signal.like(wr_ptr), Signal.like(wr_commit)
-        m.d.comb += [wr_next.eq(wr_ptr), commit_next.eq(wr_commit),
-                     wp.addr.eq(wr_ptr[:abits]), wp.data.eq(s.payload)]
-        m.d.sync += [self.drop_bad.eq(0), self.drop_oversize.eq(0), self.drop_full.eq(0)]
-        with m.If(beat & discard):
-            m.d.sync += discard.eq(~s.payload.last)
-        with m.Elif(beat & full):                     # accepted only to drop it: oversize or drop_when_full
-            m.d.comb += wr_next.eq(wr_commit)
-            m.d.sync += [discard.eq(~s.payload.last),
-                         self.drop_oversize.eq(frame_full), self.drop_full.eq(~frame_full)]
-        with m.Elif(beat):
-            m.d.comb += wp.en.eq(1)
-            bad = s.payload.user[USER_BAD_FRAME] if drop_bad_frame else 0
-            with m.If(s.payload.last & bad):
-                m.d.comb += wr_next.eq(wr_commit)
-                m.d.sync += self.drop_bad.eq(1)
-            with m.Elif(s.payload.last):
-                m.d.comb += [wr_next.eq(wr_ptr + 1), commit_next.eq(wr_ptr + 1)]
-            with m.Else():
-                m.d.comb += wr_next.eq(wr_ptr + 1)
-        with m.If(self.abort):                        # no beat is accepted in this cycle (ready is low)
-            m.d.comb += wr_next.eq(wr_commit)
+        # The next write pointer is one of three registered candidates: wr_ptr (no beat written), wr_ptr_p1 (a beat
+        # written and kept) or wr_commit (the frame rolled back). The full / frame-full flags of each candidate are
+        # compared from registers in parallel with the accept decision, which only selects among them at the end.
+        dwf = self.params["drop_when_full"]
+        m.d.comb += s.ready.eq(~self.abort & (discard | ~full | frame_full | dwf))
+        live = s.valid & ~self.abort                  # a beat is offered and may be taken (ready is low in abort)
+        bad = s.payload.user[USER_BAD_FRAME] if drop_bad_frame else 0
+        write = Signal()                              # beat stored in the memory
+        drop_in = Signal()                            # beat accepted only to drop its frame: oversize or full
+        rollback = Signal()                           # the frame being written is discarded
+        advance = Signal()                            # wr_ptr moves to wr_ptr_p1
+        commit = Signal()                             # a good last beat: the frame is complete
+        m.d.comb += [
+            write.eq(live & ~discard & ~full),
+            drop_in.eq(live & ~discard & full & (frame_full | dwf)),
+            rollback.eq(self.abort | drop_in | (write & s.payload.last & bad)),
+            advance.eq(write & ~(s.payload.last & bad)),
+            commit.eq(write & s.payload.last & ~bad),
+            wp.en.eq(write), wp.addr.eq(wr_ptr[:abits]), wp.data.eq(s.payload),
+        ]
+        full_stay = (wr_ptr ^ free_ptr) == half
+        full_advance = (wr_ptr_p1 ^ free_ptr) == half
+        full_rollback = (wr_commit ^ free_ptr) == half
+        frame_full_advance = (wr_ptr_p1 ^ wr_commit) == half
+        with m.If(rollback):
+            m.d.sync += [wr_ptr.eq(wr_commit), wr_ptr_p1.eq(wr_commit + 1),
+                         full.eq(full_rollback), frame_full.eq(0)]
+        with m.Elif(advance):
+            m.d.sync += [wr_ptr.eq(wr_ptr_p1), wr_ptr_p1.eq(wr_ptr_p1 + 1),
+                         full.eq(full_advance), frame_full.eq(frame_full_advance & ~s.payload.last)]
+        with m.Else():
+            m.d.sync += full.eq(full_stay)
+        with m.If(commit):
+            m.d.sync += wr_commit.eq(wr_ptr_p1)
+        with m.If(self.abort):
             m.d.sync += discard.eq(0)
-        m.d.sync += [wr_ptr.eq(wr_next), wr_commit.eq(commit_next),
-                     full.eq((wr_next ^ free_ptr) == half), frame_full.eq((wr_next ^ commit_next) == half)]
+        with m.Elif((live & discard) | drop_in):
+            m.d.sync += discard.eq(~s.payload.last)
+        m.d.sync += [self.drop_bad.eq(write & s.payload.last & bad),
+                     self.drop_oversize.eq(drop_in & frame_full), self.drop_full.eq(drop_in & ~frame_full)]
 
         # ---- read side: memory read register (stage 1) then output register (m_axis) --------------------------
         valid1 = Signal()
@@ -153,13 +167,12 @@ class PacketFIFO(wiring.Component):
             m.d.sync += [o.valid.eq(valid1), o.payload.eq(rp.data)]
 
         # ---- status -----------------------------------------------------------------------------------------
-        committed = (commit_next != wr_commit)
         delivered = o.valid & o.ready & o.payload.last
         with m.If(o.valid & o.ready):
             m.d.sync += free_ptr.eq(free_ptr + 1)
-        with m.If(committed & ~delivered):
+        with m.If(commit & ~delivered):
             m.d.sync += self.frames.eq(self.frames + 1)
-        with m.Elif(delivered & ~committed):
+        with m.Elif(delivered & ~commit):
             m.d.sync += self.frames.eq(self.frames - 1)
         m.d.comb += self.level.eq((wr_ptr - free_ptr)[:abits + 1])
         return m
