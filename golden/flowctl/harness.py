@@ -189,8 +189,10 @@ class LossInjector:
     frames starts. The log records the seq of every frame and its fate (the ground truth for the seq-gap counter).
     """
 
-    def __init__(self, rng, *, loss_p=0.0, corrupt_p=0.0, max_burst=2, bursts=(), active=(0, None)):
+    def __init__(self, rng, *, loss_p=0.0, corrupt_p=0.0, max_burst=2, bursts=(), active=(0, None),
+                 spare_snapshots=False):
         self.rng = rng
+        self.spare_snapshots = spare_snapshots       # lose / corrupt only DELTA frames
         self.loss_p, self.corrupt_p = loss_p, corrupt_p
         self.max_burst = max_burst
         self.burst_times = sorted(bursts)
@@ -201,8 +203,10 @@ class LossInjector:
         self.buf = []
         self.log = []                                # (seq, fate): "ok", "lost", "corrupt"
 
-    def _decide(self, t):
+    def _decide(self, t, ftype=None):
         lo, hi = self.active
+        if self.spare_snapshots and ftype == 2:
+            return "ok"
         if self.burst_times and t >= self.burst_times[0]:
             self.burst_times.pop(0)
             self.forced = self.max_burst
@@ -219,13 +223,14 @@ class LossInjector:
         self.run = self.run + 1 if fate != "ok" else 0
         return fate
 
-    def push(self, t, beat):
-        """A beat (data, last) from the block's m_fc -> the beat (data, last, user) that goes on, or None."""
+    def push(self, t, beat, ftype=None):
+        """A beat (data, last) from the block's m_fc -> the beat (data, last, user) that goes on, or None.
+        ``ftype``: the frame's type nibble (byte 14), known to the bench at the first beat."""
         if beat is None:
             return None
         data, last = beat
         if self.fate is None:
-            self.fate = self._decide(t)
+            self.fate = self._decide(t, ftype)
             self.first = data
         if self.fate == "lost":
             out = None

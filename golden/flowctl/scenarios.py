@@ -143,7 +143,12 @@ class Bench:
         mb, fb = dut.step(beat, m_ready, nh_in, True, self.pfc_paused)
         self.sink.take(t, mb)
         if fb is not None:
-            fb = self.loss.push(t, fb) if self.loss else (fb[0], fb[1], 0)
+            if self.loss:
+                cur = dut.fc_cur
+                ftype = cur[1][6] & 0xF if cur is not None and len(cur) > 1 else None
+                fb = self.loss.push(t, fb, ftype)
+            else:
+                fb = (fb[0], fb[1], 0)
         self.rev_out = self.rev.push(fb)
         for h in self.hooks:
             h(self, t)
@@ -234,6 +239,8 @@ def _report(name, bench, *, seed, flows, criteria, victim=None, jain=None, extra
         "invariant_log": d.violation_log[:5] + structures[:5],
         "packets_sent": len(bench.source.sent),
         "packets_delivered": delivered,
+        "mac_dropped_during_init": len(bench.mac_dropped),
+        "flushed_by_reset": len(bench.flushed),
         "upstream": {"mfc_frames_rx": sum(up.frames_rx.values()), "fc_rx_err": up.fc_rx_err,
                      "fc_rx_seq_gap": up.seq_gap, "fc_rx_stale": up.stale},
         "config": {"t_loop": bench.cfg.t_loop, "d_link": bench.d_link, "t_snap": bench.cfg.t_snap,
@@ -455,17 +462,21 @@ def all_blocked(*, flows=8, seed=1, cycles=None):
 
 
 def fc_loss(*, flows=4, seed=1, cycles=None):
-    """Spec §9: MFC frame loss and corruption on the reverse path. First half: isolated random losses (resume within
-    T_SNAP + RTT); second half: bursts of ``lease_k − 1`` frames. The guard's H includes ``loss_burst · T_SNAP``."""
+    """Spec §9: MFC frame loss and corruption on the reverse path. First half: random loss and corruption of DELTA
+    frames (snapshots get through, so every flow must resume within COAL_XON + T_SNAP + T_loop of falling to XON);
+    second half: any frame, bursts of ``lease_k − 1`` frames: zero data loss. The guard's H includes
+    ``loss_burst · T_SNAP``."""
     cycles = cycles or 40000
     burst = 3
     cfg = base_config(flows, loss_burst=burst, profiles=(Profile(xoff=48, xon=32),))
     rng = make_rng(seed + 101)
     half = cycles // 2
-    loss = LossInjector(rng, loss_p=0.2, corrupt_p=0.05, max_burst=1, active=(cfg.init_cycles_eff + 100, None))
+    loss = LossInjector(rng, loss_p=0.2, corrupt_p=0.05, max_burst=1, active=(cfg.init_cycles_eff + 100, None),
+                        spare_snapshots=True)
     b = Bench(cfg, seed=seed, flows=range(flows), stop_at=cycles, loss=loss, ready=lambda t: t % 2 == 0)
 
     def phase2(bench, t):
+        loss.spare_snapshots = False
         loss.max_burst = burst
         loss.loss_p = 0.3
         loss.burst_times = list(range(t + 500, cycles, 3000))
@@ -606,8 +617,7 @@ def reset_mid_traffic(*, flows=4, seed=1, cycles=None):
     crit["dut_leases_clear_after_nh_reset"] = _crit(
         b.dut.rx.leases.flow_paused(1), False, not b.dut.rx.leases.flow_paused(1))
     return _report("reset_mid_traffic", b, seed=seed, flows=flows, criteria=crit,
-                   extra={"flushed_by_reset": len(b.flushed), "mac_dropped_during_init": len(b.mac_dropped),
-                          "aborted_upstream": len(b.source.aborted)})
+                   extra={"aborted_upstream": len(b.source.aborted)})
 
 
 def misconfig(*, flows=4, seed=1, cycles=None):
@@ -672,8 +682,7 @@ def soak(*, flows=8, seed=1, cycles=None):
     _drained(crit, b, ok)
     return _report("soak", b, seed=seed, flows=flows, criteria=crit,
                    jain=round(jain_index(len(b.sink.delivered.get(f, ())) for f in range(flows)), 5),
-                   extra={"resets": resets, "flushed_by_reset": len(b.flushed),
-                          "mac_dropped_during_init": len(b.mac_dropped)})
+                   extra={"resets": resets})
 
 
 SCENARIOS = {
