@@ -100,22 +100,34 @@ class PacketFIFO(wiring.Component):
         wp = mem.write_port()
         rp = mem.read_port(transparent_for=())
 
-        # Pointers carry one extra bit: used = wr_ptr - rd_ptr in 0..depth.
+        # Pointers carry one extra bit, so that wr_commit == rd_ptr means empty, not full.
         wr_ptr = Signal(abits + 1)        # next beat of the frame being written
-        wr_ptr_p1 = Signal(abits + 1, init=1)   # always wr_ptr + 1 (a register: no adder in front of the compares)
         wr_commit = Signal(abits + 1)     # end of the last complete frame
         rd_ptr = Signal(abits + 1)        # next beat to read into the output pipeline
-        free_ptr = Signal(abits + 1)      # next beat to leave on m_axis: space is freed only by delivery
-        full = Signal()                   # wr_ptr - free_ptr(one cycle old) == depth: no space for a beat
+        s, o = self.s_axis, self.m_axis
+        # Occupancy is counted against the free pointer (the next beat to leave on m_axis: space is freed only by
+        # delivery) as it was one cycle before, which is what the full flag is defined on. Registers:
+        delivered_q = Signal()            # a beat was delivered on m_axis in the cycle before
+        used_q = Signal(abits + 1)        # wr_ptr - free_ptr (one cycle old), 0..depth: full == used_q == depth
+        used_q_p1 = Signal(abits + 1, init=1)   # always used_q + 1
+        kept_q = Signal(abits + 1)        # wr_commit - free_ptr (one cycle old): beats of complete frames, 0..used_q
         frame_full = Signal()             # wr_ptr - wr_commit == depth: the frame alone fills the memory
         discard = Signal()                # dropping the rest of a frame up to its last beat
-        s, o = self.s_axis, self.m_axis
-        half = 1 << abits                 # (a ^ b) == half  <=>  a - b == depth (mod 2 * depth)
+        # 0 <= kept_q <= used_q <= depth, so "== depth" is the top bit of a count: the full flag needs no comparator.
+        full = used_q[abits]
+        # the same counts against the current free pointer (candidates for the next cycle, from registers only)
+        used = Signal.like(used_q)        # wr_ptr - free_ptr: the level output
+        used_p1, used_p2 = Signal.like(used_q), Signal.like(used_q)
+        kept, kept_p1 = Signal.like(kept_q), Signal.like(kept_q)
+        dq = delivered_q
+        m.d.comb += [used.eq(Mux(dq, used_q - 1, used_q)), used_p1.eq(Mux(dq, used_q, used_q_p1)),
+                     used_p2.eq(Mux(dq, used_q_p1, used_q_p1 + 1)),
+                     kept.eq(Mux(dq, kept_q - 1, kept_q)), kept_p1.eq(Mux(dq, kept_q, kept_q + 1))]
+        kept_zero = Mux(dq, kept_q == 1, kept_q == 0)
 
         # ---- write side -------------------------------------------------------------------------------------
-        # The next write pointer is one of three registered candidates: wr_ptr (no beat written), wr_ptr_p1 (a beat
-        # written and kept) or wr_commit (the frame rolled back). The full / frame-full flags of each candidate are
-        # compared from registers in parallel with the accept decision, which only selects among them at the end.
+        # The accept decision only selects among values computed from registers in parallel with it: the next
+        # write pointer is wr_ptr, wr_ptr + 1 or wr_commit, and the next used_q is used, used + 1 or kept.
         dwf = self.params["drop_when_full"]
         m.d.comb += s.ready.eq(~self.abort & (discard | ~full | frame_full | dwf))
         live = s.valid & ~self.abort                  # a beat is offered and may be taken (ready is low in abort)
@@ -123,7 +135,7 @@ class PacketFIFO(wiring.Component):
         write = Signal()                              # beat stored in the memory
         drop_in = Signal()                            # beat accepted only to drop its frame: oversize or full
         rollback = Signal()                           # the frame being written is discarded
-        advance = Signal()                            # wr_ptr moves to wr_ptr_p1
+        advance = Signal()                            # the beat is kept: wr_ptr and used move on by one
         commit = Signal()                             # a good last beat: the frame is complete
         m.d.comb += [
             write.eq(live & ~discard & ~full),
@@ -133,20 +145,20 @@ class PacketFIFO(wiring.Component):
             commit.eq(write & s.payload.last & ~bad),
             wp.en.eq(write), wp.addr.eq(wr_ptr[:abits]), wp.data.eq(s.payload),
         ]
-        full_stay = (wr_ptr ^ free_ptr) == half
-        full_advance = (wr_ptr_p1 ^ free_ptr) == half
-        full_rollback = (wr_commit ^ free_ptr) == half
-        frame_full_advance = (wr_ptr_p1 ^ wr_commit) == half
+        # frame_full after a kept beat: wr_ptr + 1 - wr_commit == depth <=> used + 1 == depth and kept == 0
+        # (used + 1 <= depth when a beat is written, as full was low)
+        frame_fills = used_p1[abits] & kept_zero
         with m.If(rollback):
-            m.d.sync += [wr_ptr.eq(wr_commit), wr_ptr_p1.eq(wr_commit + 1),
-                         full.eq(full_rollback), frame_full.eq(0)]
+            m.d.sync += [wr_ptr.eq(wr_commit), used_q.eq(kept), used_q_p1.eq(kept_p1), frame_full.eq(0)]
         with m.Elif(advance):
-            m.d.sync += [wr_ptr.eq(wr_ptr_p1), wr_ptr_p1.eq(wr_ptr_p1 + 1),
-                         full.eq(full_advance), frame_full.eq(frame_full_advance & ~s.payload.last)]
+            m.d.sync += [wr_ptr.eq(wr_ptr + 1), used_q.eq(used_p1), used_q_p1.eq(used_p2),
+                         frame_full.eq(frame_fills & ~s.payload.last)]
         with m.Else():
-            m.d.sync += full.eq(full_stay)
+            m.d.sync += [used_q.eq(used), used_q_p1.eq(used_p1)]
         with m.If(commit):
-            m.d.sync += wr_commit.eq(wr_ptr_p1)
+            m.d.sync += [wr_commit.eq(wr_ptr + 1), kept_q.eq(used_p1)]
+        with m.Else():
+            m.d.sync += kept_q.eq(kept)
         with m.If(self.abort):
             m.d.sync += discard.eq(0)
         with m.Elif((live & discard) | drop_in):
@@ -167,14 +179,16 @@ class PacketFIFO(wiring.Component):
             m.d.sync += [o.valid.eq(valid1), o.payload.eq(rp.data)]
 
         # ---- status -----------------------------------------------------------------------------------------
-        delivered = o.valid & o.ready & o.payload.last
-        with m.If(o.valid & o.ready):
-            m.d.sync += free_ptr.eq(free_ptr + 1)
-        with m.If(commit & ~delivered):
-            m.d.sync += self.frames.eq(self.frames + 1)
-        with m.Elif(delivered & ~commit):
-            m.d.sync += self.frames.eq(self.frames - 1)
-        m.d.comb += self.level.eq((wr_ptr - free_ptr)[:abits + 1])
+        # frames = frames_q + committed_q - finished_q: the events of the cycle before are registered, so the
+        # counter's adder sees registers only and the output still counts a frame from the cycle after its commit.
+        frames_q = Signal.like(self.frames)
+        committed_q = Signal()
+        finished_q = Signal()
+        m.d.sync += [delivered_q.eq(o.valid & o.ready), committed_q.eq(commit),
+                     finished_q.eq(o.valid & o.ready & o.payload.last), frames_q.eq(self.frames)]
+        m.d.comb += [self.frames.eq(Mux(committed_q, Mux(finished_q, frames_q, frames_q + 1),
+                                        Mux(finished_q, frames_q - 1, frames_q))),
+                     self.level.eq(used)]
         return m
 
 
