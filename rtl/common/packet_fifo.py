@@ -247,10 +247,21 @@ class AsyncPacketFIFO(wiring.Component):
         in_frame_next = Signal()
         m.d.comb += in_frame_next.eq(Mux(cdc.r_rst, 0, Mux(take, ~last, in_frame)))
         m.d.m += [in_frame.eq(in_frame_next), resync.eq(m_rst | (resync & in_frame_next))]
+        # One register stage between the CDC FIFO and the packet FIFO: the packet FIFO's accept decision then starts
+        # from flip-flops, not from the CDC FIFO's Gray-pointer comparison (its r_rdy). Nothing is taken while the
+        # packet FIFO aborts (as before, when its ready was low), and a beat held at the abort belongs to the frame
+        # being discarded, so it is dropped with it.
+        hold_valid = Signal()
+        hold_data = Signal(self.layout.size, reset_less=True)
+        hold_free = ~cdc.r_rst & (~hold_valid | core.s_axis.ready)
+        with m.If(cdc.r_rst):
+            m.d.m += hold_valid.eq(0)
+        with m.Elif(hold_free):
+            m.d.m += [hold_valid.eq(cdc.r_rdy & ~skipping), hold_data.eq(cdc.r_data)]
         m.d.comb += [
-            core.s_axis.payload.eq(cdc.r_data),
-            core.s_axis.valid.eq(cdc.r_rdy & ~skipping),
-            cdc.r_en.eq(skipping | core.s_axis.ready),
+            core.s_axis.payload.eq(hold_data),
+            core.s_axis.valid.eq(hold_valid),
+            cdc.r_en.eq(skipping | hold_free),
             core.abort.eq(cdc.r_rst),
         ]
         wiring.connect(m, wiring.flipped(self.m_axis), core.m_axis)
