@@ -1,5 +1,8 @@
 """The exportable tops: one entry per block the ``din`` tool can turn into Verilog, simulate and build.
 
+The common building blocks are listed here; every other block folder lists its own in ``din.rtl.<block>.tops``
+(a ``TOPS`` list of :class:`Top`), collected below in block order.
+
 Conventions keyed on an entry (so nothing is listed twice): its cocotb testbench is ``din.sim.<folder>.tb_<name>``,
 its FPGA budget is ``fpga/<folder>/<name>.budget.json``, its Verilog module is ``din_<name>``.
 """
@@ -40,7 +43,7 @@ class Top:
         return cls(**self.params(overrides))
 
 
-TOPS = {t.name: t for t in [
+_COMMON = [
     Top("skid_buffer", "common", "common.skid:SkidBuffer",
         "AXI-Stream register slice (skid buffer), one beat per cycle, all paths registered",
         defaults={"data_width": 64, "user_width": 1, "dest_width": 0}, clocks_mhz={"sync": 250.0}),
@@ -56,7 +59,30 @@ TOPS = {t.name: t for t in [
     Top("axil_regs", "common", "common.axil_regs:ExampleRegisters",
         "AXI4-Lite register block generated from a register-map declaration (example map with every kind)",
         defaults={}, clocks_mhz={"sync": 156.25}),
-]}
+]
+
+#: block folders whose ``tops`` module adds entries, in pipeline order
+BLOCKS = ("parser", "flowctl", "physec", "top")
+
+
+def _collect():
+    tops = list(_COMMON)
+    for block in BLOCKS:
+        try:
+            mod = importlib.import_module(f"din.rtl.{block}.tops")
+        except ModuleNotFoundError as e:
+            if e.name != f"din.rtl.{block}.tops":
+                raise
+            continue
+        tops.extend(mod.TOPS)
+    names = [t.name for t in tops]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"duplicate top names in the catalog: {', '.join(dupes)}")
+    return {t.name: t for t in tops}
+
+
+TOPS = _collect()
 
 
 def get_top(name):
