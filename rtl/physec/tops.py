@@ -11,4 +11,9 @@ CLIENT_MHZ = 156.25
 LINE_MHZ = 161.1328125
 
 TOPS = [
+    Top("physec_tx", "physec", "physec.tx_top:PhysecTx",
+        "PHYSec TX framer, MODE 00: 257b client blocks -> client FIFO -> GMP/Cm -> frame (AM, OH, OHCRC16, KCC) "
+        "-> 257b/64 gearbox -> PRBS31 -> line words",
+        defaults={"fifo_depth": 1024, "target": 8, "sample_lead": 32}, domains=("sync", "line"),
+        clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ}),
 ]
