@@ -16,4 +16,7 @@ TOPS = [
         "-> 257b/64 gearbox -> PRBS31 -> line words",
         defaults={"fifo_depth": 1024, "target": 8, "sample_lead": 32}, domains=("sync", "line"),
         clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ}),
+    Top("transcode257", "physec", "physec.transcode:Transcode257",
+        "256b/257b round trip: 4 x 66b -> 257b transcoder -> detranscoder -> 4 x 66b (physec.md §3), full rate",
+        defaults={}, clocks_mhz={"sync": LINE_MHZ}),
 ]
