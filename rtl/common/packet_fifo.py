@@ -25,9 +25,13 @@ synchronous read port). The behaviour every user relies on:
 * Latency: the first beat of a frame leaves three cycles after its ``last`` beat went in (commit, memory read,
   output register).
 * Timing: ``s_axis.ready`` is a function of registers only (no combinational path from ``s_axis.valid`` or
-  ``m_axis.ready``); the full flag is a register computed from the next write pointer and the *current* free
-  pointer, so a slot freed by a delivery becomes writable one cycle later (conservative, never overfills). The memory
-  read and the output are registered.
+  ``m_axis.ready``); the full flag is computed from the next write pointer and the *current* free pointer, so a slot
+  freed by a delivery becomes writable one cycle later (conservative, never overfills). The memory read and the
+  output are registered; ``level`` and ``frames`` are functions of registers only.
+  Implementation: occupancy is kept as registered counts against the free pointer of the cycle before (``used_q``,
+  ``used_q + 1``, ``kept_q``), so "full" is the top bit of a count, not a comparison; every next-state candidate
+  (next write pointer wr_ptr / wr_ptr + 1 / wr_commit, next counts) is computed from registers in parallel with the
+  accept decision, which only selects among them (no adder or comparator after the decision).
 * Synchronous reset clears everything: stored frames are lost, and a frame in flight on ``s_axis`` is cut: the FIFO
   takes the next beat after reset as the first beat of a new frame, so the upstream must restart at a frame
   boundary (an AXI-Stream source in the same reset does). A frame partly delivered on ``m_axis`` is cut too.
@@ -108,7 +112,7 @@ class PacketFIFO(wiring.Component):
         # Occupancy is counted against the free pointer (the next beat to leave on m_axis: space is freed only by
         # delivery) as it was one cycle before, which is what the full flag is defined on. Registers:
         delivered_q = Signal()            # a beat was delivered on m_axis in the cycle before
-        used_q = Signal(abits + 1)        # wr_ptr - free_ptr (one cycle old), 0..depth: full == used_q == depth
+        used_q = Signal(abits + 1)        # wr_ptr - free_ptr (one cycle old), 0..depth; full: used_q == depth
         used_q_p1 = Signal(abits + 1, init=1)   # always used_q + 1
         kept_q = Signal(abits + 1)        # wr_commit - free_ptr (one cycle old): beats of complete frames, 0..used_q
         frame_full = Signal()             # wr_ptr - wr_commit == depth: the frame alone fills the memory
@@ -196,7 +200,9 @@ class AsyncPacketFIFO(wiring.Component):
     """Packet FIFO from write domain ``s`` to read domain ``m``: exported ports ``s_clk/s_rst/m_clk/m_rst``.
 
     Construction: ``s_axis`` → ``AsyncFIFO`` of beats (``cdc_depth`` deep, a power of 2, Gray-code pointers) →
-    a gate in ``m`` → :class:`PacketFIFO` (``depth``) in ``m`` → ``m_axis``. The output is store-and-forward in the
+    a gate and a one-beat register in ``m`` → :class:`PacketFIFO` (``depth``) in ``m`` → ``m_axis``. The register
+    (one ``m`` cycle of latency, no loss of throughput) keeps the CDC FIFO's read-side pointer comparison out of the
+    packet FIFO's accept logic. The output is store-and-forward in the
     read domain, so it never stalls inside a frame, and bad / oversize / full drops happen there: the ``drop_*``
     pulses, ``level`` and ``frames`` are in the ``m`` domain. ``level`` does not count the beats in the CDC FIFO.
     Throughput is one beat per cycle of the slower clock.
@@ -204,8 +210,9 @@ class AsyncPacketFIFO(wiring.Component):
     Resets (both synchronous, active high, each in its own domain):
 
     * ``s_rst`` empties the CDC FIFO (``AsyncFIFO`` resets from its write domain, and tells the read domain through
-      ``r_rst``). In ``m`` the frame being written into the packet FIFO is then discarded, while frames already
-      complete in the packet FIFO are still delivered. The first beat written after ``s_rst`` starts a new frame.
+      ``r_rst``). In ``m`` the frame being written into the packet FIFO is then discarded (with a beat of it
+      held in the register), while frames already complete in the packet FIFO are still delivered. The first beat
+      written after ``s_rst`` starts a new frame.
     * ``m_rst`` resets the packet FIFO (stored frames lost, a frame on ``m_axis`` cut). ``AsyncFIFO`` keeps its data
       over a read-domain reset, so beats reaching the read side during ``m_rst`` are discarded, and if that leaves the
       read side inside a frame, the rest of that frame is discarded up to its ``last`` (a reset-less ``in_frame``
