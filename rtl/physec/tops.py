@@ -11,6 +11,12 @@ CLIENT_MHZ = 156.25
 LINE_MHZ = 161.1328125
 
 TOPS = [
+    Top("physec_pcs_tx", "physec", "physec.pcs:PcsTx",
+        "10GBASE-R client PCS transmit: XGMII -> 64b/66b encoder -> x^58 scrambler -> 66/64 gearbox -> serial words",
+        defaults={"scramble": True, "gearbox": True}, clocks_mhz={"sync": LINE_MHZ}),
+    Top("physec_pcs_rx", "physec", "physec.pcs:PcsRx",
+        "10GBASE-R client PCS receive: serial words -> 64/66 gearbox + block lock -> descrambler -> decoder -> XGMII",
+        defaults={"descramble": True, "counter_width": 32}, clocks_mhz={"sync": LINE_MHZ}),
     Top("physec_tx", "physec", "physec.tx_top:PhysecTx",
         "PHYSec TX framer, MODE 00: 257b client blocks -> client FIFO -> GMP/Cm -> frame (AM, OH, OHCRC16, KCC) "
         "-> 257b/64 gearbox -> PRBS31 -> line words",
@@ -19,4 +25,8 @@ TOPS = [
     Top("transcode257", "physec", "physec.transcode:Transcode257",
         "256b/257b round trip: 4 x 66b -> 257b transcoder -> detranscoder -> 4 x 66b (physec.md §3), full rate",
         defaults={}, clocks_mhz={"sync": LINE_MHZ}),
+    Top("rx_framer", "physec", "physec.rx_top:RxTop",
+        "PHYSec RX framer, MODE 00, line domain: AM search at every bit offset, HUNT/PRESYNC/SYNC, realign, PRBS31, "
+        "OHCRC16 / JC checks, 64/257 gearbox, GMP demap -> 257b client blocks + /E/ flag, counters",
+        defaults={"counter_width": 32}, domains=("line",), clocks_mhz={"line": LINE_MHZ}),
 ]

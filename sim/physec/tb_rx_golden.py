@@ -12,14 +12,14 @@ from functools import lru_cache
 import numpy as np
 
 from din.golden.physec.ethernet import frames_to_xgmii
-from din.golden.physec.pcs6466 import encode_words
+from din.golden.physec.pcs6466 import decode_blocks, encode_words
 from din.golden.physec.receiver import Receiver
 from din.golden.physec.security import KeyConfig
-from din.golden.physec.transcode257 import encode_groups
+from din.golden.physec.transcode257 import decode_groups, encode_groups
 from din.golden.physec.transmitter import ClientTrace, transmit_trace
 
 __all__ = ["FRAME_BITS", "Stimulus", "clear_keys", "golden_line_bits", "make_stimulus", "words_of", "blocks_as_ints",
-           "E_BLOCK_INT"]
+           "E_BLOCK_INT", "client_words"]
 
 FRAME_BITS = 1024 * 257
 
@@ -64,10 +64,23 @@ def _e_block():
 E_BLOCK_INT = _e_block()
 
 
+def client_words(blocks):
+    """257b blocks [(int, e)] → per block the tuple of its four XGMII words (data, ctrl) and e, through the golden
+    decoder (what the client side of the receiver delivers: a garbled block after a slip decodes to /E/ words)."""
+    if not blocks:
+        return []
+    rows = np.array([[(b >> i) & 1 for i in range(257)] for b, _ in blocks], dtype=np.uint8)
+    hdr, pay, _ = decode_groups(rows)
+    data, ctrl = decode_blocks(hdr.reshape(-1), pay.reshape(-1))
+    return [(tuple(zip(data[4 * k:4 * k + 4].tolist(), ctrl[4 * k:4 * k + 4].tolist())), e)
+            for k, (_, e) in enumerate(blocks)]
+
+
 @dataclass
 class Stimulus:
     words: list           # line words to drive (ints)
     blocks: list          # expected (block int, e) in order
+    client: list          # expected per block: its four XGMII words as the golden receiver outputs them, and e
     counters: object      # the golden receiver's RxCounters
     reports: list         # its per-frame reports
     first_frame_bit: int  # line bit of f[0] of the first transmitted frame
@@ -109,5 +122,6 @@ def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rn
     for r in rx.reports:
         flags += [bool(r.e_blocks)] * r.blocks
     assert len(flags) == len(ints)
-    return Stimulus(words=words_of(bits), blocks=list(zip(ints, flags)), counters=rx.counters, reports=rx.reports,
+    xg = [(tuple(zip(data[4 * k:4 * k + 4].tolist(), ctrl[4 * k:4 * k + 4].tolist())), e) for k, e in enumerate(flags)]
+    return Stimulus(client=xg, words=words_of(bits), blocks=list(zip(ints, flags)), counters=rx.counters, reports=rx.reports,
                     first_frame_bit=lead)
