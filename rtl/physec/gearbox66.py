@@ -84,7 +84,6 @@ class RxGearbox66(wiring.Component):
         m.d.comb += [
             self.o.valid.eq((words == 3) | ((words == 2) & (ptr <= 2 * WORD_BITS - BLOCK_BITS))),
             self.o.payload.header.eq(cand[:2]), self.o.payload.payload.eq(cand[2:]),
-            self.i.ready.eq(words < 3),
         ]
         consumed = Mux(self.o.valid & self.o.ready, Mux(self.slip, 1, BLOCK_BITS), 0)
         nxt = Signal(range(WORD_BITS + BLOCK_BITS))
@@ -102,5 +101,8 @@ class RxGearbox66(wiring.Component):
         for s in range(3):
             slot = shifted[WORD_BITS * s:WORD_BITS * (s + 1)]
             new_words.append(Mux(take & (kept == s), self.i.payload, slot))
-        m.d.sync += [window.eq(Cat(*new_words)), ptr.eq(nxt[:6]), words.eq(kept + take)]
+        held = Signal(range(4))
+        in_ready = Signal(init=1)            # registered: words held after this cycle < 3
+        m.d.comb += [held.eq(kept + take), self.i.ready.eq(in_ready)]
+        m.d.sync += [window.eq(Cat(*new_words)), ptr.eq(nxt[:6]), words.eq(held), in_ready.eq(held < 3)]
         return m
