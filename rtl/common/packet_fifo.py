@@ -127,7 +127,6 @@ class PacketFIFO(wiring.Component):
         m.d.comb += [used.eq(Mux(dq, used_q - 1, used_q)), used_p1.eq(Mux(dq, used_q, used_q_p1)),
                      used_p2.eq(Mux(dq, used_q_p1, used_q_p1 + 1)),
                      kept.eq(Mux(dq, kept_q - 1, kept_q)), kept_p1.eq(Mux(dq, kept_q, kept_q + 1))]
-        kept_zero = Mux(dq, kept_q == 1, kept_q == 0)
 
         # ---- write side -------------------------------------------------------------------------------------
         # The accept decision only selects among values computed from registers in parallel with it: the next
@@ -149,9 +148,10 @@ class PacketFIFO(wiring.Component):
             commit.eq(write & s.payload.last & ~bad),
             wp.en.eq(write), wp.addr.eq(wr_ptr[:abits]), wp.data.eq(s.payload),
         ]
-        # frame_full after a kept beat: wr_ptr + 1 - wr_commit == depth <=> used + 1 == depth and kept == 0
-        # (used + 1 <= depth when a beat is written, as full was low)
-        frame_fills = used_p1[abits] & kept_zero
+        # frame_full after a kept beat: wr_ptr + 1 - wr_commit == depth <=> used + 1 == depth and kept == 0. A beat
+        # is written only when used_q < depth (full low), so used + 1 == depth needs used_q == depth - 1 and no
+        # delivery the cycle before: then used + 1 == used_q_p1 and kept == kept_q.
+        frame_fills = used_q_p1[abits] & (kept_q == 0)
         with m.If(rollback):
             m.d.sync += [wr_ptr.eq(wr_commit), used_q.eq(kept), used_q_p1.eq(kept_p1), frame_full.eq(0)]
         with m.Elif(advance):
