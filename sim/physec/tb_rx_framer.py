@@ -6,6 +6,8 @@ exactly the same bits. The words are driven from a preloaded list in one loop th
 (no per-cycle coroutines), and everything is compared at the end.
 """
 
+import os
+
 import cocotb
 from cocotb.triggers import RisingEdge
 
@@ -14,6 +16,9 @@ from din.sim.common.tb import Scoreboard, reset, rng, sim_name, start_clock, wri
 from din.sim.physec.tb_rx_golden import FRAME_BITS, client_words, make_stimulus
 
 LINE_MHZ = 161.1328125
+#: Icarus runs this design at a few hundred cycles per second: it checks lock from bit offsets and the bench; the long
+#: scenarios (slip / LOF / relock, AM, OH and JC errors: 6..9 frames each) run on Verilator
+_LONG = {"skip": os.environ.get("DIN_SIM") == "icarus"}
 FRAME_WORDS = FRAME_BITS // 64
 BLOCK_MASK = (1 << 257) - 1
 
@@ -84,7 +89,7 @@ async def _check(dut, stim, name):
 def _offsets():
     """Bit offsets to try: 0, 63 and a seeded sample of the rest (more on Verilator, which is fast)."""
     r = rng("offsets")
-    extra = 6 if sim_name() == "verilator" else 1
+    extra = 6 if sim_name() == "verilator" else 0
     return [0, 63] + r.sample(range(1, 63), extra)
 
 
@@ -98,7 +103,7 @@ async def lock_from_bit_offsets(dut):
         assert got["locks"] == 1 and got["frames_rx"] == 2
 
 
-@cocotb.test()
+@cocotb.test(**_LONG)
 async def slip_loss_of_frame_and_relock(dut):
     """A slip after lock: 4 missed AMs → loss of frame, then HUNT / PRESYNC / SYNC again, as the golden receiver."""
     r = rng("slip")
@@ -109,7 +114,7 @@ async def slip_loss_of_frame_and_relock(dut):
     await _check(dut, stim, f"slip {delta}")
 
 
-@cocotb.test()
+@cocotb.test(**_LONG)
 async def am_bit_errors(dut):
     """AM bit errors in SYNC: up to 3 accepted (counted in am_bit_err), 4 is a miss (the frame is still processed)."""
     r = rng("am")
@@ -121,7 +126,7 @@ async def am_bit_errors(dut):
     await _check(dut, stim, "am errors")
 
 
-@cocotb.test()
+@cocotb.test(**_LONG)
 async def overhead_and_jc_errors(dut):
     """OH bit errors → oh_crc_err (predicted FC, data still delivered); JC errors → jc_err and /E/ blocks."""
     r = rng("oh")
