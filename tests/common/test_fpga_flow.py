@@ -55,7 +55,9 @@ def test_every_catalog_top_has_a_readable_budget():
         assert budget is not None, f"no fpga/{top.folder}/{name}.budget.json"
         assert set(budget["fmax_mhz_min"]) == set(top.clocks_mhz)
         for domain, floor in budget["fmax_mhz_min"].items():
-            assert floor >= top.clocks_mhz[domain], f"{name}: floor below the target clock"
+            # a floor below the target is a regression guard while timing closure is open, and must say why
+            assert floor >= top.clocks_mhz[domain] or budget.get("open"), \
+                f"{name}: floor below the target clock with no 'open' note"
         assert {"LUT4", "FF", "EBR"} <= set(budget["max"])
 
 
