@@ -14,7 +14,7 @@ serial word bit i (:data:`LINE_WORD`) is sent i-th; words follow each other with
   than the input brings, so ``i.ready`` goes low: a serial source that cannot be held loses words only while hunting,
   which changes which offsets are tried, never a locked stream.
 
-Both keep at most three 64-bit words / a 64-bit residue; the data moves through one 32- or 64-way multiplexer (the
+TX keeps a 64-bit residue, RX four 64-bit word slots (``i.ready`` stays high while locked at every alignment); the data moves through one 32- or 64-way multiplexer (the
 block boundary takes only even offsets on TX, any on RX). TX latency: one cycle (output register); RX: combinational
 from the word registers (the block lock registers the block).
 """
@@ -29,6 +29,9 @@ __all__ = ["TxGearbox66", "RxGearbox66"]
 
 BLOCK_BITS = 66
 WORD_BITS = 64
+#: RX word slots: a candidate needs up to 3 words (boundary at bit 63 of the oldest); the fourth keeps ``i.ready``
+#: a register that stays high while locked at any bit alignment (with 3, an odd alignment stalls once per 33 words)
+SLOTS = 4
 
 
 class TxGearbox66(wiring.Component):
@@ -64,7 +67,7 @@ class TxGearbox66(wiring.Component):
 
 class RxGearbox66(wiring.Component):
     """64-bit serial words in, candidate 66b blocks out; ``slip`` (from the block lock) qualifies each ``o``
-    transfer: high = reject and move the boundary one bit. ``i.ready`` is a register (words held < 3)."""
+    transfer: high = reject and move the boundary one bit. ``i.ready`` is a register (a word slot free)."""
 
     def __init__(self):
         self.params = {}
@@ -73,8 +76,8 @@ class RxGearbox66(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        window = Signal(3 * WORD_BITS)       # word 0 (oldest) in bits 63:0
-        words = Signal(range(4))
+        window = Signal(SLOTS * WORD_BITS)   # word 0 (oldest) in bits 63:0
+        words = Signal(range(SLOTS + 1))
         ptr = Signal(range(WORD_BITS))       # block boundary inside word 0
         cand = Signal(BLOCK_BITS)
         with m.Switch(ptr):
@@ -82,27 +85,27 @@ class RxGearbox66(wiring.Component):
                 with m.Case(k):
                     m.d.comb += cand.eq(window[k:k + BLOCK_BITS])
         m.d.comb += [
-            self.o.valid.eq((words == 3) | ((words == 2) & (ptr <= 2 * WORD_BITS - BLOCK_BITS))),
+            self.o.valid.eq((words >= 3) | ((words == 2) & (ptr <= 2 * WORD_BITS - BLOCK_BITS))),
             self.o.payload.header.eq(cand[:2]), self.o.payload.payload.eq(cand[2:]),
         ]
         consumed = Mux(self.o.valid & self.o.ready, Mux(self.slip, 1, BLOCK_BITS), 0)
         nxt = Signal(range(WORD_BITS + BLOCK_BITS))
         m.d.comb += nxt.eq(ptr + consumed)
         drop = nxt[6:8]                      # whole words consumed: 0, 1 or 2
-        kept = Signal(range(4))
+        kept = Signal(range(SLOTS + 1))
         m.d.comb += kept.eq(words - drop)
-        shifted = Signal(3 * WORD_BITS)
+        shifted = Signal(SLOTS * WORD_BITS)
         with m.Switch(drop):
             for k in range(3):
                 with m.Case(k):
                     m.d.comb += shifted.eq(window[WORD_BITS * k:])
         take = self.i.valid & self.i.ready
         new_words = []
-        for s in range(3):
+        for s in range(SLOTS):
             slot = shifted[WORD_BITS * s:WORD_BITS * (s + 1)]
             new_words.append(Mux(take & (kept == s), self.i.payload, slot))
-        held = Signal(range(4))
-        in_ready = Signal(init=1)            # registered: words held after this cycle < 3
+        held = Signal(range(SLOTS + 1))
+        in_ready = Signal(init=1)            # registered: a free slot after this cycle
         m.d.comb += [held.eq(kept + take), self.i.ready.eq(in_ready)]
-        m.d.sync += [window.eq(Cat(*new_words)), ptr.eq(nxt[:6]), words.eq(held), in_ready.eq(held < 3)]
+        m.d.sync += [window.eq(Cat(*new_words)), ptr.eq(nxt[:6]), words.eq(held), in_ready.eq(held < SLOTS)]
         return m

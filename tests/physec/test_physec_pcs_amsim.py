@@ -293,3 +293,31 @@ def test_pcs_rx_counters_relock_after_slips_and_bit_errors(seed):
     assert status["lock"] == 1 and status["locks"] == 2 and status["slips"] == lock.slips
     assert status["sh"] == 3 + 16, "3 header errors and 16 bad headers after the slip, all while locked"
     assert status["dec"] >= 3
+
+
+@pytest.mark.parametrize("offset", [16, 17])
+def test_pcs_rx_takes_a_word_every_cycle_once_locked(offset, seed):
+    """A serial source cannot be held: once locked, ``s_line.ready`` stays high at even and odd bit alignments, and
+    32 blocks come out per 33 words."""
+    _, bits = serial_stream(random.Random(f"{seed}:rate:{offset}"), 1600, offset=offset)
+    words = bits_to_words(bits)
+    dut = PcsRx()
+    log = []
+
+    async def tb(ctx):
+        ctx.set(dut.m_xgmii.ready, 1)
+        i = 0
+        for _ in range(1300):
+            ctx.set(dut.s_line.payload, words[i])
+            ctx.set(dut.s_line.valid, 1)
+            _, _, ready, out_valid, locked = await ctx.tick().sample(dut.s_line.ready, dut.m_xgmii.valid,
+                                                                     dut.block_lock)
+            i += int(ready)
+            log.append((int(ready), int(out_valid), int(locked)))
+
+    simulate(dut, tb)
+    first = next(k for k, (_, _, locked) in enumerate(log) if locked)
+    window = log[first + 10:first + 10 + 33 * 30]
+    assert len(window) == 33 * 30
+    assert all(ready for ready, _, _ in window), "input stalled while locked"
+    assert sum(v for _, v, _ in window) == 32 * 30
