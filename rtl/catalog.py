@@ -10,7 +10,7 @@ its FPGA budget is ``fpga/<folder>/<name>.budget.json``, its Verilog module is `
 from dataclasses import dataclass, field
 import importlib
 
-__all__ = ["Top", "TOPS", "get_top"]
+__all__ = ["Top", "TOPS", "BLOCKS", "get_top", "block_modules"]
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,21 @@ _COMMON = [
 BLOCKS = ("parser", "flowctl", "physec", "top")
 
 
+def block_modules(template):
+    """Import ``template.format(block=...)`` for every block folder that has it (e.g. ``"din.rtl.{block}.tops"``);
+    a module that exists but fails to import raises as usual."""
+    for block in BLOCKS:
+        name = template.format(block=block)
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+
+
 def _collect():
     tops = list(_COMMON)
-    for block in BLOCKS:
-        try:
-            mod = importlib.import_module(f"din.rtl.{block}.tops")
-        except ModuleNotFoundError as e:
-            if e.name != f"din.rtl.{block}.tops":
-                raise
-            continue
+    for mod in block_modules("din.rtl.{block}.tops"):
         tops.extend(mod.TOPS)
     names = [t.name for t in tops]
     dupes = sorted({n for n in names if names.count(n) > 1})

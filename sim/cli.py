@@ -174,19 +174,10 @@ def _parser():
     return p
 
 
-#: blocks whose ``din.sim.<block>.cli`` module may add commands (``register(subparsers)``), e.g. ``din parse``
-BLOCK_CLI = ("parser", "flowctl", "physec", "top")
-
-
 def _register_block_commands(sub):
-    import importlib
-    for block in BLOCK_CLI:
-        try:
-            mod = importlib.import_module(f"din.sim.{block}.cli")
-        except ModuleNotFoundError as e:
-            if e.name != f"din.sim.{block}.cli":
-                raise
-            continue
+    """Each block folder's ``din.sim.<block>.cli`` module may add commands (``register(subparsers)``)."""
+    from din.rtl.catalog import block_modules
+    for mod in block_modules("din.sim.{block}.cli"):
         mod.register(sub)
 
 
