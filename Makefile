@@ -3,7 +3,7 @@
 #   make run     install what is missing, then `din demo` (end-to-end scenario, RTL vs golden, short report)
 #   make test    install what is missing, then the whole test suite (golden, Amaranth sim, cocotb on Icarus + Verilator)
 #
-# Other targets: install, sim BLOCK=... [SIM=icarus|verilator], bench BLOCK=..., fpga [SEEDS=1,2,3], report,
+# Other targets: regress (full-size sweeps), install, sim BLOCK=... [SIM=icarus|verilator], bench BLOCK=..., fpga [SEEDS=1,2,3], report,
 # lint, docs, clean.
 
 PYTHON ?= python3
@@ -17,13 +17,17 @@ BLOCK  ?= skid_buffer
 PYTEST_ARGS ?=
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install deps-debian sim bench fpga report lint docs clean
+.PHONY: run test regress install deps-debian sim bench fpga report lint docs clean
 
 run: install
 	$(BIN)/din demo
 
 test: install
 	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The long regressions: every sweep at full size (DIN_REGRESSION=full; `make test` and CI run a sample).
+regress: install
+	DIN_REGRESSION=full $(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 install: $(STAMP) deps-debian
 

@@ -13,7 +13,7 @@ from cocotb.utils import get_sim_time
 from .scoreboard import Scoreboard
 from .stall import PATTERNS, stall_pattern
 
-__all__ = ["params", "seed", "rng", "sim_name", "quiet_thirdparty_warnings", "start_clock", "reset",
+__all__ = ["params", "seed", "rng", "sim_name", "full_regression", "regression_count", "quiet_thirdparty_warnings", "start_clock", "reset",
            "AxisEnds", "XZMonitor", "frame_bytes", "frame_user", "PATTERNS", "stall_pattern", "Scoreboard"]
 
 
@@ -39,6 +39,16 @@ def rng(salt=""):
 
 def sim_name():
     return os.environ.get("DIN_SIM", "")
+
+
+def full_regression():
+    """True under ``make regress`` (``DIN_REGRESSION=full``): run the full sweeps instead of the CI sample."""
+    return os.environ.get("DIN_REGRESSION", "sample") == "full"
+
+
+def regression_count(sample, full):
+    """How many items a sweep runs: ``sample`` on every ``make test`` / CI run, ``full`` under ``make regress``."""
+    return full if full_regression() else sample
 
 
 def start_clock(signal, mhz):
