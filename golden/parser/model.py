@@ -12,7 +12,10 @@ How the walk treats bounds (parser.md §6, §8), stated once so the RTL can matc
   end is checked: past the end of the frame → TRUNC; past the end of the IP payload (IPv6 Payload Length, the
   Jumbo length, IPv4 Total Length) → PLEN_GT_FRAME, or FRAG_CHAIN_INCOMPLETE inside a first fragment (RFC 7112).
   A Payload / Total Length beyond the frame is PLEN_GT_FRAME as well (the hardware sees it at ``tlast``).
-* The walk stops at the first fatal error; the record keeps what was captured before it (parser.md §8).
+* The walk stops at the first fatal error; the record keeps what was captured before it (parser.md §8). Two fatal
+  conditions are known only at ``tlast`` and therefore never stop the walk: MAC_ERR (``tuser[0]``) and an outer
+  Payload / Total Length beyond the frame (PLEN_GT_FRAME against the frame end); the walk goes on until it meets
+  the frame end (TRUNC) or its own stop.
 * Window (parser.md §8): CHAIN_TOO_LONG when an extension header or inner IP header starts at frame byte
   ``limits.window`` (512) or later, or the minimal L4 header does not end by it; checked before TRUNC.
 * Errors inside the inner header become INNER_ERR (soft), except TRUNC, CHAIN_TOO_LONG, ARN_MULTI and the
@@ -232,8 +235,7 @@ def _ipv6(ctx, start, enclosing_end):
             if length > lim.max_opt_hdr_bytes:
                 ctx.err("EXT_TOO_BIG", pos)
                 return
-            walk_options(ctx, pos, length, "hbh" if nh == HBH else "doh", "inner" if ctx.inner else "outer")
-            if ctx.fatal:
+            if walk_options(ctx, pos, length, "hbh" if nh == HBH else "doh", "inner" if ctx.inner else "outer"):
                 return
         elif nh == ROUTING:
             if pos + 4 > len(data):

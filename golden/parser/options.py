@@ -94,8 +94,9 @@ def _decode_ioam(body, source):
 def walk_options(ctx, start, length, kind, where):
     """Walk the options of the HBH / DOH at ``start`` (``length`` bytes, header known to begin in the frame).
 
-    ``ctx`` gives ``data`` (the frame), ``cfg``, ``rec`` and ``err(name, offset)``. Returns nothing; decoded
-    options land in ``ctx.rec``.
+    ``ctx`` gives ``data`` (the frame), ``cfg``, ``rec`` and ``err(name, offset)``. Decoded options land in
+    ``ctx.rec``. Returns True when the walk reported a fatal error (OPT_OVERRUN in the outer chain): the chain walk
+    stops there. Fatal conditions known only at ``tlast`` (MAC_ERR, a Payload Length beyond the frame) never stop it.
     """
     data, cfg, rec = ctx.data, ctx.cfg, ctx.rec
     hdr_end = start + length
@@ -123,7 +124,7 @@ def walk_options(ctx, start, length, kind, where):
         end = pos + 2 + olen
         if end > hdr_end:
             ctx.err("OPT_OVERRUN", pos)
-            return
+            return not ctx.inner                     # fatal outside the inner header (there it is INNER_ERR)
         if otype == PADN:
             pad_run += 2 + olen
             if pad_run > cfg.limits.max_pad:
