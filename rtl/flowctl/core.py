@@ -1,0 +1,494 @@
+"""Micro-flow queue manager data path: admission, shared cell buffer with a free list, per-flow packet queues,
+reclaim walker, DRR egress scheduler, FC controller state machines and counters (spec flowctl.md §2–§4, §7, §8).
+
+Structure (one ``sync`` domain, 64-bit beats; cycle figures are the golden model's, docs/flowctl.md "Cycle model"):
+
+* **Free list**: a FIFO of cell numbers in block RAM, refilled 0 … cells−1 during the ``cells`` initialisation cycles
+  (``s_axis.ready`` low). The head is read ahead through a port transparent to the push port, so a cell pushed at t
+  can be allocated at t+1 (``L_FREE_VIS`` = 1). One push per cycle: an egress free wins over the reclaim walker.
+* **Ingress** (no back-pressure after initialisation, spec §3): admission at the first beat (``invalid``,
+  ``nobuf`` when fewer than ``ceil(MAX_PKT / cell)`` cells are free, ``cap`` for a non-lossless flow at its CAP);
+  the first beat of every cell pops the free list and links the previous cell (``next`` RAM); ``tlast`` commits the
+  packet (descriptor ``{last cell, length}`` stored at its first cell) or sends its cell chain to the reclaim queue
+  (``tuser[0]``, runt < 60 bytes, or the beat that passes MAX_PKT, after which the frame is discarded).
+* **Per-flow queues**: registers ``head`` / ``tail`` / ``pkts`` and the head packet's length and last cell. A commit
+  enters the flow queue one cycle after ``tlast`` (so the scheduler sees it two cycles after, ``L_COMMIT`` = 2);
+  it links the packet behind the tail (``next[tail] = first``) or becomes the head of an empty queue.
+* **DRR** (spec §7, background §5.9): a FIFO of active flows in RAM; one step per cycle (park an ineligible flow,
+  rotate a flow whose deficit is short, or select). A selection at t gives the first beat at t+3 (``L_SCHED``) and
+  never before the cycle after the previous ``tlast``; the next decision is taken when the first beat of the current
+  packet is transferred, so back-to-back packets leave without a bubble.
+* **Egress**: a read issuer and one output register stage (the data RAM's own register); the last beat of a cell frees
+  it when the beat is transferred.
+* **FC controller** (spec §4): occupancy notifications two cycles after every allocation / free (``L_NOTIFY``), per-flow
+  RUN/PAUSED hysteresis with the clamp ``XON ≤ XOFF − 1`` and the global guard; ``pfc_req`` mirrors the guard.
+
+Decisions where the hardware differs from the golden model's free-of-cost loops (docs/flowctl.md): the DRR parks one
+flow per cycle and a rotation costs one cycle; the reclaim walker loads a chain in one cycle before pushing its cells.
+These change *when* things happen by a few cycles, never *what* is delivered per flow or counted.
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for, ceil_log2, exact_log2
+
+from din.rtl.common.layouts import BeatLayout
+
+__all__ = ["FlowCtlCore", "DROP_REASONS", "MIN_PKT", "validate_params"]
+
+BYTES_PER_BEAT = 8          # 64-bit AXI-Stream (spec §1)
+MIN_PKT = 60                # shorter frames are runts, dropped as bad (docs/flowctl.md decision 2)
+DROP_REASONS = ("invalid", "nobuf", "cap", "bad")   # spec §3, in counter order
+COUNTER_W = 32
+
+
+def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width):
+    def need(cond, msg):
+        if not cond:
+            raise ValueError(msg)
+    need(isinstance(flows, int) and 16 <= flows <= 4096 and flows & (flows - 1) == 0,
+         f"flows must be a power of two from 16 to 4096, not {flows!r}")
+    need(isinstance(cells, int) and 256 <= cells <= 65536 and cells & (cells - 1) == 0,
+         f"cells must be a power of two from 256 to 65536 (the RTL's free-list pointers wrap), not {cells!r}")
+    need(cell_bytes in (32, 64, 128), f"cell_bytes must be 32, 64 or 128, not {cell_bytes!r}")
+    need(isinstance(max_pkt, int) and 1518 <= max_pkt <= 9600, f"max_pkt must be 1518 to 9600, not {max_pkt!r}")
+    need(isinstance(dest_width, int) and exact_log2(flows) <= dest_width <= 16,
+         f"dest_width must be from log2(flows) to 16, not {dest_width!r}")
+
+
+class FlowCtlCore(wiring.Component):
+    """The queue manager without its register block (see the module docstring).
+
+    Parameters (keyword-only): ``flows``, ``cells`` (powers of two), ``cell_bytes``, ``max_pkt`` (spec §2) and
+    ``dest_width`` (``s_axis.tdest`` width; ids ≥ ``flows`` are dropped as ``invalid``).
+
+    Configuration inputs (``cfg_*``) hold the threshold profile applied to every flow (per-flow words are not
+    implemented yet, see docs/flowctl.md), counters are outputs.
+    """
+
+    def __init__(self, *, flows=256, cells=2048, cell_bytes=64, max_pkt=1518, dest_width=16):
+        validate_params(flows=flows, cells=cells, cell_bytes=cell_bytes, max_pkt=max_pkt, dest_width=dest_width)
+        self.flows, self.cells, self.cell_bytes, self.max_pkt = flows, cells, cell_bytes, max_pkt
+        self.dest_width = dest_width
+        self.cell_beats = cell_bytes // BYTES_PER_BEAT
+        self.max_pkt_cells = -(-max_pkt // cell_bytes)
+        self.flow_bits = exact_log2(flows)
+        cnt = unsigned(bits_for(cells))
+        cw = COUNTER_W
+        super().__init__({
+            "s_axis": In(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=dest_width))),
+            "m_axis": Out(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=self.flow_bits))),
+            "pfc_paused": In(8),
+            "pfc_req": Out(8),
+            # configuration (one profile for every flow)
+            "cfg_xoff": In(cnt), "cfg_xon": In(cnt), "cfg_cap": In(16), "cfg_quantum": In(16),
+            "cfg_lossless": In(1), "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1),
+            "cfg_pfc_mirror_en": In(1),
+            # status and counters (spec §8)
+            "init_done": Out(1),
+            "cfg_err": Out(1),
+            "free_cells": Out(cnt), "min_free_cells": Out(cnt), "used_cells": Out(cnt), "max_used_cells": Out(cnt),
+            "drops": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
+            "drop_bytes": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
+            "bad_tuser": Out(cw), "bad_oversize": Out(cw), "bad_runt": Out(cw),
+            "cap_exceeded": Out(cw),
+            "enq_pkts": Out(cw), "enq_bytes": Out(cw), "deq_pkts": Out(cw), "deq_bytes": Out(cw),
+            "xoff_tx": Out(cw), "xon_tx": Out(cw), "global_xoff_tx": Out(cw), "global_paused": Out(1),
+            "flow_paused_tx": Out(flows),
+        })
+
+    # ------------------------------------------------------------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        F, C, CB = self.flows, self.cells, self.cell_beats
+        cb_bits = exact_log2(CB)
+        cell_shape = unsigned(exact_log2(C))
+        cnt_shape = unsigned(bits_for(C))
+        len_shape = unsigned(bits_for(self.max_pkt + BYTES_PER_BEAT))
+        fb = self.flow_bits
+        s, o = self.s_axis, self.m_axis
+
+        # ---- memories -----------------------------------------------------------------------------------------
+        m.submodules.data_ram = data_ram = Memory(shape=64, depth=C * CB, init=[])
+        m.submodules.next_ram = next_ram = Memory(shape=cell_shape, depth=C, init=[])
+        desc_layout = data.StructLayout({"last": cell_shape, "length": len_shape})
+        m.submodules.desc_ram = desc_ram = Memory(shape=desc_layout, depth=C, init=[])
+        m.submodules.fl_ram = fl_ram = Memory(shape=cell_shape, depth=C, init=[])
+        chain_layout = data.StructLayout({"first": cell_shape, "n": unsigned(bits_for(self.max_pkt_cells))})
+        m.submodules.rc_ram = rc_ram = Memory(shape=chain_layout, depth=C, init=[])
+        m.submodules.act_ram = act_ram = Memory(shape=fb, depth=F, init=[])
+
+        data_wp = data_ram.write_port()
+        data_rp = data_ram.read_port()
+        next_wp = next_ram.write_port()
+        next_rp_e = next_ram.read_port(transparent_for=(next_wp,))    # egress: next cell of the packet on m_axis
+        next_rp_w = next_ram.read_port(transparent_for=(next_wp,))    # reclaim walker
+        next_rp_h = next_ram.read_port(transparent_for=(next_wp,))    # head update after a dequeue
+        desc_wp = desc_ram.write_port()
+        desc_rp = desc_ram.read_port(transparent_for=(desc_wp,))
+        fl_wp = fl_ram.write_port()
+        fl_rp = fl_ram.read_port(transparent_for=(fl_wp,))
+        rc_wp = rc_ram.write_port()
+        rc_rp = rc_ram.read_port(transparent_for=(rc_wp,))
+        act_wp = act_ram.write_port()
+        act_rp = act_ram.read_port(transparent_for=(act_wp,))
+
+        # ---- configuration with the hardware clamps (spec §4, §7) ----------------------------------------------
+        xoff, xon, quantum = self.cfg_xoff, Signal(cnt_shape), Signal(16)
+        g_xon = Signal(cnt_shape)
+        m.d.comb += [
+            xon.eq(Mux(self.cfg_xon >= xoff, xoff - 1, self.cfg_xon)),
+            g_xon.eq(Mux(self.cfg_g_xon >= self.cfg_g_xoff, self.cfg_g_xoff - 1, self.cfg_g_xon)),
+            quantum.eq(Mux(self.cfg_quantum < self.max_pkt, self.max_pkt, self.cfg_quantum)),
+            self.cfg_err.eq((self.cfg_xon >= xoff) | (xoff == 0) | (xoff > C)
+                            | (self.cfg_g_xon >= self.cfg_g_xoff)),
+        ]
+
+        # ---- per-flow state ------------------------------------------------------------------------------------
+        def farray(shape, name):
+            return Array(Signal(shape, name=f"{name}{i}") for i in range(F))
+        occ = farray(cnt_shape, "occ")
+        pkts = farray(cnt_shape, "pkts")
+        head = farray(cell_shape, "head")
+        tail = farray(cell_shape, "tail")
+        hlen = farray(len_shape, "hlen")
+        hlast = farray(cell_shape, "hlast")
+        deficit = farray(16, "deficit")
+        in_list = farray(1, "in_list")
+        parked = farray(1, "parked")
+        fc_paused = farray(1, "fc_paused")
+        m.d.comb += self.flow_paused_tx.eq(Cat(*fc_paused))
+
+        # ---- free list and initialisation (background §5.12) ---------------------------------------------------
+        init_ctr = Signal(range(C + 1))
+        init_done = Signal()
+        fl_rd, fl_wr = Signal(cell_shape), Signal(cell_shape)
+        free_cnt = Signal(cnt_shape)
+        fl_pop = Signal()
+        fl_push = Signal()
+        fl_push_cell = Signal(cell_shape)
+        m.d.comb += [
+            fl_rp.addr.eq(fl_rd + fl_pop),
+            fl_wp.addr.eq(fl_wr), fl_wp.data.eq(fl_push_cell), fl_wp.en.eq(fl_push),
+            init_done.eq(init_ctr == C),
+            self.init_done.eq(init_done), self.free_cells.eq(free_cnt),
+        ]
+        m.d.sync += [fl_rd.eq(fl_rd + fl_pop), fl_wr.eq(fl_wr + fl_push),
+                     free_cnt.eq(free_cnt + fl_push - fl_pop)]
+        with m.If(~init_done):
+            m.d.comb += [fl_push.eq(1), fl_push_cell.eq(init_ctr)]
+            m.d.sync += init_ctr.eq(init_ctr + 1)
+
+        used = Signal(cnt_shape)
+        m.d.comb += self.used_cells.eq(used)
+
+        # ---- ingress ---------------------------------------------------------------------------------------------
+        in_busy = Signal()                 # inside a frame (after its first beat)
+        in_flow = Signal(fb)
+        in_reason = Signal(range(len(DROP_REASONS) + 1))   # 0 accepted, else 1 + index in DROP_REASONS
+        in_nbytes = Signal(range(65536))
+        in_bic = Signal(cb_bits)           # beat index inside the current cell
+        in_cell = Signal(cell_shape)
+        in_first = Signal(cell_shape)
+        in_ncells = Signal(range(self.max_pkt_cells + 1))
+        in_over = Signal()
+
+        beat = s.valid & s.ready
+        first = ~in_busy
+        dest = s.payload.dest
+        dest_ok = dest < F if self.dest_width > fb else Const(1)
+        f_in = Mux(first, dest[:fb], in_flow)
+        nb = Signal(4)
+        m.d.comb += [s.ready.eq(init_done), nb.eq(sum(s.payload.keep[i] for i in range(8)))]
+        reason_new = Signal.like(in_reason)
+        with m.If(~dest_ok):
+            m.d.comb += reason_new.eq(1)
+        with m.Elif(free_cnt < self.max_pkt_cells):
+            m.d.comb += reason_new.eq(2)
+        with m.Elif(~self.cfg_lossless & (occ[dest[:fb]] >= self.cfg_cap)):
+            m.d.comb += reason_new.eq(3)
+        reason = Mux(first, reason_new, in_reason)
+        nbytes = Signal.like(in_nbytes)
+        m.d.comb += nbytes.eq(Mux(first, 0, in_nbytes) + nb)
+        ncells = Mux(first, 0, in_ncells)
+        over_prev = ~first & in_over
+        over_now = Signal()
+        m.d.comb += over_now.eq(beat & (reason == 0) & ~over_prev & (nbytes > self.max_pkt))
+        store = Signal()
+        alloc = Signal()
+        bic = Mux(first, 0, in_bic)
+        m.d.comb += [store.eq(beat & (reason == 0) & ~over_prev & ~over_now),
+                     alloc.eq(store & (bic == 0)), fl_pop.eq(alloc)]
+        cell = Mux(alloc, fl_rp.data, in_cell)
+        m.d.comb += [data_wp.addr.eq(Cat(bic, cell)), data_wp.data.eq(s.payload.data), data_wp.en.eq(store)]
+        link_in = alloc & (ncells != 0)
+
+        # reclaim requests: the oversize beat, or a bad frame at its last beat
+        rc_req = Signal()
+        rc_first = Signal(cell_shape)
+        rc_n = Signal.like(in_ncells)
+        commit = Signal()
+        drop_reason = Signal(range(len(DROP_REASONS) + 1))   # counted at tlast
+        bad_kind = Signal(2)    # 1 tuser, 2 oversize, 3 runt
+        last = beat & s.payload.last
+        with m.If(over_now & (ncells != 0)):
+            m.d.comb += [rc_req.eq(1), rc_first.eq(in_first), rc_n.eq(ncells)]
+        with m.If(last):
+            with m.If(reason != 0):
+                m.d.comb += drop_reason.eq(reason)
+            with m.Elif(over_prev | over_now):
+                m.d.comb += [drop_reason.eq(4), bad_kind.eq(2)]
+            with m.Elif(s.payload.user[0] | (nbytes < MIN_PKT)):
+                m.d.comb += [drop_reason.eq(4), bad_kind.eq(Mux(s.payload.user[0], 1, 3)),
+                             rc_req.eq(1), rc_first.eq(Mux(ncells == 0, cell, in_first)), rc_n.eq(ncells + alloc)]
+            with m.Else():
+                m.d.comb += commit.eq(1)
+        with m.If(beat):
+            m.d.sync += [in_busy.eq(~s.payload.last), in_flow.eq(f_in), in_reason.eq(reason),
+                         in_nbytes.eq(nbytes), in_over.eq(over_prev | over_now)]
+            with m.If(store):
+                m.d.sync += [in_bic.eq(bic + 1), in_cell.eq(cell)]
+                with m.If(alloc):
+                    m.d.sync += in_ncells.eq(ncells + 1)
+                    with m.If(ncells == 0):
+                        m.d.sync += in_first.eq(cell)
+            with m.Elif(first):
+                m.d.sync += [in_bic.eq(0), in_ncells.eq(0)]
+        # descriptor at the first cell when the packet commits
+        m.d.comb += [desc_wp.addr.eq(Mux(ncells == 0, cell, in_first)), desc_wp.data.last.eq(cell),
+                     desc_wp.data.length.eq(nbytes), desc_wp.en.eq(commit)]
+
+        # counters of the ingress
+        drops = self.drops
+        dbytes = self.drop_bytes
+        for i in range(len(DROP_REASONS)):
+            with m.If(drop_reason == i + 1):
+                m.d.sync += [drops[i].eq(drops[i] + 1), dbytes[i].eq(dbytes[i] + nbytes)]
+        for kind, ctr in ((1, self.bad_tuser), (2, self.bad_oversize), (3, self.bad_runt)):
+            with m.If(drop_reason.any() & (bad_kind == kind)):
+                m.d.sync += ctr.eq(ctr + 1)
+        with m.If(commit):
+            m.d.sync += [self.enq_pkts.eq(self.enq_pkts + 1), self.enq_bytes.eq(self.enq_bytes + nbytes)]
+        with m.If(beat & first & (reason_new == 0) & (occ[dest[:fb]] >= self.cfg_cap)):
+            m.d.sync += self.cap_exceeded.eq(self.cap_exceeded + 1)
+
+        # ---- reclaim queue and walker (one cell per cycle when the egress frees none) --------------------------
+        rc_wr, rc_rd = Signal(exact_log2(C) + 1), Signal(exact_log2(C) + 1)
+        rc_pop = Signal()
+        m.d.comb += [rc_wp.addr.eq(rc_wr[:-1]), rc_wp.data.first.eq(rc_first), rc_wp.data.n.eq(rc_n),
+                     rc_wp.en.eq(rc_req),
+                     rc_rp.addr.eq((rc_rd + rc_pop)[:-1])]
+        m.d.sync += [rc_wr.eq(rc_wr + rc_req), rc_rd.eq(rc_rd + rc_pop)]
+        w_cell = Signal(cell_shape)
+        w_left = Signal.like(in_ncells)
+        w_push = Signal()
+        e_free = Signal()                  # the egress frees a cell this cycle (push port taken)
+        e_free_cell = Signal(cell_shape)
+        w_addr = Signal(cell_shape)
+        m.d.comb += [w_addr.eq(w_cell), next_rp_w.addr.eq(w_addr)]
+        with m.If(w_left == 0):
+            with m.If(rc_rd != rc_wr):
+                m.d.comb += [rc_pop.eq(1), w_addr.eq(rc_rp.data.first)]
+                m.d.sync += [w_cell.eq(rc_rp.data.first), w_left.eq(rc_rp.data.n)]
+        with m.Elif(~e_free & init_done):
+            m.d.comb += [w_push.eq(1), w_addr.eq(next_rp_w.data)]
+            m.d.sync += [w_cell.eq(next_rp_w.data), w_left.eq(w_left - 1)]
+        with m.If(init_done):
+            with m.If(e_free):
+                m.d.comb += [fl_push.eq(1), fl_push_cell.eq(e_free_cell)]
+            with m.Elif(w_push):
+                m.d.comb += [fl_push.eq(1), fl_push_cell.eq(w_cell)]
+
+        # ---- commit into the flow queue (one cycle after tlast) -------------------------------------------------
+        c_valid = Signal()
+        c_flow = Signal(fb)
+        c_first, c_last = Signal(cell_shape), Signal(cell_shape)
+        c_len = Signal(len_shape)
+        m.d.sync += [c_valid.eq(commit), c_flow.eq(f_in), c_first.eq(Mux(ncells == 0, cell, in_first)),
+                     c_last.eq(cell), c_len.eq(nbytes)]
+
+        # ---- DRR (spec §7) --------------------------------------------------------------------------------------
+        act_wr, act_rd = Signal(fb + 1), Signal(fb + 1)
+        act_push, act_pop = Signal(), Signal()
+        act_push_flow = Signal(fb)
+        m.d.comb += [act_wp.addr.eq(act_wr[:-1]), act_wp.data.eq(act_push_flow), act_wp.en.eq(act_push),
+                     act_rp.addr.eq((act_rd + act_pop)[:-1])]
+        m.d.sync += [act_wr.eq(act_wr + act_push), act_rd.eq(act_rd + act_pop)]
+        fresh = Signal(init=1)
+        want = Signal()                    # a decision is wanted this cycle
+        hu_busy = Signal(2)                # head-update pipeline after a dequeue
+        sel_valid = Signal()
+        sel_wait = Signal()
+        sel_flow = Signal(fb)
+        sel_first = Signal(cell_shape)
+        sel_len = Signal(len_shape)
+        dq = Signal()                      # dequeue (selection) this cycle
+        dq_pop = Signal()                  # ... that empties the flow
+        f = act_rp.data
+        eligible = ~self.pfc_paused[0]     # every flow has priority 0 (per-flow words not implemented)
+        d_eff = Signal(17)
+        m.d.comb += d_eff.eq(deficit[f] + Mux(fresh, quantum, 0))
+        commit_push = Signal()
+        rotate = Signal()
+        with m.If(want & (act_rd != act_wr) & (hu_busy == 0)):
+            with m.If(~eligible):
+                m.d.comb += act_pop.eq(1)
+                m.d.sync += [in_list[f].eq(0), parked[f].eq(1), fresh.eq(1)]
+            with m.Elif(hlen[f] <= d_eff):
+                m.d.comb += dq.eq(1)
+                m.d.sync += [sel_valid.eq(1), sel_wait.eq(1), sel_flow.eq(f), sel_first.eq(head[f]),
+                             sel_len.eq(hlen[f])]
+                with m.If(pkts[f] == 1):
+                    m.d.comb += [act_pop.eq(1), dq_pop.eq(1)]
+                    m.d.sync += [in_list[f].eq(0), deficit[f].eq(0), fresh.eq(1)]
+                with m.Else():
+                    m.d.sync += [deficit[f].eq(d_eff - hlen[f]), fresh.eq(0), hu_busy.eq(1)]
+            with m.Elif(~commit_push):
+                m.d.comb += rotate.eq(1)
+                # rotate: the flow goes to the tail with its deficit kept (only a non-fresh flow can be short)
+                m.d.comb += [act_pop.eq(1), act_push.eq(1), act_push_flow.eq(f)]
+                m.d.sync += [deficit[f].eq(d_eff), fresh.eq(1)]
+
+        # head update after a dequeue that leaves packets: t reads next[last cell] (the new head), t+1 its descriptor,
+        # t+2 writes head / length / last cell; no decision is taken meanwhile (the next one is due at t+3 at the
+        # earliest anyway, when the selected packet's first beat leaves)
+        hu_flow = Signal(fb)
+        hu_head = Signal(cell_shape)
+        m.d.comb += [next_rp_h.addr.eq(hlast[f]), desc_rp.addr.eq(next_rp_h.data)]
+        with m.If(dq & (pkts[f] != 1)):
+            m.d.sync += hu_flow.eq(f)
+        with m.If(hu_busy == 1):
+            m.d.sync += [hu_busy.eq(2), hu_head.eq(next_rp_h.data)]
+        with m.Elif(hu_busy == 2):
+            m.d.sync += [hu_busy.eq(0), head[hu_flow].eq(hu_head), hlen[hu_flow].eq(desc_rp.data.length),
+                         hlast[hu_flow].eq(desc_rp.data.last)]
+
+        # commit: pkts / head / tail / DRR activation, merged with a dequeue of the same flow
+        for i in range(F):
+            inc = c_valid & (c_flow == i)
+            dec = dq & (f == i)
+            with m.If(inc | dec):
+                m.d.sync += pkts[i].eq(pkts[i] + inc - dec)
+        c_empty = Signal()
+        m.d.comb += c_empty.eq((pkts[c_flow] - (dq & (f == c_flow))) == 0)
+        link_c = Signal()
+        with m.If(c_valid):
+            m.d.sync += tail[c_flow].eq(c_last)
+            with m.If(c_empty):
+                m.d.sync += [head[c_flow].eq(c_first), hlen[c_flow].eq(c_len), hlast[c_flow].eq(c_last)]
+                listed = in_list[c_flow] & ~(dq_pop & (f == c_flow))
+                with m.If(~listed & ~parked[c_flow]):
+                    m.d.comb += [commit_push.eq(1), act_push.eq(1), act_push_flow.eq(c_flow)]
+                    m.d.sync += in_list[c_flow].eq(1)
+            with m.Else():
+                m.d.comb += link_c.eq(1)
+        # resume of parked flows (PFC released): re-insert the lowest parked flow, one per cycle (background §5.9)
+        with m.If(eligible & ~c_valid & ~rotate):
+            with m.Switch(Cat(*parked)):
+                for i in range(F):
+                    with m.Case("-" * (F - 1 - i) + "1" + "0" * i):
+                        m.d.sync += parked[i].eq(0)
+                        with m.If((pkts[i] != 0) & ~(c_valid & (c_flow == i))):
+                            m.d.comb += [act_push.eq(1), act_push_flow.eq(i)]
+                            m.d.sync += in_list[i].eq(1)
+        # the next RAM's one write port: the commit link, or the ingress link (never in the same cycle: the cycle
+        # after tlast carries at most the first beat of the next frame, which links nothing)
+        with m.If(link_c):
+            m.d.comb += [next_wp.addr.eq(tail[c_flow]), next_wp.data.eq(c_first), next_wp.en.eq(1)]
+        with m.Elif(link_in):
+            m.d.comb += [next_wp.addr.eq(in_cell), next_wp.data.eq(cell), next_wp.en.eq(1)]
+
+        # ---- egress ------------------------------------------------------------------------------------------------
+        is_active = Signal()
+        is_flow = Signal(fb)
+        is_cell = Signal(cell_shape)
+        is_bic = Signal(cb_bits)
+        is_left = Signal(len_shape)
+        o_valid, o_last, o_free, o_first = Signal(), Signal(), Signal(), Signal()
+        o_keep = Signal(8)
+        o_flow = Signal(fb)
+        o_cell = Signal(cell_shape)
+        o_len = Signal(len_shape)
+        advance = ~o_valid | o.ready
+        take = advance & ~is_active & sel_valid & ~sel_wait
+        with m.If(sel_wait):
+            m.d.sync += sel_wait.eq(0)
+        src_cell = Mux(take, sel_first, is_cell)
+        src_bic = Mux(take, 0, is_bic)
+        src_left = Mux(take, sel_len, is_left)
+        src_flow = Mux(take, sel_flow, is_flow)
+        issue = advance & (is_active | take)
+        m.d.comb += [data_rp.addr.eq(Cat(src_bic, src_cell)), data_rp.en.eq(advance),
+                     next_rp_e.addr.eq(src_cell)]
+        keep_tab = Array(Const((1 << k) - 1, 8) for k in range(9))
+        b_last = src_left <= BYTES_PER_BEAT
+        with m.If(advance):
+            m.d.sync += o_valid.eq(issue)
+        with m.If(issue):
+            m.d.sync += [o_last.eq(b_last), o_free.eq(b_last | (src_bic == CB - 1)), o_first.eq(take),
+                         o_keep.eq(Mux(b_last, keep_tab[src_left[:4]], 0xFF)), o_flow.eq(src_flow),
+                         o_cell.eq(src_cell),
+                         is_active.eq(~b_last), is_flow.eq(src_flow), is_bic.eq(src_bic + 1),
+                         is_left.eq(src_left - BYTES_PER_BEAT),
+                         is_cell.eq(Mux(src_bic == CB - 1, next_rp_e.data, src_cell))]
+        with m.If(take):
+            m.d.sync += [sel_valid.eq(0), o_len.eq(sel_len)]
+        m.d.comb += [o.valid.eq(o_valid), o.payload.data.eq(data_rp.data), o.payload.keep.eq(o_keep),
+                     o.payload.last.eq(o_last), o.payload.user.eq(0), o.payload.dest.eq(o_flow)]
+        xfer = o_valid & o.ready
+        m.d.comb += [e_free.eq(xfer & o_free), e_free_cell.eq(o_cell)]
+        with m.If(xfer & o_last):
+            m.d.sync += [self.deq_pkts.eq(self.deq_pkts + 1)]
+        with m.If(xfer & o_first):
+            m.d.sync += [self.deq_bytes.eq(self.deq_bytes + o_len)]
+        # decision trigger: the first beat of the current packet leaves, or the egress is idle
+        idle = ~is_active & (~o_valid | (xfer & o_last))
+        m.d.comb += want.eq(~sel_valid & ((xfer & o_first) | idle) & init_done)
+
+        # ---- occupancy (per flow and total) ---------------------------------------------------------------------
+        rc_flow_n = Signal.like(in_ncells)
+        m.d.comb += rc_flow_n.eq(Mux(rc_req, rc_n, 0))
+        for i in range(F):
+            ii = alloc & (f_in == i)
+            ir = rc_req & (f_in == i)
+            ie = e_free & (o_flow == i)
+            with m.If(ii | ir | ie):
+                m.d.sync += occ[i].eq(occ[i] + ii - Mux(ir, rc_n, 0) - ie)
+        used_next = Signal(cnt_shape)
+        m.d.comb += used_next.eq(used + alloc - rc_flow_n - e_free)
+        m.d.sync += used.eq(used_next)
+        m.d.sync += [self.max_used_cells.eq(Mux(used_next > self.max_used_cells, used_next, self.max_used_cells))]
+        min_free = Signal(cnt_shape, init=C)
+        m.d.comb += self.min_free_cells.eq(min_free)
+        with m.If(alloc & (free_cnt - 1 < min_free)):
+            m.d.sync += min_free.eq(free_cnt - 1)
+
+        # ---- FC controller: notifications L_NOTIFY = 2 cycles after the change (spec §4) ------------------------
+        ni = [Signal(name=f"ni_v{k}") for k in range(2)]
+        nif = [Signal(fb, name=f"ni_f{k}") for k in range(2)]
+        ne = [Signal(name=f"ne_v{k}") for k in range(2)]
+        nef = [Signal(fb, name=f"ne_f{k}") for k in range(2)]
+        m.d.sync += [ni[0].eq(alloc | rc_req), nif[0].eq(f_in), ni[1].eq(ni[0]), nif[1].eq(nif[0]),
+                     ne[0].eq(e_free), nef[0].eq(o_flow), ne[1].eq(ne[0]), nef[1].eq(nef[0])]
+        n_xoff, n_xon = Signal(2), Signal(2)
+        for k, (v, fl) in enumerate(((ni[1], nif[1]), (ne[1], nef[1]))):
+            other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
+            with m.If(v & ~other_same):
+                with m.If(~fc_paused[fl] & (occ[fl] >= xoff)):
+                    m.d.sync += fc_paused[fl].eq(1)
+                    m.d.comb += n_xoff[k].eq(1)
+                with m.Elif(fc_paused[fl] & (occ[fl] <= xon)):
+                    m.d.sync += fc_paused[fl].eq(0)
+                    m.d.comb += n_xon[k].eq(1)
+        m.d.sync += [self.xoff_tx.eq(self.xoff_tx + n_xoff[0] + n_xoff[1]),
+                     self.xon_tx.eq(self.xon_tx + n_xon[0] + n_xon[1])]
+        gp = self.global_paused
+        with m.If((ni[1] | ne[1]) & self.cfg_guard_en):
+            with m.If(~gp & (used >= self.cfg_g_xoff)):
+                m.d.sync += [gp.eq(1), self.global_xoff_tx.eq(self.global_xoff_tx + 1)]
+            with m.Elif(gp & (used <= g_xon)):
+                m.d.sync += gp.eq(0)
+        m.d.sync += self.pfc_req.eq(Mux(self.cfg_pfc_mirror_en & gp, 0xFF, 0))
+        return m
