@@ -1,0 +1,13 @@
+"""Parser tops for ``din verilog / sim / bench / build`` (collected by :mod:`din.rtl.catalog`)."""
+
+from din.rtl.catalog import Top
+
+__all__ = ["TOPS"]
+
+TOPS = [
+    Top("classifier", "parser", "parser.classifier:Classifier",
+        "match-action classifier (parser.md §7): NRP exact, ARN / DA prefix / 5-tuple ternary tables in RAM-based "
+        "TCAMs, fatal -> NRP -> ARN -> prefix -> 5-tuple -> default, programmed over AXI4-Lite",
+        defaults={"nrp_size": 256, "arn_size": 64, "prefix_size": 64, "tuple_size": 64, "flow_bits": 8,
+                  "slice_bits": 8}),
+]
