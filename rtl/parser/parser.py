@@ -1,0 +1,273 @@
+"""SRv6 / G-SRv6 / ARN header parser: 64-bit AXI-Stream in, frames out unmodified, one metadata record per frame.
+
+Structure (parser.md §1, background/srv6_arn.md §7.5):
+
+* **L2 front**: counts beats and bytes, decodes Ethernet and up to two VLAN tags (0x8100 / 0x88A8) from bytes
+  12..21, and decides the L3 start (14, 18 or 22) by beat 2.
+* **Realigner**: shifts the stream once so that L3 byte 0 starts a word (word k = L3 bytes [8k, 8k + 8)); a frame
+  without IP still produces one empty last word so that every frame reaches the walker, in order.
+* **Lookahead**: the walker sees each word together with the next one.
+* **Walker** (walker.py): the chain walk, options, SRH, inner header and L4, one word per cycle.
+* **Record**: the walker's registers when the frame's last word has been walked; ``m_meta`` carries it.
+
+Frames pass with a fixed latency of one cycle (a register stage; ``s_axis.ready`` follows ``m_axis.ready`` and
+the room left in the record FIFO, so the parser itself never inserts a stall). Exactly one record per frame.
+"""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.wiring import In, Out
+
+from din.rtl.common.layouts import BeatLayout
+from .consts import ERR, ETH_IPV4, ETH_IPV6, VLAN_TPIDS
+from .walker import CONFIG_FIELDS, Walker
+
+__all__ = ["Parser", "RECORD_FIELDS", "record_layout"]
+
+#: record fields taken from the walker (name -> width), then the L2 / frame fields
+WALKER_RECORD = (
+    "errs", "eoff", "eoff_v", "l3_v", "ver", "tc", "fl", "hlim", "plen", "src", "dst",
+    *[f"ext{i}" for i in range(8)], "next", *[f"iext{i}" for i in range(8)], "inext",
+    "ulp", "ulp_v", "ulp_off", "frag_first", "frag_nonfirst", "rt_v", "rt_type", "rt_sl",
+    "srh_v", "srh_off", "srh_hel", "srh_sl", "srh_le", "srh_flags", "srh_tag", "segc", "segc_v", "segn", "segn_v",
+    "hmac", "hmac_d", "hmac_key", "in_v", "in_ver6", "in_off", "in_src", "in_dst", "in_ulp", "in_ulp_v",
+    "l4_v", "l4_proto", "l4_ports_v", "l4_sport", "l4_dport", "l4_flags_v", "l4_flags", "l4_off",
+    "jumbo_v", "jumbo", "ra_v", "ra", "arn_cnt", "arn_v", "arn_apn6", "arn_src", "arn_o", "arn_len", "arn_otype",
+    *[f"arn_raw{i}" for i in range(5)], "nrp_v", "nrp_src", "nrp_o", *[f"nrp_raw{i}" for i in range(3)],
+    "alt_v", "alt_src", "alt_word", "ioam_v", "ioam_src", "ioam_o", "ioam_len", *[f"ioam_raw{i}" for i in range(4)],
+)
+L2_RECORD = {"length": 16, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype": 16, "ethertype_v": 1,
+             "l3kind": 2, "l3off": 5}
+
+
+def record_layout():
+    spec = Walker._state_spec()
+    fields = {name: spec[name][0] for name in WALKER_RECORD}
+    fields.update(L2_RECORD)
+    return data.StructLayout(fields)
+
+
+RECORD_FIELDS = None
+
+
+class Parser(wiring.Component):
+    """Parameters: ``record_depth`` (records buffered on ``m_meta``)."""
+
+    def __init__(self, *, record_depth=16):
+        self.record_depth = record_depth
+        self.params = {"record_depth": record_depth}
+        beat = BeatLayout(data_width=64, user_width=1)
+        sig = {
+            "s_axis": In(stream.Signature(beat)),
+            "m_axis": Out(stream.Signature(beat)),
+            "m_meta": Out(stream.Signature(record_layout())),
+        }
+        for name, width in CONFIG_FIELDS.items():
+            sig[f"cfg_{name}"] = In(width)
+        super().__init__(sig)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.walker = wk = Walker()
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=record_layout().size, depth=self.record_depth)
+        for name in CONFIG_FIELDS:
+            m.d.comb += wk.cfg[name].eq(getattr(self, f"cfg_{name}"))
+
+        # ---- frame path: one register stage; ready follows the output and the record FIFO room --------------
+        room = Signal()
+        m.d.comb += room.eq(fifo.level < self.record_depth - 4)
+        s, o = self.s_axis, self.m_axis
+        m.d.comb += s.ready.eq((o.ready | ~o.valid) & room)
+        with m.If(o.ready | ~o.valid):
+            m.d.sync += [o.valid.eq(s.valid & room), o.payload.eq(s.payload)]
+        take = Signal()
+        m.d.comb += take.eq(s.valid & s.ready)
+        d = s.payload.data
+        keep = s.payload.keep
+        n = Signal(4)                       # bytes in this beat (keep is contiguous from bit 0)
+        m.d.comb += n.eq(sum(keep[i] for i in range(8)))
+        last = s.payload.last
+
+        # ---- L2 front -------------------------------------------------------------------------------------------
+        j = Signal(range(4))                # beat index, saturating at 3
+        b1 = Signal(64)
+        prev = Signal(64)
+        length = Signal(16)
+        with m.If(take):
+            m.d.sync += prev.eq(d)
+            with m.If(last):
+                m.d.sync += [j.eq(0), length.eq(0)]
+            with m.Else():
+                m.d.sync += [j.eq(Mux(j == 3, 3, j + 1)), length.eq(length + 8)]
+            with m.If(j == 1):
+                m.d.sync += b1.eq(d)
+        flen = Signal(16)
+        m.d.comb += flen.eq(length + n)
+
+        # bytes 12..21: beat 1 bytes 4..7, beat 2 bytes 0..5 (current beat when j == 1 / j == 2)
+        cur_b1 = Mux(j == 1, d, b1)
+
+        def eb(i):                           # frame byte i in 12..21
+            if i < 16:
+                return cur_b1[8 * (i - 8):8 * (i - 8) + 8]
+            return d[8 * (i - 16):8 * (i - 16) + 8]
+
+        def u16(i):
+            return Cat(eb(i + 1), eb(i))
+
+        decide = Signal()                    # the L2 decision happens this beat
+        m.d.comb += decide.eq(take & ((j == 2) | (last & (j < 2))))
+        ln = Signal(16)                      # frame length if it ends by beat 2, else large
+        m.d.comb += ln.eq(Mux(last, flen, 0xFFFF))
+        l2 = {k: Signal(w, name=f"l2_{k}") for k, w in L2_RECORD.items()}
+        l2err = Signal(32)
+        tp = lambda v: (v == VLAN_TPIDS[0]) | (v == VLAN_TPIDS[1])
+        et0, tci0, et1, tci1, et2 = u16(12), u16(14), u16(16), u16(18), u16(20)
+        with m.If(ln < 14):
+            m.d.comb += l2err.eq(1 << ERR["TRUNC"])
+        with m.Elif(~tp(et0)):
+            m.d.comb += [l2["ethertype"].eq(et0), l2["ethertype_v"].eq(1), l2["l3off"].eq(14)]
+        with m.Elif(ln < 18):
+            m.d.comb += l2err.eq(1 << ERR["TRUNC"])
+        with m.Else():
+            m.d.comb += [l2["vlan_count"].eq(1), l2["vlan0"].eq(Cat(tci0, et0))]
+            with m.If(~tp(et1)):
+                m.d.comb += [l2["ethertype"].eq(et1), l2["ethertype_v"].eq(1), l2["l3off"].eq(18)]
+            with m.Elif(ln < 22):
+                m.d.comb += l2err.eq(1 << ERR["TRUNC"])
+            with m.Else():
+                m.d.comb += [l2["vlan1"].eq(Cat(tci1, et1))]
+                with m.If(tp(et2)):
+                    m.d.comb += [l2["vlan_count"].eq(3), l2err.eq(1 << ERR["L2_VLAN_DEPTH"])]
+                with m.Else():
+                    m.d.comb += [l2["vlan_count"].eq(2), l2["ethertype"].eq(et2), l2["ethertype_v"].eq(1),
+                                 l2["l3off"].eq(22)]
+        m.d.comb += l2["l3kind"].eq(Mux(l2["ethertype_v"] & (l2["ethertype"] == ETH_IPV6), 1,
+                                        Mux(l2["ethertype_v"] & (l2["ethertype"] == ETH_IPV4), 2, 0)))
+        # the decision, held for the rest of the frame
+        h = {k: Signal(w, name=f"h_{k}") for k, w in L2_RECORD.items()}
+        herr = Signal(32)
+        with m.If(decide):
+            m.d.sync += [h[k].eq(l2[k]) for k in L2_RECORD] + [herr.eq(l2err)]
+        cur = {k: Mux(decide, l2[k], h[k]) for k in L2_RECORD}
+        cur_err = Mux(decide, l2err, herr)
+
+        # ---- realigner ------------------------------------------------------------------------------------------
+        shift = cur["l3off"][0:3]            # 6 or 2
+        base = cur["l3off"][3:5]             # 1 or 2
+        is_l3 = cur["l3kind"] != 0
+        decided = decide | (j == 3) | ((j == 2) & ~decide)
+
+        def aligned(lo, hi, sh):
+            # bytes: lo[sh:8] then hi[0:sh]
+            return Mux(sh == 6, Cat(lo[48:64], hi[0:48]), Cat(lo[16:64], hi[0:16]))
+
+        wv = Signal()                        # aligned word emitted this cycle
+        wdata = Signal(64)
+        wnb = Signal(4)
+        wlast = Signal()
+        wfirst = Signal()
+        wpos = Signal(16)
+        wside = {k: Signal(w, name=f"ws_{k}") for k, w in L2_RECORD.items()}
+        wside_err = Signal(32)
+        # the tail word (emitted the cycle after tlast)
+        tv = Signal()
+        tdata = Signal(64)
+        tnb = Signal(4)
+        tfirst = Signal()
+        tpos = Signal(16)
+        tside = {k: Signal(w, name=f"ts_{k}") for k, w in L2_RECORD.items()}
+        tside_err = Signal(32)
+        wcount = Signal(16)                  # position of the next aligned word of this frame
+        started = Signal()                   # a word of this frame was emitted
+
+        emit_now = Signal()
+        m.d.comb += emit_now.eq(take & is_l3 & (j >= base + 1) & decided)
+        m.d.comb += [
+            wv.eq(emit_now),
+            wdata.eq(aligned(prev, d, shift)),
+            wnb.eq((8 - shift) + Mux(n < shift, n, shift)),
+            wlast.eq(last & (n <= shift)),
+            wfirst.eq(~started),
+            wpos.eq(wcount),
+        ]
+        mac_err = s.payload.user[0]
+        for k in L2_RECORD:
+            m.d.comb += wside[k].eq(cur[k])
+        m.d.comb += wside["length"].eq(flen)
+        m.d.comb += wside_err.eq(cur_err | Mux(last & mac_err, 1 << ERR["MAC_ERR"], 0))
+        with m.If(take):
+            with m.If(last):
+                m.d.sync += [wcount.eq(0), started.eq(0)]
+            with m.Elif(emit_now):
+                m.d.sync += [wcount.eq(wcount + 8), started.eq(1)]
+        # tail / empty last word
+        need_tail = Signal()
+        m.d.comb += need_tail.eq(take & last & ~(emit_now & (n <= shift)))
+        m.d.sync += tv.eq(need_tail)
+        with m.If(need_tail):
+            tail_nb = Mux(is_l3 & (j >= base) & (n > shift), n - shift, 0)
+            m.d.sync += [
+                tdata.eq(Mux(shift == 6, d[48:64], d[16:64])),
+                tnb.eq(tail_nb),
+                tfirst.eq(~started & ~emit_now),
+                tpos.eq(Mux(emit_now, wcount + 8, wcount)),
+            ]
+            m.d.sync += [tside[k].eq(wside[k]) for k in L2_RECORD]
+            m.d.sync += [tside["l3kind"].eq(cur["l3kind"]), tside_err.eq(wside_err)]
+
+        # merge: a tail word never coincides with an aligned word (beat 0 of the next frame emits none)
+        av = Signal()
+        adata = Signal(64)
+        anb = Signal(4)
+        alast = Signal()
+        afirst = Signal()
+        apos = Signal(16)
+        aside = {k: Signal(w, name=f"as_{k}") for k, w in L2_RECORD.items()}
+        aside_err = Signal(32)
+        with m.If(tv):
+            m.d.comb += [av.eq(1), adata.eq(tdata), anb.eq(tnb), alast.eq(1), afirst.eq(tfirst), apos.eq(tpos),
+                         aside_err.eq(tside_err)]
+            m.d.comb += [aside[k].eq(tside[k]) for k in L2_RECORD]
+        with m.Else():
+            m.d.comb += [av.eq(wv), adata.eq(wdata), anb.eq(wnb), alast.eq(wlast), afirst.eq(wfirst),
+                         apos.eq(wpos), aside_err.eq(wside_err)]
+            m.d.comb += [aside[k].eq(wside[k]) for k in L2_RECORD]
+
+        # ---- lookahead: hold one word; walk it when the next arrives or when it is the last -----------------
+        cv = Signal()
+        cdata = Signal(64)
+        cnb = Signal(4)
+        clast = Signal()
+        cfirst = Signal()
+        cpos = Signal(16)
+        cside = {k: Signal(w, name=f"cs_{k}") for k, w in L2_RECORD.items()}
+        cside_err = Signal(32)
+        process = Signal()
+        m.d.comb += process.eq(cv & (clast | av))
+        with m.If(process | ~cv):
+            m.d.sync += [cv.eq(av), cdata.eq(adata), cnb.eq(anb), clast.eq(alast), cfirst.eq(afirst),
+                         cpos.eq(apos), cside_err.eq(aside_err)]
+            m.d.sync += [cside[k].eq(aside[k]) for k in L2_RECORD]
+        m.d.comb += [
+            wk.i_valid.eq(process), wk.i_first.eq(cfirst), wk.i_pos.eq(cpos), wk.i_data.eq(cdata),
+            wk.i_nb.eq(cnb), wk.i_last.eq(clast), wk.la_data.eq(adata), wk.la_nb.eq(Mux(av & ~clast, anb, 0)),
+            wk.la_last.eq(alast), wk.f_l3kind.eq(cside["l3kind"]), wk.f_l3off.eq(cside["l3off"]),
+            wk.f_errs.eq(Mux(clast, cside_err, 0)),
+        ]
+        # the frame's L2 fields, kept with the walk of its last word
+        rl2 = {k: Signal(w, name=f"rl2_{k}") for k, w in L2_RECORD.items()}
+        with m.If(process & clast):
+            m.d.sync += [rl2[k].eq(cside[k]) for k in L2_RECORD]
+
+        # ---- record ----------------------------------------------------------------------------------------------
+        rec = Signal(record_layout())
+        for name in WALKER_RECORD:
+            m.d.comb += getattr(rec, name).eq(wk.rec[name])
+        for name in L2_RECORD:
+            m.d.comb += getattr(rec, name).eq(rl2[name])
+        m.d.comb += [fifo.w_en.eq(wk.done), fifo.w_data.eq(rec.as_value())]
+        m.d.comb += [self.m_meta.valid.eq(fifo.r_rdy), self.m_meta.payload.eq(fifo.r_data),
+                     fifo.r_en.eq(self.m_meta.ready)]
+        return m

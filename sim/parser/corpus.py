@@ -1,0 +1,91 @@
+"""Frames for the parser tests: valid packets of every header kind (scapy), the tcpdump captures, and seeded
+mutations / truncations of them (issue 4: 'random and mutated frames, frames cut at every byte offset')."""
+
+import random
+from pathlib import Path
+
+from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet6 import (HBHOptUnknown, ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrSegmentRouting)
+from scapy.layers.l2 import Dot1AD, Dot1Q, Ether
+from scapy.layers.sctp import SCTP
+from scapy.packet import Raw
+
+from din.golden.parser import ParserConfig, read_pcap
+
+__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames"]
+
+TCPDUMP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pcap" / "tcpdump"
+CFG = ParserConfig.from_json({"arn": {"carrier": "both"},
+                              "csid_blocks": [{"prefix": "fc00::", "lbl": 32, "lnfl": 16, "flavor": "next"},
+                                              {"prefix": "2001:db8:0:1::", "lbl": 64, "lnfl": 32,
+                                               "flavor": "replace"}]})
+E = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+
+
+def valid_frames():
+    arn64 = bytes([2, 0x80, 0, 1]) + bytes(range(8)) + b"\x12\x34\x56\x00"
+    arn128 = bytes([3, 0x40, 0, 0]) + bytes(range(16, 32))
+    arn32 = bytes([1, 0, 0, 0]) + b"\xab\xcd\xef\x01"
+    apn6 = (5).to_bytes(4, "big") + (0x1234).to_bytes(4, "big") + (0x99).to_bytes(4, "big")
+    am = (0x12345 << 12 | 1 << 11).to_bytes(4, "big")
+    nrp = bytes([1, 0, 0, 0]) + (7).to_bytes(4, "big")
+    ioam_dex = bytes([0, 4]) + (0x55).to_bytes(2, "big") + bytes([0, 0xC0, 0, 0]) + bytes(4) + (9).to_bytes(4, "big") \
+        + (10).to_bytes(4, "big")
+    hbh = IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x1E, optdata=arn64), HBHOptUnknown(otype=0x12, optdata=am),
+                                      HBHOptUnknown(otype=0x3E, optdata=nrp)])
+    hbh2 = IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x31, optdata=ioam_dex), HBHOptUnknown(otype=0x05,
+                                                                                                optdata=b"\x00\x01")])
+    doh = IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x1E, optdata=arn128)])
+    doh2 = IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x03, optdata=apn6), HBHOptUnknown(otype=0x7F,
+                                                                                             optdata=b"ab")])
+    srh = IPv6ExtHdrSegmentRouting(addresses=["fc00:3::", "fc00:2::", "2001:db8:0:1:0:9::"], segleft=2)
+    srh0 = IPv6ExtHdrSegmentRouting(addresses=["fc00:3::"], segleft=0)
+    inner = IPv6(src="2001:db8:a::1", dst="2001:db8:b::1") / UDP(sport=1000, dport=4791) / Raw(b"x" * 16)
+    pkts = [
+        E / Dot1Q(vlan=5) / IPv6(src="2001:db8::1", dst="2001:db8:0:1:0:9::") / hbh / IPv6ExtHdrDestOpt() / srh / inner,
+        E / IPv6(src="2001:db8::1", dst="fc00:1:2:3:4::") / TCP(sport=5, dport=6) / Raw(b"y" * 8),
+        E / IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrFragment(m=1) / UDP(sport=7, dport=8),
+        E / IP(src="10.0.0.1", dst="10.0.0.2", options=b"\x01\x01\x01\x00") / UDP(sport=9, dport=10) / Raw(b"z" * 4),
+        E / IPv6(src="2001:db8::1", dst="fc00::1") / srh / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(),
+        E / Dot1AD(vlan=7) / Dot1Q(vlan=9) / IPv6(hlim=1) / hbh2 / doh / doh2 / UDP(),
+        E / IPv6() / srh0 / ICMPv6EchoRequest(),
+        E / IPv6() / IPv6ExtHdrRouting(addresses=["::1"], segleft=0) / SCTP(sport=1, dport=2),
+        E / IP(ttl=1) / ICMP(),
+        E / IPv6() / IPv6ExtHdrFragment(offset=5) / UDP(),
+        E / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=53, dport=53) / Raw(b"q" * 20),
+        Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0806) / Raw(b"\x00" * 28),
+    ]
+    return [bytes(p) for p in pkts]
+
+
+def capture_frames():
+    out = []
+    for pcap in sorted(TCPDUMP_DIR.glob("*.pcap")):
+        out.extend(pkt.data for pkt in read_pcap(pcap))
+    return out
+
+
+def mutated_frames(count, seed, base=None):
+    """``count`` (frame, mac_error) pairs: random byte changes after the MAC addresses, random cuts."""
+    rng = random.Random(f"parser-mutations:{seed}")
+    frames = [f for f in (base or valid_frames() + capture_frames()) if len(f) < 1600]
+    out = []
+    for _ in range(count):
+        frame = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(0, 4)):
+            if len(frame) <= 12:
+                break
+            pos = rng.randrange(12, min(len(frame), 200))
+            frame[pos] = rng.randrange(256) if rng.random() < 0.7 else frame[pos] ^ (1 << rng.randrange(8))
+        if rng.random() < 0.3:
+            frame = frame[:rng.randrange(len(frame) + 1)]
+        if not frame:
+            frame = bytearray(b"\x00")
+        out.append((bytes(frame), int(rng.random() < 0.05)))
+    return out
+
+
+def cut_frames(frames, limit=600):
+    """Every prefix (1 byte up to ``limit``) of each frame."""
+    return [f[:n] for f in frames for n in range(1, min(len(f), limit) + 1)]

@@ -1,0 +1,168 @@
+"""Between the parser RTL and the golden model: register values from a ``ParserConfig``, the RTL record (bits of
+``m_meta``) as the ``din parse --json`` object, and the comparison of the two.
+
+The RTL record layout is ``din.rtl.parser.parser.record_layout()``; this module only reads fields out of it by name
+(offsets from the layout), it computes nothing the RTL should compute, except where marked "raw capture": the RTL
+keeps the first ARN / NRP / IOAM option as the raw words from its start and the decoding of those fields is not in
+the RTL yet (issue 4, docs/parser.md), so those are compared as raw bytes against the golden decode.
+"""
+
+from din.golden.parser.errors import FATAL_MASK, names_of
+from din.golden.parser.record import addr_text
+from din.rtl.parser.parser import record_layout
+
+__all__ = ["config_values", "decode_record", "rtl_json", "compare", "COMPARED_KEYS"]
+
+SOURCES = ("outer_hbh", "outer_doh", "inner_hbh", "inner_doh")
+
+
+def config_values(cfg):
+    """``cfg_*`` port values (walker CONFIG_FIELDS) for a golden ``ParserConfig``."""
+    lim = cfg.limits
+    allowed = sum(1 << x for x in cfg.srh_sl0_ulp_allowed if 0 <= x < 256)
+
+    def opt(v):
+        return (v or 0, int(v is not None))
+    arn_t = cfg.arn_option_type
+    apn6 = opt(cfg.apn6_option_type)
+    nrp = opt(cfg.nrp_option_type)
+    alt = opt(cfg.altmark_option_type)
+    ih = opt(cfg.ioam_hbh_type)
+    idh = opt(cfg.ioam_doh_type)
+    return {
+        "arn_type": arn_t, "apn6_type": apn6[0], "apn6_en": apn6[1],
+        "arn_hbh": int(cfg.arn_carrier in ("hbh", "both")), "arn_doh": int(cfg.arn_carrier in ("doh", "both")),
+        "nrp_type": nrp[0], "nrp_en": nrp[1], "alt_type": alt[0], "alt_en": alt[1],
+        "ioam_hbh_type": ih[0], "ioam_hbh_en": ih[1], "ioam_doh_type": idh[0], "ioam_doh_en": idh[1],
+        "max_ext": lim.max_ext, "max_opts": lim.max_opts, "max_opt_hdr": lim.max_opt_hdr_bytes,
+        "max_pad": lim.max_pad, "window": lim.window, "sl0_allowed": allowed,
+    }
+
+
+_LAYOUT = record_layout()
+_OFFSETS = {}
+_off = 0
+for _name, _field in _LAYOUT:
+    _OFFSETS[_name] = (_field.offset, _field.width)
+
+
+def decode_record(bits):
+    """The RTL record (an int of ``record_layout().size`` bits) as a dict of field name -> int."""
+    return {name: (bits >> off) & ((1 << width) - 1) for name, (off, width) in _OFFSETS.items()}
+
+
+def _raw_bytes(r, prefix, count, o, n):
+    raw = b"".join(r[f"{prefix}{i}"].to_bytes(8, "little") for i in range(count))
+    return raw[o:o + n]
+
+
+def rtl_json(r):
+    """The subset of the ``din parse --json`` object the RTL produces, from a decoded record."""
+    v = r["ver"] if r["l3_v"] else None
+    err = r["errs"]
+    out = {
+        "parse_ok": not err & FATAL_MASK,
+        "errors": names_of(err),
+        "error_offset": r["eoff"] if r["eoff_v"] else None,
+        "length": r["length"],
+        "vlan_count": r["vlan_count"],
+        "vlans": [{"tpid": r[f"vlan{i}"] >> 16, "pcp": r[f"vlan{i}"] >> 13 & 7, "dei": r[f"vlan{i}"] >> 12 & 1,
+                   "vid": r[f"vlan{i}"] & 0xFFF} for i in range(min(r["vlan_count"], 2))],
+        "ethertype": r["ethertype"] if r["ethertype_v"] else None,
+        "l3": {1: "ipv6", 2: "ipv4"}.get(r["l3kind"]),
+        "src": addr_text(r["src"], v) if r["l3_v"] else None,
+        "dst": addr_text(r["dst"], v) if r["l3_v"] else None,
+        "traffic_class": r["tc"] if r["l3_v"] else None,
+        "flow_label": r["fl"] if r["l3_v"] and v == 6 else None,
+        "hop_limit": r["hlim"] if r["l3_v"] else None,
+        "payload_length": r["plen"] if r["l3_v"] else None,
+        "ext_headers": [r[f"ext{i}"] for i in range(r["next"])],
+        "ulp": r["ulp"] if r["ulp_v"] else None,
+        "ulp_offset": r["ulp_off"] if r["ulp_v"] else None,
+        "frag": {"first": bool(r["frag_first"]), "nonfirst": bool(r["frag_nonfirst"])},
+        "routing": {"type": r["rt_type"], "sl": r["rt_sl"]} if r["rt_v"] else None,
+        "jumbo": r["jumbo"] if r["jumbo_v"] else None,
+        "router_alert": r["ra"] if r["ra_v"] else None,
+    }
+    if r["srh_v"]:
+        out["srh"] = {"sl": r["srh_sl"], "le": r["srh_le"], "seg_cur": addr_text(r["segc"], 6) if r["segc_v"] else None,
+                      "seg_next": addr_text(r["segn"], 6) if r["segn_v"] else None,
+                      "reduced": r["srh_sl"] == r["srh_le"] + 1, "tag": r["srh_tag"], "flags": r["srh_flags"],
+                      "offset": r["srh_off"], "length": (r["srh_hel"] + 1) * 8, "hmac": bool(r["hmac"]),
+                      "hmac_d": bool(r["hmac_d"]) if r["hmac"] else None,
+                      "hmac_key_id": r["hmac_key"] if r["hmac"] else None}
+    else:
+        out["srh"] = None
+    if r["in_v"]:
+        iv = 6 if r["in_ver6"] else 4
+        out["inner"] = {"l3": f"ipv{iv}", "src": addr_text(r["in_src"], iv), "dst": addr_text(r["in_dst"], iv),
+                        "ext_headers": [r[f"iext{i}"] for i in range(r["inext"])],
+                        "ulp": r["in_ulp"] if r["in_ulp_v"] else None}
+    else:
+        out["inner"] = None
+    if r["l4_v"]:
+        out["l4"] = {"proto": r["l4_proto"], "sport": r["l4_sport"] if r["l4_ports_v"] else None,
+                     "dport": r["l4_dport"] if r["l4_ports_v"] else None,
+                     "tcp_flags": r["l4_flags"] if r["l4_flags_v"] else None}
+    else:
+        out["l4"] = None
+    if r["alt_v"]:
+        w = r["alt_word"]
+        out["altmark"] = {"flowmon_id": w >> 12, "l": w >> 11 & 1, "d": w >> 10 & 1, "source": SOURCES[r["alt_src"]]}
+    else:
+        out["altmark"] = None
+    # raw captures (see the module docstring)
+    out["arn_raw"] = None if not r["arn_v"] else {
+        "source": SOURCES[r["arn_src"]], "layout": "apn6_0x03" if r["arn_apn6"] else "arn",
+        "body": _raw_bytes(r, "arn_raw", 5, r["arn_o"] + 2, r["arn_len"]).hex()}
+    out["nrp_raw"] = None if not r["nrp_v"] else {
+        "source": SOURCES[r["nrp_src"]], "body": _raw_bytes(r, "nrp_raw", 3, r["nrp_o"] + 2, 8).hex()}
+    out["ioam_raw"] = None if not r["ioam_v"] else {
+        "source": SOURCES[r["ioam_src"]], "len": r["ioam_len"]}
+    return out
+
+
+COMPARED_KEYS = ("parse_ok", "errors", "error_offset", "length", "vlan_count", "vlans", "ethertype", "l3", "src",
+                 "dst", "traffic_class", "flow_label", "hop_limit", "payload_length", "ext_headers", "ulp",
+                 "ulp_offset", "frag", "routing", "jumbo", "router_alert", "srh", "inner", "l4", "altmark")
+
+
+def golden_view(rec, frame):
+    """The golden record in the same form (the raw-capture keys rebuilt from the golden's decoded fields)."""
+    j = rec.to_json()
+    out = {k: j[k] for k in COMPARED_KEYS}
+    arn = rec.arn
+    out["arn_raw"] = None
+    if arn is not None:
+        if arn.layout == "arn":
+            body = bytes([arn.id_type, arn.flags]) + arn.para_type.to_bytes(2, "big") + arn.id.to_bytes(
+                arn.id_bits // 8, "big") + (arn.intent.to_bytes(4, "big") if arn.intent is not None else b"")
+        else:
+            body = arn.sla.to_bytes(4, "big") + arn.id.to_bytes(8, "big")
+        out["arn_raw"] = {"source": arn.source, "layout": arn.layout, "body": body.hex()}
+    out["nrp_raw"] = None if rec.nrp is None else {"source": rec.nrp.source, "nrp": rec.nrp}
+    out["ioam_raw"] = None if rec.ioam is None else {"source": rec.ioam.source}
+    return out
+
+
+def compare(rtl, gold):
+    """List of (key, rtl value, golden value) that differ."""
+    diffs = []
+    for k in COMPARED_KEYS:
+        if rtl.get(k) != gold.get(k):
+            diffs.append((k, rtl.get(k), gold.get(k)))
+    if rtl["arn_raw"] != gold["arn_raw"]:
+        diffs.append(("arn", rtl["arn_raw"], gold["arn_raw"]))
+    g = gold["nrp_raw"]
+    r = rtl["nrp_raw"]
+    if (g is None) != (r is None):
+        diffs.append(("nrp", r, g))
+    elif g is not None:
+        body = bytes.fromhex(r["body"])
+        if (r["source"], body[0], body[1], int.from_bytes(body[4:8], "big")) != (
+                g["source"], g["nrp"].nr_type, g["nrp"].flags, g["nrp"].id):
+            diffs.append(("nrp", r, g))
+    if (rtl["ioam_raw"] is None) != (gold["ioam_raw"] is None) or (
+            rtl["ioam_raw"] and rtl["ioam_raw"]["source"] != gold["ioam_raw"]["source"]):
+        diffs.append(("ioam", rtl["ioam_raw"], gold["ioam_raw"]))
+    return diffs
