@@ -1,0 +1,311 @@
+"""AES-256 encryption core for the PHYSec security engine (FIPS 197; physec.md §7 "Ciphers", "Key slots",
+"Precomputation").
+
+It encrypts 128-bit blocks under one of two key slots: in GCM the blocks are ``IV ‖ ctr`` (the CTR keystream,
+SP 800-38D §6.5), ``J0`` (the tag mask) and ``0^128`` (``H``, §6.4); the caller builds them (:mod:`.gcm`).
+
+Structure
+---------
+* **Key install** (``key_*`` ports): the 256-bit key is written into a slot and the hardware expands it (FIPS 197
+  §5.2, one 32-bit word per cycle, 52 cycles, four S-boxes in logic); ``slot_valid[s]`` rises when the 15 round keys of
+  slot ``s`` are ready. Installing into slot ``s`` does not disturb blocks of the other slot already in the pipeline or
+  arriving meanwhile: hitless rekey writes the inactive slot (physec.md §7 "Rekey"). Blocks that name a slot while it
+  is being rewritten come out wrong; ``slot_valid`` tells the caller not to use it. Reset clears every slot.
+* **Rounds**: ``units`` round units in a ring, each two register stages: (A) 16 table look-ups addressed by the state
+  bytes in ShiftRows order, (B) MixColumns (or none in round 14) and AddRoundKey. ``units=14`` is fully unrolled: one
+  block per cycle. ``units=7`` is half unrolled: a block goes round the ring twice (rounds 1–7, then 8–14), giving one
+  block per two cycles, which is the line's rate (10.3125 Gb/s = 64 bits per 161.13 MHz cycle, physec.md §7).
+* **Tables** (``table``): ``"ttable"`` stores T0 = [2·S, S, S, 3·S] (FIPS 197 §5.1.1 + §5.1.3 merged, the classic
+  32-bit T-table) in block RAM, one DP16KD serving two look-ups; MixColumns is then an XOR of four rotated words.
+  ``"sbox"`` stores S itself (8 bits) and computes MixColumns in logic; ``sbox_style="logic"`` keeps those tables out of
+  block RAM (Yosys ``rom_style``). Every table is derived here at elaboration from the GF(2^8) inverse modulo
+  x^8 + x^4 + x^3 + x + 1 and the affine map (FIPS 197 §5.1.1): no typed-in table.
+* **Flow control**: the ring never stalls (no clock enable fanning out to thousands of flip-flops). Results go into an
+  output FIFO of ``fifo_depth`` entries and a request is accepted only while a FIFO place is reserved for it (credits),
+  so backpressure on ``out`` only slows ``req``.
+
+Latency: 1 (pre-whitening register) + 2 per round × 14 + 1 (FIFO) cycles from ``req`` to ``out``.
+"""
+
+from functools import lru_cache
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["AES_POLY", "gf256_mul", "sbox_table", "ttable", "Aes256"]
+
+#: FIPS 197 §4.2: GF(2^8) modulo m(x) = x^8 + x^4 + x^3 + x + 1
+AES_POLY = 0x11B
+ROUNDS = 14                     # FIPS 197 §5, Nr for Nk = 8
+KEY_WORDS = 8                   # Nk
+SCHEDULE_WORDS = 4 * (ROUNDS + 1)   # Nb (Nr + 1) = 60
+
+
+def gf256_mul(a, b):
+    """Product in GF(2^8) modulo :data:`AES_POLY` (FIPS 197 §4.2)."""
+    p = 0
+    while b:
+        if b & 1:
+            p ^= a
+        a <<= 1
+        if a & 0x100:
+            a ^= AES_POLY
+        b >>= 1
+    return p
+
+
+@lru_cache(maxsize=None)
+def sbox_table():
+    """FIPS 197 §5.1.1: S(a) = affine(a^-1), 0 mapped to 0 before the affine map; inverse as a^254 (a tuple)."""
+    table = []
+    for a in range(256):
+        inv = 0
+        if a:
+            inv = 1
+            for _ in range(254):
+                inv = gf256_mul(inv, a)
+        b = inv
+        s = b
+        for k in range(1, 5):
+            s ^= ((b << k) | (b >> (8 - k))) & 0xFF
+        table.append(s ^ 0x63)
+    return tuple(table)
+
+
+@lru_cache(maxsize=None)
+def ttable():
+    """T0[a] as a 32-bit word, row r in bits 8r..8r+7: rows (2·S, S, S, 3·S) = MixColumns column of (S, 0, 0, 0)."""
+    return tuple(gf256_mul(s, 2) | s << 8 | s << 16 | gf256_mul(s, 3) << 24 for s in sbox_table())
+
+
+def _byte(sig, n):
+    """Octet n of a block (n = 0 is the first octet, the most significant bits)."""
+    return sig[8 * (15 - n):8 * (16 - n)]
+
+
+def _block(octets):
+    """A 128-bit value from 16 octets, octet 0 most significant."""
+    return Cat(*reversed(octets))
+
+
+def _xtime(b):
+    """b · x in GF(2^8) (FIPS 197 §4.2.1), as logic."""
+    return Cat(Const(0, 1), b[:7]) ^ Mux(b[7], Const(AES_POLY & 0xFF, 8), Const(0, 8))
+
+
+def _mix_column(a):
+    """MixColumns of one column (FIPS 197 §5.1.3) in logic: four octets in, four out."""
+    out = []
+    for r in range(4):
+        a0, a1, a2, a3 = (a[(r + k) % 4] for k in range(4))
+        out.append(_xtime(a0) ^ _xtime(a1) ^ a1 ^ a2 ^ a3)
+    return out
+
+
+def _rotl8(word, k):
+    """Rotate a 32-bit T-table word by k rows (row r → row r + k)."""
+    k %= 4
+    return word if k == 0 else Cat(word[32 - 8 * k:], word[:32 - 8 * k])
+
+
+class Aes256(wiring.Component):
+    """AES-256 encryption of 128-bit blocks under two key slots.
+
+    Parameters (keyword-only): ``units`` 14 (one block per cycle) or 7 (one block per two cycles); ``table``
+    ``"ttable"`` or ``"sbox"``; ``sbox_style`` ``"ebr"`` (block RAM) or ``"logic"``; ``tag_width`` bits carried from
+    a request to its result; ``fifo_depth`` output FIFO entries (at least the ring latency + 2 for full rate).
+
+    Ports: ``req`` stream {block 128, slot 1, tag}; ``out`` stream {block 128, tag} in request order; ``key`` (256,
+    FIPS 197 byte order: octet 0 in the top bits), ``key_slot``, ``key_valid`` / ``key_ready`` (a handshake; the
+    expansion then runs 52 cycles with ``key_ready`` low); ``slot_valid`` (2).
+    """
+
+    def __init__(self, *, units=7, table="ttable", sbox_style="ebr", tag_width=2, fifo_depth=32):
+        if units not in (7, 14):
+            raise ValueError(f"units must be 14 (fully unrolled) or 7 (half unrolled), not {units!r}")
+        if table not in ("ttable", "sbox"):
+            raise ValueError(f"table must be 'ttable' or 'sbox', not {table!r}")
+        if sbox_style not in ("ebr", "logic"):
+            raise ValueError(f"sbox_style must be 'ebr' or 'logic', not {sbox_style!r}")
+        if not 0 <= tag_width <= 16:
+            raise ValueError(f"tag_width must be 0..16, not {tag_width!r}")
+        self.latency = 1 + 2 * ROUNDS           # request accepted -> result written into the FIFO
+        if fifo_depth < 4:
+            raise ValueError(f"fifo_depth must be at least 4, not {fifo_depth!r}")
+        self.units, self.table, self.sbox_style = units, table, sbox_style
+        self.tag_width, self.fifo_depth = tag_width, fifo_depth
+        self.passes = ROUNDS // units
+        self.params = {"units": units, "table": table, "sbox_style": sbox_style, "tag_width": tag_width,
+                       "fifo_depth": fifo_depth}
+        tw = max(tag_width, 1)
+        self.req_layout = data.StructLayout({"block": 128, "slot": 1, "tag": tw})
+        self.out_layout = data.StructLayout({"block": 128, "tag": tw})
+        super().__init__({
+            "req": In(stream.Signature(self.req_layout)),
+            "out": Out(stream.Signature(self.out_layout)),
+            "key": In(256), "key_slot": In(1), "key_valid": In(1), "key_ready": Out(1),
+            "slot_valid": Out(2),
+        })
+
+    # ------------------------------------------------------------------------------------------ key schedule
+    def _key_schedule(self, m):
+        """FIPS 197 §5.2 for Nk = 8, one word per cycle; returns rk[slot][round] as 128-bit values."""
+        words = [[Signal(32, name=f"w{s}_{i}") for i in range(SCHEDULE_WORDS)] for s in range(2)]
+        window = [Signal(32, name=f"kwin{j}") for j in range(KEY_WORDS)]    # w[i-8] .. w[i-1]
+        i = Signal(range(SCHEDULE_WORDS + 1))
+        busy = Signal()
+        slot = Signal()
+        rcon = Signal(8)
+        m.d.comb += self.key_ready.eq(~busy)
+
+        sb = Memory(shape=8, depth=256, init=sbox_table(), attrs={"rom_style": "logic"})
+        m.submodules.key_sbox = sb
+        prev = window[-1]
+        rot = (i[:3] == 0)
+        sub_in = Mux(rot, Cat(prev[24:], prev[:24]), prev)               # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
+        sub = []
+        for k in range(4):
+            port = sb.read_port(domain="comb")
+            m.d.comb += port.addr.eq(sub_in[8 * k:8 * k + 8])
+            sub.append(port.data)
+        sub_word = Cat(*sub)
+        temp = Mux(rot, sub_word ^ Cat(Const(0, 24), rcon), Mux(i[:3] == 4, sub_word, prev))
+        new = Signal(32)
+        m.d.comb += new.eq(window[0] ^ temp)
+
+        with m.If(self.key_valid & ~busy):
+            m.d.sync += [busy.eq(1), slot.eq(self.key_slot), i.eq(KEY_WORDS), rcon.eq(1)]
+            m.d.sync += self.slot_valid.bit_select(self.key_slot, 1).eq(0)
+            for j in range(KEY_WORDS):
+                kw = self.key[32 * (KEY_WORDS - 1 - j):32 * (KEY_WORDS - j)]
+                m.d.sync += window[j].eq(kw)
+                for s in range(2):
+                    with m.If(self.key_slot == s):
+                        m.d.sync += words[s][j].eq(kw)
+        with m.Elif(busy):
+            m.d.sync += [window[j].eq(window[j + 1]) for j in range(KEY_WORDS - 1)]
+            m.d.sync += [window[-1].eq(new), i.eq(i + 1)]
+            with m.If(rot):
+                m.d.sync += rcon.eq(Cat(Const(0, 1), rcon[:7]) ^ Mux(rcon[7], AES_POLY & 0xFF, 0))
+            for s in range(2):
+                for n in range(KEY_WORDS, SCHEDULE_WORDS):
+                    with m.If((slot == s) & (i == n)):
+                        m.d.sync += words[s][n].eq(new)
+            with m.If(i == SCHEDULE_WORDS - 1):
+                m.d.sync += [busy.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
+        rk = [[Signal(128, name=f"rk{s}_{r}") for r in range(ROUNDS + 1)] for s in range(2)]
+        for s in range(2):
+            m.d.comb += [rk[s][r].eq(Cat(*reversed(words[s][4 * r:4 * r + 4]))) for r in range(ROUNDS + 1)]
+        return rk
+
+    # ------------------------------------------------------------------------------------------ tables
+    def _table(self, m, name):
+        if self.table == "ttable":
+            mem = Memory(shape=32, depth=256, init=ttable(), attrs=self._mem_attrs())
+        else:
+            mem = Memory(shape=8, depth=256, init=sbox_table(), attrs=self._mem_attrs())
+        m.submodules[name] = mem
+        return mem
+
+    def _mem_attrs(self):
+        return {"rom_style": "logic"} if self.sbox_style == "logic" else {}
+
+    # ------------------------------------------------------------------------------------------ datapath
+    def elaborate(self, platform):
+        m = Module()
+        rk = self._key_schedule(m)
+        tw = max(self.tag_width, 1)
+        side = data.StructLayout({"valid": 1, "slot": 1, "second": 1, "tag": tw})
+
+        # output FIFO with credits: a request is accepted only if its result has a reserved place
+        m.submodules.fifo = ofifo = fifo.SyncFIFOBuffered(width=128 + tw, depth=self.fifo_depth)
+        credits = Signal(range(self.fifo_depth + 1))
+        m.d.comb += [self.out.valid.eq(ofifo.r_rdy), self.out.payload.eq(ofifo.r_data), ofifo.r_en.eq(self.out.ready)]
+        popped = ofifo.r_rdy & ofifo.r_en
+
+        # pre-whitening register (AddRoundKey with round key 0)
+        st_in, sd_in = Signal(128), Signal(side)
+        accept = Signal()
+        m.d.sync += [st_in.eq(self.req.payload.block ^ Mux(self.req.payload.slot, rk[1][0], rk[0][0])),
+                     sd_in.valid.eq(accept), sd_in.slot.eq(self.req.payload.slot),
+                     sd_in.second.eq(0), sd_in.tag.eq(self.req.payload.tag)]
+        m.d.sync += credits.eq(credits + accept - popped)
+
+        prev_st, prev_sd = st_in, sd_in
+        ring_busy_next = Const(0)
+        outs = []
+        for u in range(self.units):
+            st_b, sd_b, sd_a = self._round_unit(m, u, prev_st, prev_sd, rk, side)
+            outs.append((st_b, sd_b, sd_a))
+            prev_st, prev_sd = st_b, sd_b
+        last_st, last_sd, last_sd_a = outs[-1]
+
+        if self.passes == 2:
+            # the ring's entry: a block on its first pass leaving unit 6 goes back into unit 0
+            ring_busy_next = last_sd_a.valid & ~last_sd_a.second        # recirculates next cycle
+        m.d.comb += accept.eq(self.req.valid & self.req.ready)
+        m.d.comb += self.req.ready.eq((credits < self.fifo_depth) & ~ring_busy_next)
+
+        done = last_sd.valid & (last_sd.second if self.passes == 2 else 1)
+        m.d.comb += [ofifo.w_en.eq(done), ofifo.w_data.eq(Cat(last_st, last_sd.tag))]
+        return m
+
+    def _round_unit(self, m, u, st, sd, rk, side):
+        """Round unit u: rounds u+1 (first pass) and u+8 (second pass, ``units=7``). Returns its stage-B state and
+        side-band and its stage-A side-band."""
+        if self.passes == 2 and u == 0:
+            # unit 0 also takes the recirculated blocks; the last unit drives this mux (below)
+            st_mux, sd_mux = Signal(128, name="ring_st"), Signal(side, name="ring_sd")
+            self._ring_entry = (st_mux, sd_mux, st, sd)
+            st, sd = st_mux, sd_mux
+        # stage A: table look-ups in ShiftRows order (FIPS 197 §5.1.2: s'[r][c] = s[r][(c + r) mod 4])
+        looked = [[None] * 4 for _ in range(4)]          # looked[r][c] for output column c, row term r
+        mems = [self._table(m, f"u{u}_t{k}") for k in range(8)]
+        for c in range(4):
+            for r in range(4):
+                n = 4 * c + r
+                port = mems[n // 2].read_port(domain="sync")
+                m.d.comb += port.addr.eq(_byte(st, r + 4 * ((c + r) % 4)))
+                looked[r][c] = port.data
+        sd_a = Signal(side, name=f"u{u}_sda")
+        rk_a = Signal(128, name=f"u{u}_rk")
+        m.d.sync += sd_a.eq(sd)
+        rounds = [u + 1 + self.units * p for p in range(self.passes)]
+        sel = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
+        with m.Switch(sel):
+            for s in range(2):
+                for p, r in enumerate(rounds):
+                    with m.Case(s * self.passes + p):
+                        m.d.sync += rk_a.eq(rk[s][r])
+
+        # stage B: MixColumns (not in round 14) and AddRoundKey
+        final_possible = rounds[-1] == ROUNDS
+        mixed_cols, plain_cols = [], []
+        for c in range(4):
+            if self.table == "ttable":
+                words = [looked[r][c] for r in range(4)]
+                mixed = _rotl8(words[0], 0) ^ _rotl8(words[1], 1) ^ _rotl8(words[2], 2) ^ _rotl8(words[3], 3)
+                mixed_cols.append([mixed[8 * r:8 * r + 8] for r in range(4)])
+                plain_cols.append([words[r][8:16] for r in range(4)])       # row 1 of T0 is S itself
+            else:
+                sub = [looked[r][c] for r in range(4)]
+                mixed_cols.append(_mix_column(sub))
+                plain_cols.append(sub)
+        mixed_blk, plain_blk = Signal(128, name=f"u{u}_mixed"), Signal(128, name=f"u{u}_plain")
+        m.d.comb += [mixed_blk.eq(_block([mixed_cols[n // 4][n % 4] for n in range(16)])),
+                     plain_blk.eq(_block([plain_cols[n // 4][n % 4] for n in range(16)]))]
+        st_b, sd_b = Signal(128, name=f"u{u}_st"), Signal(side, name=f"u{u}_sdb")
+        if final_possible:
+            final = sd_a.second if self.passes == 2 else Const(1)
+            res = Mux(final, plain_blk, mixed_blk)
+        else:
+            res = mixed_blk
+        m.d.sync += [st_b.eq(res ^ rk_a), sd_b.eq(sd_a)]
+        if self.passes == 2 and u == self.units - 1:
+            st_mux, sd_mux, st0, sd0 = self._ring_entry
+            back = sd_b.valid & ~sd_b.second
+            m.d.comb += [st_mux.eq(Mux(back, st_b, st0)), sd_mux.eq(Mux(back, sd_b, sd0))]
+            m.d.comb += sd_mux.second.eq(back)
+        return st_b, sd_b, sd_a
