@@ -275,31 +275,45 @@ class FlowCtlCore(wiring.Component):
             m.d.sync += self.cap_exceeded.eq(self.cap_exceeded + 1)
 
         # ---- reclaim queue and walker (one cell per cycle when the egress frees none) --------------------------
+        # The walker works on one chain {cell, cells left}; its source is the chain in progress, else the queue
+        # head, else the chain dropped in this very cycle (bypass), so a dropped cell can return in its drop cycle
+        # like the golden model's reclaim queue. A pushed cell's successor is read from ``next`` in the same cycle
+        # and used in the next one (``w_rd``).
         rc_wr, rc_rd = Signal(exact_log2(C) + 1), Signal(exact_log2(C) + 1)
         rc_pop = Signal()
+        rc_write = Signal()
         m.d.comb += [rc_wp.addr.eq(rc_wr[:-1]), rc_wp.data.first.eq(rc_first), rc_wp.data.n.eq(rc_n),
-                     rc_wp.en.eq(rc_req),
+                     rc_wp.en.eq(rc_write),
                      rc_rp.addr.eq((rc_rd + rc_pop)[:-1])]
-        m.d.sync += [rc_wr.eq(rc_wr + rc_req), rc_rd.eq(rc_rd + rc_pop)]
+        m.d.sync += [rc_wr.eq(rc_wr + rc_write), rc_rd.eq(rc_rd + rc_pop)]
         w_cell = Signal(cell_shape)
+        w_rd = Signal()
         w_left = Signal.like(in_ncells)
         w_push = Signal()
         e_free = Signal()                  # the egress frees a cell this cycle (push port taken)
         e_free_cell = Signal(cell_shape)
-        w_addr = Signal(cell_shape)
-        m.d.comb += [w_addr.eq(w_cell), next_rp_w.addr.eq(w_addr)]
-        with m.If(w_left == 0):
-            with m.If(rc_rd != rc_wr):
-                m.d.comb += [rc_pop.eq(1), w_addr.eq(rc_rp.data.first)]
-                m.d.sync += [w_cell.eq(rc_rp.data.first), w_left.eq(rc_rp.data.n)]
-        with m.Elif(~e_free & init_done):
-            m.d.comb += [w_push.eq(1), w_addr.eq(next_rp_w.data)]
-            m.d.sync += [w_cell.eq(next_rp_w.data), w_left.eq(w_left - 1)]
+        src_v = Signal()
+        src_cell = Signal(cell_shape)
+        src_n = Signal.like(in_ncells)
+        rc_empty = rc_rd == rc_wr
+        with m.If(w_left != 0):
+            m.d.comb += [src_v.eq(1), src_cell.eq(Mux(w_rd, next_rp_w.data, w_cell)), src_n.eq(w_left)]
+            m.d.comb += rc_write.eq(rc_req)
+        with m.Elif(~rc_empty):
+            m.d.comb += [src_v.eq(1), src_cell.eq(rc_rp.data.first), src_n.eq(rc_rp.data.n), rc_pop.eq(1)]
+            m.d.comb += rc_write.eq(rc_req)
+        with m.Elif(rc_req):
+            m.d.comb += [src_v.eq(1), src_cell.eq(rc_first), src_n.eq(rc_n)]
+        m.d.comb += [w_push.eq(src_v & ~e_free & init_done), next_rp_w.addr.eq(src_cell)]
+        with m.If(w_push):
+            m.d.sync += [w_rd.eq(1), w_left.eq(src_n - 1)]
+        with m.Elif(src_v):
+            m.d.sync += [w_rd.eq(0), w_cell.eq(src_cell), w_left.eq(src_n)]
         with m.If(init_done):
             with m.If(e_free):
                 m.d.comb += [fl_push.eq(1), fl_push_cell.eq(e_free_cell)]
             with m.Elif(w_push):
-                m.d.comb += [fl_push.eq(1), fl_push_cell.eq(w_cell)]
+                m.d.comb += [fl_push.eq(1), fl_push_cell.eq(src_cell)]
 
         # ---- commit into the flow queue (one cycle after tlast) -------------------------------------------------
         c_valid = Signal()
@@ -310,12 +324,35 @@ class FlowCtlCore(wiring.Component):
                      c_last.eq(cell), c_len.eq(nbytes)]
 
         # ---- DRR (spec §7) --------------------------------------------------------------------------------------
+        # The FIFO of active flows is read two deep (head and second), so that "rotate the head, whose deficit is
+        # short, then select the fresh second flow" is one cycle like the background's loop; a rotation and a commit
+        # may both push in that cycle (the rotation first: it belongs to this cycle's decision, the commit to the
+        # next cycle's), hence two write ports.
         act_wr, act_rd = Signal(fb + 1), Signal(fb + 1)
-        act_push, act_pop = Signal(), Signal()
-        act_push_flow = Signal(fb)
-        m.d.comb += [act_wp.addr.eq(act_wr[:-1]), act_wp.data.eq(act_push_flow), act_wp.en.eq(act_push),
-                     act_rp.addr.eq((act_rd + act_pop)[:-1])]
-        m.d.sync += [act_wr.eq(act_wr + act_push), act_rd.eq(act_rd + act_pop)]
+        # pushes of one cycle, in FIFO order: the scanner's resume (background loop order: before the decision),
+        # the rotation of this cycle's decision, the commit (which belongs to the next cycle's decision)
+        res_push, rot_push, com_push = Signal(), Signal(), Signal()
+        res_flow, rot_flow, com_flow = Signal(fb), Signal(fb), Signal(fb)
+        act_pop = Signal(2)
+        act_flush = Signal()               # every listed flow is parked at once (all flows share one PFC class)
+        act_wps = [act_wp, act_ram.write_port(), act_ram.write_port()]
+        act_rp1 = act_ram.read_port(transparent_for=tuple(act_wps))
+        pushes = [(res_push, res_flow), (rot_push, rot_flow), (com_push, com_flow)]
+        for k, wp in enumerate(act_wps):           # write port k carries the k-th push of this cycle
+            m.d.comb += wp.addr.eq((act_wr + k)[:-1])
+        m.d.comb += [act_wps[0].en.eq(res_push | rot_push | com_push),
+                     act_wps[0].data.eq(Mux(res_push, res_flow, Mux(rot_push, rot_flow, com_flow))),
+                     act_wps[1].en.eq((res_push & (rot_push | com_push)) | (rot_push & com_push)),
+                     act_wps[1].data.eq(Mux(res_push & rot_push, rot_flow, com_flow)),
+                     act_wps[2].en.eq(res_push & rot_push & com_push), act_wps[2].data.eq(com_flow)]
+        n_push = Signal(2)
+        m.d.comb += n_push.eq(res_push + rot_push + com_push)
+        rd_next = Signal(fb + 1)
+        m.d.comb += [rd_next.eq(Mux(act_flush, act_wr, act_rd + act_pop)),
+                     act_rp.addr.eq(rd_next[:-1]), act_rp1.addr.eq((rd_next + 1)[:-1])]
+        m.d.sync += [act_wr.eq(act_wr + n_push), act_rd.eq(rd_next)]
+        act_count = Signal(fb + 1)
+        m.d.comb += act_count.eq(act_wr - act_rd + res_push)
         fresh = Signal(init=1)
         want = Signal()                    # a decision is wanted this cycle
         hu_busy = Signal(2)                # head-update pipeline after a dequeue
@@ -326,39 +363,59 @@ class FlowCtlCore(wiring.Component):
         sel_len = Signal(len_shape)
         dq = Signal()                      # dequeue (selection) this cycle
         dq_pop = Signal()                  # ... that empties the flow
-        f = act_rp.data
+        sf = Signal(fb)                    # the selected flow
+        d_sel = Signal(17)                 # its deficit including this round's quantum
         eligible = ~self.pfc_paused[0]     # every flow has priority 0 (per-flow words not implemented)
-        d_eff = Signal(17)
-        m.d.comb += d_eff.eq(deficit[f] + Mux(fresh, quantum, 0))
-        commit_push = Signal()
-        rotate = Signal()
-        with m.If(want & (act_rd != act_wr) & (hu_busy == 0)):
+        # expiry / resume scanner: flow (t mod flows) each cycle; a parked flow that may send again is re-inserted,
+        # visible to this cycle's decision through the bypass below
+        scan = Signal(fb)
+        with m.If(init_done):
+            m.d.sync += scan.eq(scan + 1)
+        res = Signal()
+        m.d.comb += [res.eq(init_done & parked[scan] & eligible), res_push.eq(res & (pkts[scan] != 0)),
+                     res_flow.eq(scan)]
+        with m.If(res):
+            m.d.sync += parked[scan].eq(0)
+            with m.If(res_push):
+                m.d.sync += in_list[scan].eq(1)
+        raw = act_wr - act_rd
+        f0 = Mux(res_push & (raw == 0), scan, act_rp.data)
+        f1 = Mux(res_push & (raw == 1), scan, act_rp1.data)
+        d0 = Signal(17)
+        m.d.comb += d0.eq(deficit[f0] + Mux(fresh, quantum, 0))
+        rot = Signal()                     # the head is rotated (pushed back to the tail with its deficit)
+        with m.If(want & (act_count != 0) & (hu_busy == 0)):
             with m.If(~eligible):
-                m.d.comb += act_pop.eq(1)
-                m.d.sync += [in_list[f].eq(0), parked[f].eq(1), fresh.eq(1)]
-            with m.Elif(hlen[f] <= d_eff):
-                m.d.comb += dq.eq(1)
-                m.d.sync += [sel_valid.eq(1), sel_wait.eq(1), sel_flow.eq(f), sel_first.eq(head[f]),
-                             sel_len.eq(hlen[f])]
-                with m.If(pkts[f] == 1):
-                    m.d.comb += [act_pop.eq(1), dq_pop.eq(1)]
-                    m.d.sync += [in_list[f].eq(0), deficit[f].eq(0), fresh.eq(1)]
-                with m.Else():
-                    m.d.sync += [deficit[f].eq(d_eff - hlen[f]), fresh.eq(0), hu_busy.eq(1)]
-            with m.Elif(~commit_push):
-                m.d.comb += rotate.eq(1)
-                # rotate: the flow goes to the tail with its deficit kept (only a non-fresh flow can be short)
-                m.d.comb += [act_pop.eq(1), act_push.eq(1), act_push_flow.eq(f)]
-                m.d.sync += [deficit[f].eq(d_eff), fresh.eq(1)]
+                m.d.comb += act_flush.eq(1)
+                m.d.sync += fresh.eq(1)
+                for i in range(F):
+                    with m.If(in_list[i]):
+                        m.d.sync += [in_list[i].eq(0), parked[i].eq(1)]
+            with m.Elif(hlen[f0] <= d0):
+                m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0)]
+            with m.Elif(act_count == 1):
+                # the only active flow is short: the loop rotates it onto itself and gives it a new quantum
+                m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0 + quantum)]
+            with m.Else():
+                # rotate the head and select the second flow, fresh (quantum >= MAX_PKT: it always fits)
+                m.d.comb += [rot.eq(1), act_pop.eq(1), dq.eq(1), sf.eq(f1), d_sel.eq(deficit[f1] + quantum)]
+        with m.If(dq):
+            m.d.sync += [sel_valid.eq(1), sel_wait.eq(1), sel_flow.eq(sf), sel_first.eq(head[sf]),
+                         sel_len.eq(hlen[sf])]
+            with m.If(pkts[sf] == 1):
+                m.d.comb += [act_pop.eq(rot + 1), dq_pop.eq(1)]
+                m.d.sync += [in_list[sf].eq(0), deficit[sf].eq(0), fresh.eq(1)]
+            with m.Else():
+                m.d.sync += [deficit[sf].eq(d_sel - hlen[sf]), fresh.eq(0), hu_busy.eq(1)]
 
         # head update after a dequeue that leaves packets: t reads next[last cell] (the new head), t+1 its descriptor,
         # t+2 writes head / length / last cell; no decision is taken meanwhile (the next one is due at t+3 at the
         # earliest anyway, when the selected packet's first beat leaves)
         hu_flow = Signal(fb)
         hu_head = Signal(cell_shape)
-        m.d.comb += [next_rp_h.addr.eq(hlast[f]), desc_rp.addr.eq(next_rp_h.data)]
-        with m.If(dq & (pkts[f] != 1)):
-            m.d.sync += hu_flow.eq(f)
+        m.d.comb += [next_rp_h.addr.eq(hlast[sf]), desc_rp.addr.eq(next_rp_h.data)]
+        with m.If(dq & (pkts[sf] != 1)):
+            m.d.sync += hu_flow.eq(sf)
         with m.If(hu_busy == 1):
             m.d.sync += [hu_busy.eq(2), hu_head.eq(next_rp_h.data)]
         with m.Elif(hu_busy == 2):
@@ -368,31 +425,25 @@ class FlowCtlCore(wiring.Component):
         # commit: pkts / head / tail / DRR activation, merged with a dequeue of the same flow
         for i in range(F):
             inc = c_valid & (c_flow == i)
-            dec = dq & (f == i)
+            dec = dq & (sf == i)
             with m.If(inc | dec):
                 m.d.sync += pkts[i].eq(pkts[i] + inc - dec)
         c_empty = Signal()
-        m.d.comb += c_empty.eq((pkts[c_flow] - (dq & (f == c_flow))) == 0)
+        m.d.comb += c_empty.eq((pkts[c_flow] - (dq & (sf == c_flow))) == 0)
         link_c = Signal()
         with m.If(c_valid):
             m.d.sync += tail[c_flow].eq(c_last)
             with m.If(c_empty):
                 m.d.sync += [head[c_flow].eq(c_first), hlen[c_flow].eq(c_len), hlast[c_flow].eq(c_last)]
-                listed = in_list[c_flow] & ~(dq_pop & (f == c_flow))
-                with m.If(~listed & ~parked[c_flow]):
-                    m.d.comb += [commit_push.eq(1), act_push.eq(1), act_push_flow.eq(c_flow)]
+                listed = (in_list[c_flow] & ~(dq_pop & (sf == c_flow))) | (res_push & (scan == c_flow))
+                parked_now = parked[c_flow] & ~(res & (scan == c_flow))
+                with m.If(~listed & ~parked_now):
+                    m.d.comb += [com_push.eq(1), com_flow.eq(c_flow)]
                     m.d.sync += in_list[c_flow].eq(1)
             with m.Else():
                 m.d.comb += link_c.eq(1)
         # resume of parked flows (PFC released): re-insert the lowest parked flow, one per cycle (background §5.9)
-        with m.If(eligible & ~c_valid & ~rotate):
-            with m.Switch(Cat(*parked)):
-                for i in range(F):
-                    with m.Case("-" * (F - 1 - i) + "1" + "0" * i):
-                        m.d.sync += parked[i].eq(0)
-                        with m.If((pkts[i] != 0) & ~(c_valid & (c_flow == i))):
-                            m.d.comb += [act_push.eq(1), act_push_flow.eq(i)]
-                            m.d.sync += in_list[i].eq(1)
+        m.d.comb += [rot_push.eq(rot), rot_flow.eq(f0)]
         # the next RAM's one write port: the commit link, or the ingress link (never in the same cycle: the cycle
         # after tlast carries at most the first beat of the next frame, which links nothing)
         with m.If(link_c):
@@ -459,7 +510,10 @@ class FlowCtlCore(wiring.Component):
         used_next = Signal(cnt_shape)
         m.d.comb += used_next.eq(used + alloc - rc_flow_n - e_free)
         m.d.sync += used.eq(used_next)
-        m.d.sync += [self.max_used_cells.eq(Mux(used_next > self.max_used_cells, used_next, self.max_used_cells))]
+        used_alloc = Signal(cnt_shape)     # the total right after an allocation (the golden model's sample point)
+        m.d.comb += used_alloc.eq(used - e_free + 1)
+        with m.If(alloc & (used_alloc > self.max_used_cells)):
+            m.d.sync += self.max_used_cells.eq(used_alloc)
         min_free = Signal(cnt_shape, init=C)
         m.d.comb += self.min_free_cells.eq(min_free)
         with m.If(alloc & (free_cnt - 1 < min_free)):
