@@ -25,6 +25,7 @@ __all__ = ["REGMAPS", "regmap_targets", "load_regmap", "markdown_table", "python
 #: ``(block_folder, "module:ATTRIBUTE")`` of every register map in the design.
 REGMAPS = [
     ("common", "din.rtl.common.axil_regs:EXAMPLE_REGMAP"),
+    ("flowctl", "din.rtl.flowctl.regs:FLOWCTL_REGMAP"),
     ("parser", "din.rtl.parser.classifier_regs:CLASSIFIER_REGMAP", "classifier"),
 ]
 

@@ -1,0 +1,100 @@
+"""``din_flowctl``: the queue manager core (core.py) behind its AXI4-Lite register block (regs.py).
+
+Ports (spec §1): ``s_axis`` / ``m_axis`` (64-bit, ``tdest`` = flow id), ``m_fc`` / ``s_fc`` (MFC frames), ``pfc_paused``
+/ ``pfc_req``, ``s_axil``. The MFC generator and parser are not implemented yet: ``m_fc`` stays idle and ``s_fc`` is
+accepted and ignored (docs/flowctl.md "RTL status").
+
+Soft reset (``CTRL.SOFT_RESET``, docs/flowctl.md decision 13): the core is reset in the cycle after the write (the
+register's write strobe), counters clear, the configuration in the register block survives; if a packet was in
+progress on ``m_axis`` it ends with one extra beat (8 zero bytes, ``tkeep`` 0xFF, ``tlast``, ``tuser[0]``) while the
+free list refills. The domain reset ``rst`` resets everything, configuration included.
+"""
+
+from amaranth import Module, Mux, ResetInserter, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
+
+from din.rtl.common.axil import AXI4LiteSignature
+from din.rtl.common.axil_regs import AXI4LiteRegisters
+from din.rtl.common.layouts import BeatLayout
+
+from .core import FlowCtlCore, validate_params
+from .regs import COUNTERS, D_REACT_CYCLES, FLOWCTL_REGMAP
+
+__all__ = ["FlowCtl"]
+
+
+class FlowCtl(wiring.Component):
+    """Parameters (keyword-only, spec §2): ``flows``, ``cells`` (powers of two), ``cell_bytes``, ``max_pkt``,
+    ``dest_width`` (``s_axis.tdest`` width; ids ≥ flows are dropped as invalid)."""
+
+    def __init__(self, *, flows=256, cells=2048, cell_bytes=64, max_pkt=1518, dest_width=16):
+        validate_params(flows=flows, cells=cells, cell_bytes=cell_bytes, max_pkt=max_pkt, dest_width=dest_width)
+        self.params = {"flows": flows, "cells": cells, "cell_bytes": cell_bytes, "max_pkt": max_pkt,
+                       "dest_width": dest_width, "d_react_cycles": D_REACT_CYCLES}
+        self._core = FlowCtlCore(flows=flows, cells=cells, cell_bytes=cell_bytes, max_pkt=max_pkt,
+                                 dest_width=dest_width)
+        self._regs = AXI4LiteRegisters(FLOWCTL_REGMAP)
+        fb = exact_log2(flows)
+        super().__init__({
+            "s_axis": In(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=dest_width))),
+            "m_axis": Out(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=fb))),
+            "m_fc": Out(stream.Signature(BeatLayout(data_width=64, user_width=1))),
+            "s_fc": In(stream.Signature(BeatLayout(data_width=64, user_width=1))),
+            "pfc_paused": In(8),
+            "pfc_req": Out(8),
+            "s_axil": In(AXI4LiteSignature(addr_width=FLOWCTL_REGMAP.addr_width, data_width=32)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        regs = self._regs
+        m.submodules.regs = regs
+        soft = Signal()
+        m.d.comb += soft.eq(regs.ctrl_wstb & regs.ctrl.soft_reset)
+        m.submodules.core = core = ResetInserter(soft)(self._core)
+        wiring.connect(m, wiring.flipped(self.s_axil), regs.s_axil)
+        wiring.connect(m, wiring.flipped(self.s_axis), core.s_axis)
+        p = self.params
+
+        # configuration and status
+        m.d.comb += [
+            core.cfg_xoff.eq(regs.xoff), core.cfg_xon.eq(regs.xon), core.cfg_cap.eq(regs.cap),
+            core.cfg_quantum.eq(regs.quantum), core.cfg_g_xoff.eq(regs.g_xoff), core.cfg_g_xon.eq(regs.g_xon),
+            core.cfg_guard_en.eq(regs.ctrl.guard_en), core.cfg_pfc_mirror_en.eq(regs.ctrl.pfc_mirror_en),
+            core.cfg_lossless.eq(regs.ctrl.lossless),
+            core.pfc_paused.eq(self.pfc_paused), self.pfc_req.eq(core.pfc_req),
+            regs.params0.flows_log2.eq(exact_log2(p["flows"])), regs.params0.cells_log2.eq(exact_log2(p["cells"])),
+            regs.params0.cell_bytes.eq(p["cell_bytes"]),
+            regs.params1.max_pkt.eq(p["max_pkt"]), regs.params1.d_react_cycles.eq(D_REACT_CYCLES),
+            regs.status.init_done.eq(core.init_done), regs.status.cfg_err.eq(core.cfg_err),
+            regs.status.global_paused.eq(core.global_paused),
+        ]
+        for name, port, _doc in COUNTERS:
+            if "[" in port:
+                base, idx = port[:-1].split("[")
+                value = getattr(core, base)[int(idx)]
+            else:
+                value = getattr(core, port)
+            m.d.comb += getattr(regs, name.lower()).eq(value)
+
+        # egress with the terminating beat after a soft reset in the middle of a packet
+        o, co = self.m_axis, core.m_axis
+        mid_pkt = Signal()                 # a packet's first beat has left and its last has not
+        term = Signal()
+        xfer = o.valid & o.ready
+        with m.If(xfer):
+            m.d.sync += mid_pkt.eq(~o.payload.last)
+        with m.If(soft):
+            m.d.sync += term.eq(Mux(xfer, ~o.payload.last, mid_pkt))
+        with m.Elif(term & o.ready):
+            m.d.sync += term.eq(0)
+        with m.If(term):
+            m.d.comb += [o.valid.eq(1), o.payload.keep.eq(0xFF), o.payload.last.eq(1), o.payload.user.eq(1)]
+        with m.Else():
+            m.d.comb += [o.valid.eq(co.valid), o.payload.eq(co.payload), co.ready.eq(o.ready)]
+
+        # MFC ports: not implemented yet (m_fc idle, s_fc drained)
+        m.d.comb += self.s_fc.ready.eq(1)
+        return m
