@@ -7,9 +7,9 @@ in order. Resolution order (parser.md §7): a fatal parse error → drop or punt
 (``*_valid``); a miss falls through. The four tables are :class:`~din.rtl.parser.tcam.RamTcam` instances (NRP with
 the mask forced to all ones), programmed over AXI4-Lite (:data:`~din.rtl.parser.classifier_regs.CLASSIFIER_REGMAP`).
 
-Pipeline (fixed latency, one key per cycle): key register → chunk RAM reads → hit vectors → two priority-encoder
-stages → action RAM reads and resolution → output FIFO. ``s_key.ready`` is low only while a table write is in
-progress (about 520 cycles per entry) or when the output FIFO has no credit left (``m_action`` back-pressure).
+Pipeline (fixed latency, one key per cycle): key register → chunk RAM reads → registered words → hit vectors →
+two priority-encoder stages → resolution and action RAM reads → chosen action → output FIFO. ``s_key.ready`` is low only while a table write is in
+progress (2**w + 6 cycles per entry, w the table's widest key chunk: 8 for NRP and ARN, 9 for prefix and 5-tuple) or when the output FIFO has no credit left (``m_action`` back-pressure).
 A reset clears every table (all entries invalid), the registers and the counters.
 """
 
@@ -37,8 +37,11 @@ KEY_LAYOUT = data.StructLayout({
     "tuple_key": KEY_WIDTHS["tuple"],       # innermost SA 128 | DA 128 | proto 8 | sport 16 | dport 16
 })
 
-#: cycles from the ``s_key`` handshake to ``m_action.valid`` with ``m_action.ready`` high
-LATENCY = 8
+#: pipeline stages: 6 resolution (priority encoders done), 8 output FIFO write
+_RES, _OUT = 6, 8
+#: cycles from the ``s_key`` handshake to the ``m_action`` handshake with ``m_action.ready`` high (measured by the
+#: bench test, ``din bench classifier``)
+LATENCY = 10
 #: output FIFO depth = credits of the key input
 FIFO_DEPTH = 16
 
@@ -191,69 +194,70 @@ class Classifier(wiring.Component):
 
         # stage 1: key register
         key1 = Signal(KEY_LAYOUT)
-        v = [Signal(name=f"v{i}") for i in range(7)]     # v[i]: a key is in stage i
+        v = [Signal(name=f"v{i}") for i in range(_OUT + 1)]      # v[i]: a key is in stage i
         m.d.sync += v[1].eq(accept)
         with m.If(accept):
             m.d.sync += key1.eq(self.s_key.payload)
         for t in _TABLES:
             m.d.comb += tcams[t].key.eq(key1[_KEY_FIELD[t]])
         # flags travel along: fatal + the four key-valid bits
-        flags = [Signal(5, name=f"flags{i}") for i in range(7)]
+        flags = [Signal(5, name=f"flags{i}") for i in range(_RES + 1)]
         m.d.comb += flags[1].eq(key1.fatal | key1.nrp_valid << 1 | key1.arn_valid << 2 | key1.da_valid << 3
                                 | key1.tuple_valid << 4)
-        for i in range(2, 7):
-            m.d.sync += [v[i].eq(v[i - 1]), flags[i].eq(flags[i - 1])]
-        # stage 2: chunk RAM words; stage 3: hit vectors (RamTcam); stages 4-5: priority encoders
-        hit5, idx5 = {}, {}
+        for i in range(2, _OUT + 1):
+            m.d.sync += v[i].eq(v[i - 1])
+        for i in range(2, _RES + 1):
+            m.d.sync += flags[i].eq(flags[i - 1])
+        # stages 2-4: chunk RAM words, registered words, hit vectors (RamTcam); 5-6: priority encoders
+        hit_r, idx_r = {}, {}
         for t in _TABLES:
             enc = FirstSet(self.sizes[t])
             m.submodules[f"first_{t}"] = enc
             m.d.comb += enc.bits.eq(tcams[t].hits)
-            hit5[t], idx5[t] = enc.hit, enc.index
-        # stage 5 → 6: resolution and action RAM reads
-        fatal5 = flags[5][0]
-        winner5 = Signal(3)
-        with m.If(fatal5):
-            m.d.comb += winner5.eq(TABLE_CODES["fatal"])
+            hit_r[t], idx_r[t] = enc.hit, enc.index
+        # stage 6 (_RES): resolution; the action RAMs are read at the winning indices
+        winner_r = Signal(3)
+        with m.If(flags[_RES][0]):
+            m.d.comb += winner_r.eq(TABLE_CODES["fatal"])
         for k, t in enumerate(_TABLES):
-            with m.Elif(flags[5][k + 1] & hit5[t]):
-                m.d.comb += winner5.eq(TABLE_CODES[t])
+            with m.Elif(flags[_RES][k + 1] & hit_r[t]):
+                m.d.comb += winner_r.eq(TABLE_CODES[t])
         with m.Else():
-            m.d.comb += winner5.eq(TABLE_CODES["default"])
-        entry5 = Signal(8)
-        with m.Switch(winner5):
+            m.d.comb += winner_r.eq(TABLE_CODES["default"])
+        entry_r = Signal(8)
+        with m.Switch(winner_r):
             for t in ("arn", "prefix", "tuple"):
                 with m.Case(TABLE_CODES[t]):
-                    m.d.comb += entry5.eq(idx5[t])
-        winner6, entry6 = Signal(3), Signal(8)
-        m.d.sync += [winner6.eq(winner5), entry6.eq(entry5)]
-        act6 = {}
+                    m.d.comb += entry_r.eq(idx_r[t])
+        winner_a, entry_a = Signal(3), Signal(8)
+        m.d.sync += [winner_a.eq(winner_r), entry_a.eq(entry_r)]
+        act_a = {}
         for t in _TABLES:
             rd = act_mems[t].read_port()
-            m.d.comb += rd.addr.eq(idx5[t])
-            act6[t] = rd.data
+            m.d.comb += rd.addr.eq(idx_r[t])
+            act_a[t] = rd.data
         default_action, default_stmts = self._action_from_reg(regs.default_action)
         m.d.comb += default_stmts
         fatal_action = Signal(word_layout)
         m.d.comb += [fatal_action.drop.eq(~regs.ctrl.fatal_punt), fatal_action.punt.eq(regs.ctrl.fatal_punt)]
 
-        # stage 6: the action into the output FIFO, hit counters
+        # stage 7: the action chosen (registered); stage 8 (_OUT): into the output FIFO, hit counters
         chosen = Signal(word_layout)
-        with m.Switch(winner6):
+        with m.Switch(winner_a):
             with m.Case(TABLE_CODES["fatal"]):
                 m.d.comb += chosen.eq(fatal_action)
             for t in _TABLES:
                 with m.Case(TABLE_CODES[t]):
-                    m.d.comb += chosen.eq(act6[t])
+                    m.d.comb += chosen.eq(act_a[t])
             with m.Default():
                 m.d.comb += chosen.eq(default_action)
         out = Signal(self.m_action.payload.shape())
-        m.d.comb += [out.flow_id.eq(chosen.flow_id), out.slice_id.eq(chosen.slice_id),
+        m.d.sync += [out.flow_id.eq(chosen.flow_id), out.slice_id.eq(chosen.slice_id),
                      out.priority.eq(chosen.priority), out.drop.eq(chosen.drop), out.punt.eq(chosen.punt),
-                     out.ifit.eq(chosen.ifit), out.table.eq(winner6), out.entry.eq(entry6),
-                     out_fifo.w_data.eq(out), out_fifo.w_en.eq(v[6])]
+                     out.ifit.eq(chosen.ifit), out.table.eq(winner_a), out.entry.eq(entry_a)]
+        m.d.comb += [out_fifo.w_data.eq(out), out_fifo.w_en.eq(v[_OUT])]
         for name, reg in (("fatal", regs.hits_fatal_inc), ("nrp", regs.hits_nrp_inc), ("arn", regs.hits_arn_inc),
                           ("prefix", regs.hits_prefix_inc), ("tuple", regs.hits_tuple_inc),
                           ("default", regs.hits_default_inc)):
-            m.d.comb += reg.eq(v[6] & (winner6 == TABLE_CODES[name]))
+            m.d.comb += reg.eq(v[_OUT] & (out.table == TABLE_CODES[name]))
         return m

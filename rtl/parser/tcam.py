@@ -7,12 +7,13 @@ AND of the words and of the valid vector is the hit vector (entry ``j`` hits whe
 A 9-bit chunk matches the 512 x 36 mode of an ECP5 EBR, so a 64-entry table costs 2 EBR per 9 key bits.
 
 Writing entry ``i`` rewrites bit ``i`` of every word of every chunk RAM. ECP5 EBRs have no bit-granular write
-enable, so each word is read, modified and written back: the write FSM owns the RAMs' read ports for 512 + 2 cycles
-(``busy``), and the owner must not look up meanwhile. The valid bit of the entry is cleared when the write starts
+enable, so each word is read, modified and written back: the write FSM owns the RAMs' read ports for 2**w + 3 cycles (w = the widest chunk, 8 or 9)
+(``busy``), and the owner must not look up meanwhile. Every RAM output is registered in the fabric, so the
+read-modify-write and the hit AND both start at a flip-flop. The valid bit of the entry is cleared when the write starts
 and set when it ends, unless ``poison`` was pulsed during the write (the staged value changed under it): then the
 entry is left invalid. ``inval`` clears one valid bit without touching the RAMs (lookups may continue).
 
-Lookup timing: ``key`` is sampled in cycle t (it is a RAM address); ``hits`` is valid in cycle t + 2.
+Lookup timing: ``key`` is sampled in cycle t (it is a RAM address); ``hits`` is valid in cycle t + 3.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -26,15 +27,18 @@ CHUNK_BITS = 9
 
 
 def chunk_widths(key_width, chunk_bits=CHUNK_BITS):
-    """Widths of the chunks a key is cut into, low bits first (the last one may be narrower)."""
-    full, rest = divmod(key_width, chunk_bits)
-    return [chunk_bits] * full + ([rest] if rest else [])
+    """Widths of the chunks a key is cut into, low bits first: as few chunks as ``chunk_bits`` allows, widths as
+    equal as possible (wider first). A narrow remainder chunk (say 32 x 256 bits for a 5-bit rest of the NRP id)
+    would not go into an EBR and costs thousands of flip-flops; 4 chunks of 8 bits cost the same EBRs as 3 of 9."""
+    n = -(-key_width // chunk_bits)
+    base, extra = divmod(key_width, n)
+    return [base + 1] * extra + [base] * (n - extra)
 
 
 class RamTcam(wiring.Component):
     """Ternary CAM of ``entries`` entries of ``key_width`` bits in chunk RAMs; see the module docstring.
 
-    Ports: ``key`` (lookup), ``hits`` (t + 2); ``start`` / ``index`` / ``value`` / ``mask`` / ``poison`` / ``busy``
+    Ports: ``key`` (lookup), ``hits`` (t + 3); ``start`` / ``index`` / ``value`` / ``mask`` / ``poison`` / ``busy``
     / ``done`` (entry write: ``value`` and ``mask`` must hold still while ``busy``); ``inval`` / ``inval_index``.
     """
 
@@ -45,6 +49,8 @@ class RamTcam(wiring.Component):
             raise ValueError(f"entries must be an integer in 1..256, not {entries!r}")
         self.key_width, self.entries = key_width, entries
         self.widths = chunk_widths(key_width)
+        if min(self.widths) < 2:            # a word is written back 2 cycles after its read: depth must exceed 2
+            raise ValueError(f"key_width must be at least 2, not {key_width}")
         super().__init__({
             "key": In(key_width),
             "hits": Out(entries),
@@ -66,15 +72,16 @@ class RamTcam(wiring.Component):
         last_addr = (1 << depth_bits) - 1
 
         valid = Signal(n)               # reset: every entry invalid (an empty table never hits)
-        valid_q = Signal(n)             # valid as of the cycle the chunk RAMs were read
+        valid_q1 = Signal(n)            # valid as of the cycle the chunk RAMs were read, delayed twice
+        valid_q2 = Signal(n)
         sel = Signal(n)                 # one-hot of the entry being written
         addr = Signal(depth_bits)       # FSM read address
-        wr_addr = Signal(depth_bits)    # FSM write address (the word read last cycle)
-        wr_en = Signal()
+        p1_en, p2_en = Signal(), Signal()           # a word read 1 / 2 cycles ago is to be written back
+        p1_addr, p2_addr = Signal(depth_bits), Signal(depth_bits)
         last_read = Signal()
         poisoned = Signal()
 
-        m.d.sync += valid_q.eq(valid)
+        m.d.sync += [valid_q1.eq(valid), valid_q2.eq(valid_q1)]
 
         words = []
         lsb = 0
@@ -84,24 +91,26 @@ class RamTcam(wiring.Component):
             rd, wr = mem.read_port(), mem.write_port()
             key_c = self.key[lsb:lsb + w]
             val_c, msk_c = self.value[lsb:lsb + w], self.mask[lsb:lsb + w]
-            a_w = wr_addr[:w]
-            match = ((a_w ^ val_c) & msk_c) == 0
+            # every RAM output is registered in the fabric: EBR clock-to-out is slow on the ECP5
+            word_q = Signal(n, name=f"word{c}")
+            match1, match2 = Signal(name=f"match1_{c}"), Signal(name=f"match2_{c}")
+            m.d.sync += [word_q.eq(rd.data), match1.eq(((addr[:w] ^ val_c) & msk_c) == 0), match2.eq(match1)]
             m.d.comb += [
                 rd.addr.eq(Mux(self.busy, addr[:w], key_c)),
-                wr.addr.eq(a_w),
-                wr.en.eq(wr_en),
-                wr.data.eq((rd.data & ~sel) | Mux(match, sel, 0)),
+                wr.addr.eq(p2_addr[:w]),
+                wr.en.eq(p2_en),
+                wr.data.eq((word_q & ~sel) | Mux(match2, sel, 0)),
             ]
-            words.append(rd.data)
+            words.append(word_q)
             lsb += w
 
-        hit = valid_q
+        hit = valid_q2
         for word in words:
             hit = hit & word
         m.d.sync += self.hits.eq(hit)
 
-        # entry write FSM: read word `addr`, write it back modified one cycle later
-        m.d.sync += [wr_en.eq(0), self.done.eq(0)]
+        # entry write FSM: read word `addr`, write it back modified two cycles later
+        m.d.sync += [p1_en.eq(0), p2_en.eq(p1_en), p2_addr.eq(p1_addr), self.done.eq(0)]
         with m.If(self.poison & self.busy):
             m.d.sync += poisoned.eq(1)
         with m.If(~self.busy):
@@ -115,10 +124,10 @@ class RamTcam(wiring.Component):
                 m.d.sync += valid.bit_select(self.inval_index, 1).eq(0)
         with m.Else():
             with m.If(~last_read):
-                m.d.sync += [wr_en.eq(1), wr_addr.eq(addr), addr.eq(addr + 1)]
+                m.d.sync += [p1_en.eq(1), p1_addr.eq(addr), addr.eq(addr + 1)]
                 with m.If(addr == last_addr):
                     m.d.sync += last_read.eq(1)
-            with m.Elif(~wr_en):                   # the last word has been written
+            with m.Elif(~p1_en & ~p2_en):          # the last word has been written
                 m.d.sync += [self.busy.eq(0), self.done.eq(1)]
                 with m.If(~poisoned & ~self.poison):
                     m.d.sync += valid.eq(valid | sel)
@@ -158,7 +167,7 @@ class FirstSet(wiring.Component):
             anys.append(any_q)
             locals_.append(local_q)
         any_vec = Cat(*anys)
-        grp = Signal(range(len(groups)))
+        grp = Signal(range(max(2, len(groups))))         # never 0 bits wide (Verilator rejects [-1:0])
         self._first(m, any_vec, grp)
         index = Signal(range(len(groups) * (1 << local_bits)))
         with m.Switch(grp):

@@ -10,11 +10,13 @@ from din.rtl.parser.classifier import KEY_LAYOUT, Classifier
 from din.rtl.parser.tcam import FirstSet, RamTcam, chunk_widths
 from din.sim.common.amsim import simulate
 from din.sim.common.stall import PATTERNS, stall_pattern
+from din.sim.common.tb import full_regression, regression_count
 from din.sim.parser import regs_classifier as R
 from din.sim.parser.tb_classifier import (TABLES, AxilProgrammer, TableModel, expected_item, key_fields, make_record,
                                           mutate_program, random_action, random_program)
 
-SMALL = {"nrp_size": 12, "arn_size": 6, "prefix_size": 6, "tuple_size": 6}
+SMALL = {"nrp_size": 8, "arn_size": 5, "prefix_size": 5, "tuple_size": 5}
+KEYS = regression_count(80, 600)       # keys per pattern and phase
 MAX_CYCLES = 2000
 
 
@@ -92,8 +94,10 @@ async def run_keys(ctx, dut, golden, recs, *, pattern_in="none", pattern_out="no
 
 def test_chunking():
     assert chunk_widths(296) == [9] * 32 + [8]
-    assert chunk_widths(64) == [9] * 7 + [1]
-    assert chunk_widths(32) == [9, 9, 9, 5]
+    assert chunk_widths(128) == [9] * 8 + [8] * 7
+    assert chunk_widths(64) == [8] * 8
+    assert chunk_widths(32) == [8] * 4
+    assert chunk_widths(20) == [7, 7, 6]
 
 
 @pytest.mark.parametrize("width", [1, 5, 16, 40, 256])
@@ -143,8 +147,7 @@ def test_tcam_standalone_masks_and_poison():
     async def check(ctx, keys):
         for key in keys:
             ctx.set(dut.key, key)
-            await ctx.tick()
-            await ctx.tick()
+            await ctx.tick().repeat(3)
             hits = ctx.get(dut.hits)
             want = sum(1 << i for i, (v, m) in table.items() if (key ^ v) & m == 0)
             assert hits == want, f"key {key:#x}: hits {hits:#b}, expected {want:#b}"
@@ -172,7 +175,8 @@ def test_tcam_standalone_masks_and_poison():
 
 def test_classifier_against_golden():
     """Random tables with overlapping entries (every mask kind), keys built to hit them, both ends stalled with
-    every pattern; then overwrites + invalidations + fatal/default changes and again; hit counters at the end."""
+    every pattern; then overwrites + invalidations + fatal/default changes and again (seeded random stalls; every
+    pattern under ``make regress``); hit counters at the end."""
     dut = Classifier(**SMALL)
     r = random.Random(1)
     model = _model(dut)
@@ -186,8 +190,8 @@ def test_classifier_against_golden():
         await prog.run(random_program(r, model, fill=0.8))
         counts = {}
         for phase in range(2):
-            for k, pattern in enumerate(PATTERNS):
-                recs = [make_record(r, model) for _ in range(100)]
+            for k, pattern in enumerate(PATTERNS if phase == 0 or full_regression() else ("random",)):
+                recs = [make_record(r, model) for _ in range(KEYS)]
                 got, expected = await run_keys(ctx, dut, model.golden(), recs, pattern_in=pattern,
                                                pattern_out=pattern, seed=10 * phase + k)
                 for n, (g, e) in enumerate(zip(got, expected)):
@@ -197,7 +201,7 @@ def test_classifier_against_golden():
                     seen.add((e["table"], e["entry"]))
             await prog.set_fatal_punt(phase == 0)
             await prog.set_default(random_action(r, dut.flow_bits, dut.slice_bits))
-            await prog.run(mutate_program(r, model, 6))
+            await prog.run(mutate_program(r, model, 5))
         hits = await prog.hit_counters()
         names = ("fatal", "nrp", "arn", "prefix", "tuple", "default")
         assert [hits[n] for n in names] == [counts.get(k, 0) for k in range(6)], (hits, counts)
@@ -247,7 +251,7 @@ def test_classifier_misconfiguration():
         prog = AxilProgrammer(bus, model)
         act = random_action(r, 8, 8)
         await prog.write_entry("arn", 3, 0, 0, act)
-        cases = [(2, 6, 1, R.ERRORS_BAD_INDEX_MASK), (1, 12, 1, R.ERRORS_BAD_INDEX_MASK),
+        cases = [(2, 5, 1, R.ERRORS_BAD_INDEX_MASK), (1, 8, 1, R.ERRORS_BAD_INDEX_MASK),
                  (0, 0, 1, R.ERRORS_BAD_TABLE_MASK), (5, 0, 2, R.ERRORS_BAD_TABLE_MASK),
                  (7, 0, 1, R.ERRORS_BAD_TABLE_MASK), (2, 3, 0, R.ERRORS_BAD_OP_MASK), (2, 3, 3, R.ERRORS_BAD_OP_MASK)]
         for table, index, op, flag in cases:
