@@ -303,8 +303,8 @@ if cocotb is not None:
     from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, with_timeout
     from cocotb.utils import get_sim_time
 
-    from din.sim.common.tb import (PATTERNS, Scoreboard, params, quiet_thirdparty_warnings, reset, rng,
-                                   stall_pattern, start_clock)
+    from din.sim.common.tb import (PATTERNS, Scoreboard, params, quiet_thirdparty_warnings, regression_count,
+                                   reset, rng, stall_pattern, start_clock)
 
     quiet_thirdparty_warnings()
 
@@ -433,14 +433,14 @@ if cocotb is not None:
         model = _model()
         prog = AxilProgrammer(bus, model)
         await prog.set_default(random_action(r, model.flow_bits, model.slice_bits))
-        await prog.run(random_program(r, model, fill=0.8))
+        await prog.run(random_program(r, model, fill=0.7))
         sb = Scoreboard("classifier", log=dut._log)
         bins = {}
-        n = 150
+        n = regression_count(60, 400)                # keys per pattern pair
         for k, (p_in, p_out) in enumerate([(a, b) for a in PATTERNS for b in PATTERNS]):
             if k == 4:
                 await prog.set_fatal_punt(True)
-                await prog.run(mutate_program(r, model, 8))
+                await prog.run(mutate_program(r, model, 5))
             await _traffic(dut, model, sb, r, n, p_in, p_out, bins=bins)
         sb.finish(min_checked=9 * n)
         for t in ("fatal", "nrp", "arn", "prefix", "tuple", "default"):
