@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from din.rtl.parser.classifier import KEY_LAYOUT, Classifier
+from din.rtl.parser.classifier import KEY_LAYOUT, LATENCY, Classifier
 from din.rtl.parser.tcam import FirstSet, RamTcam, chunk_widths
 from din.sim.common.amsim import simulate
 from din.sim.common.stall import PATTERNS, stall_pattern
@@ -291,3 +291,36 @@ def test_key_layout_matches_interface():
     assert widths == {"fatal": 1, "nrp_valid": 1, "nrp_id": 32, "arn_valid": 1, "arn_key": 64, "da_valid": 1,
                       "da": 128, "tuple_valid": 1, "tuple_key": 296}
     assert set(TABLES) == {"nrp", "arn", "prefix", "tuple"}
+
+
+def test_latency_and_one_key_per_cycle():
+    """With no stalls, a key is accepted every cycle and its action leaves exactly LATENCY cycles later."""
+    dut = Classifier(**SMALL)
+    r = random.Random(11)
+    model = _model(dut)
+
+    async def tb(ctx):
+        prog = AxilProgrammer(AmBus(ctx, dut.s_axil), model)
+        await prog.run(random_program(r, model, fill=0.25))
+        recs = [make_record(r, model) for _ in range(64)]
+        golden = model.golden()
+        ins, outs, got = [], [], []
+        ctx.set(dut.m_action.ready, 1)
+        names = [n for n, _ in dut.m_action.payload.shape()]
+        for cycle in range(len(recs) + LATENCY + 10):
+            i = len(ins)
+            ctx.set(dut.s_key.valid, i < len(recs))
+            if i < len(recs):
+                ctx.set(dut.s_key.payload, key_fields(recs[i]))
+            *_, kv, kr, av, payload = await ctx.tick().sample(dut.s_key.valid, dut.s_key.ready, dut.m_action.valid,
+                                                              dut.m_action.payload)
+            if kv and kr:
+                ins.append(cycle)
+            if av:
+                outs.append(cycle)
+                got.append({n: int(getattr(payload, n)) for n in names})
+        assert ins == list(range(len(recs))), "a key was refused with no backpressure"
+        assert outs == [c + LATENCY for c in ins]
+        assert got == [expected_item(golden.classify(rec)) for rec in recs]
+
+    simulate(dut, tb)
