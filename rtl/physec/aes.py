@@ -9,8 +9,10 @@ Structure
 * **Key install** (``key_*`` ports): the 256-bit key is written into a slot and the hardware expands it (FIPS 197
   §5.2, one 32-bit word per cycle, 52 cycles, four S-boxes in logic); ``slot_valid[s]`` rises when the 15 round keys of
   slot ``s`` are ready. Installing into slot ``s`` does not disturb blocks of the other slot already in the pipeline or
-  arriving meanwhile: hitless rekey writes the inactive slot (physec.md §7 "Rekey"). Blocks that name a slot while it
-  is being rewritten come out wrong; ``slot_valid`` tells the caller not to use it. Reset clears every slot.
+  arriving meanwhile: hitless rekey writes the inactive slot (physec.md §7 "Rekey"). ``key_ready`` stays low while
+  blocks of the slot being written are still in the ring, so they finish with the old key; blocks that name a slot
+  while it is being rewritten come out wrong, and ``slot_valid`` tells the caller not to send them. Reset clears
+  every slot.
 * **Rounds**: ``units`` round units in a ring, each two register stages: (A) 16 table look-ups addressed by the state
   bytes in ShiftRows order, (B) MixColumns (or none in round 14) and AddRoundKey. ``units=14`` is fully unrolled: one
   block per cycle. ``units=7`` is half unrolled: a block goes round the ring twice (rounds 1–7, then 8–14), giving one
@@ -34,7 +36,7 @@ from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["AES_POLY", "gf256_mul", "sbox_table", "ttable", "Aes256"]
+__all__ = ["AES_POLY", "gf256_mul", "sbox_table", "ttable", "request_layout", "result_layout", "Aes256"]
 
 #: FIPS 197 §4.2: GF(2^8) modulo m(x) = x^8 + x^4 + x^3 + x + 1
 AES_POLY = 0x11B
@@ -78,6 +80,15 @@ def sbox_table():
 def ttable():
     """T0[a] as a 32-bit word, row r in bits 8r..8r+7: rows (2·S, S, S, 3·S) = MixColumns column of (S, 0, 0, 0)."""
     return tuple(gf256_mul(s, 2) | s << 8 | s << 16 | gf256_mul(s, 3) << 24 for s in sbox_table())
+
+
+def request_layout(tag_width):
+    """Payload of ``req``: the block, the key slot, and a tag returned with the result."""
+    return data.StructLayout({"block": 128, "slot": 1, "tag": max(tag_width, 1)})
+
+
+def result_layout(tag_width):
+    return data.StructLayout({"block": 128, "tag": max(tag_width, 1)})
 
 
 def _byte(sig, n):
@@ -140,8 +151,7 @@ class Aes256(wiring.Component):
         self.params = {"units": units, "table": table, "sbox_style": sbox_style, "tag_width": tag_width,
                        "fifo_depth": fifo_depth}
         tw = max(tag_width, 1)
-        self.req_layout = data.StructLayout({"block": 128, "slot": 1, "tag": tw})
-        self.out_layout = data.StructLayout({"block": 128, "tag": tw})
+        self.req_layout, self.out_layout = request_layout(tag_width), result_layout(tag_width)
         super().__init__({
             "req": In(stream.Signature(self.req_layout)),
             "out": Out(stream.Signature(self.out_layout)),
@@ -158,7 +168,9 @@ class Aes256(wiring.Component):
         busy = Signal()
         slot = Signal()
         rcon = Signal(8)
-        m.d.comb += self.key_ready.eq(~busy)
+        # a slot is rewritten only when none of its blocks is in the ring (they would mix old and new round keys)
+        self._slot_in_use = Signal(2)
+        m.d.comb += self.key_ready.eq(~busy & ~self._slot_in_use.bit_select(self.key_slot, 1))
 
         sb = Memory(shape=8, depth=256, init=sbox_table(), attrs={"rom_style": "logic"})
         m.submodules.key_sbox = sb
@@ -175,7 +187,7 @@ class Aes256(wiring.Component):
         new = Signal(32)
         m.d.comb += new.eq(window[0] ^ temp)
 
-        with m.If(self.key_valid & ~busy):
+        with m.If(self.key_valid & self.key_ready):
             m.d.sync += [busy.eq(1), slot.eq(self.key_slot), i.eq(KEY_WORDS), rcon.eq(1)]
             m.d.sync += self.slot_valid.bit_select(self.key_slot, 1).eq(0)
             for j in range(KEY_WORDS):
@@ -248,6 +260,9 @@ class Aes256(wiring.Component):
         m.d.comb += accept.eq(self.req.valid & self.req.ready)
         m.d.comb += self.req.ready.eq((credits < self.fifo_depth) & ~ring_busy_next)
 
+        sides = [sd_in] + [sd for _, sd_b, sd_a in outs for sd in (sd_a, sd_b)]
+        for slot in range(2):
+            m.d.comb += self._slot_in_use[slot].eq(Cat(sd.valid & (sd.slot == slot) for sd in sides).any())
         done = last_sd.valid & (last_sd.second if self.passes == 2 else 1)
         m.d.comb += [ofifo.w_en.eq(done), ofifo.w_data.eq(Cat(last_st, last_sd.tag))]
         return m

@@ -29,9 +29,17 @@ from amaranth.lib.wiring import In, Out
 from .aes import Aes256
 from .ghash import Ghash
 
-__all__ = ["Gcm"]
+__all__ = ["cmd_layout", "DATA_LAYOUT", "TAG_LAYOUT", "Gcm"]
 
 TAG_KS, TAG_J0, TAG_H = 0, 1, 2      # what an AES result is (AES tag bits 1:0; bit 2 = slot)
+DATA_LAYOUT = data.StructLayout({"data": 128})
+TAG_LAYOUT = data.StructLayout({"tag": 128, "match": 1})
+
+
+def cmd_layout(len_width):
+    """Payload of ``cmd`` (lengths in octets, ``tag_octets`` of ``tag`` compared, 16 = the full tag)."""
+    return data.StructLayout({"slot": 1, "iv": 96, "aad_len": len_width, "text_len": len_width, "decrypt": 1,
+                              "tag": 128, "tag_octets": 5})
 
 
 class Gcm(wiring.Component):
@@ -46,14 +54,12 @@ class Gcm(wiring.Component):
         self.len_width = len_width
         self.params = {"aes_units": aes_units, "aes_table": aes_table, "aes_sbox_style": aes_sbox_style,
                        "digit_bits": digit_bits, "len_width": len_width}
-        cmd = data.StructLayout({"slot": 1, "iv": 96, "aad_len": len_width, "text_len": len_width, "decrypt": 1,
-                                 "tag": 128, "tag_octets": 5})
         super().__init__({
             "key": In(256), "key_slot": In(1), "key_valid": In(1), "key_ready": Out(1), "slot_ready": Out(2),
-            "cmd": In(stream.Signature(cmd)),
-            "i": In(stream.Signature(data.StructLayout({"data": 128}))),
-            "o": Out(stream.Signature(data.StructLayout({"data": 128}))),
-            "tag": Out(stream.Signature(data.StructLayout({"tag": 128, "match": 1}))),
+            "cmd": In(stream.Signature(cmd_layout(len_width))),
+            "i": In(stream.Signature(DATA_LAYOUT)),
+            "o": Out(stream.Signature(DATA_LAYOUT)),
+            "tag": Out(stream.Signature(TAG_LAYOUT)),
         })
 
     def elaborate(self, platform):

@@ -19,11 +19,13 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["R", "mul_x", "x_power_mod", "Ghash"]
+__all__ = ["R", "mul_x", "x_power_mod", "IN_LAYOUT", "OUT_LAYOUT", "Ghash"]
 
 #: SP 800-38D §6.3: R = 11100001 ‖ 0^120 (x^128 = x^7 + x^2 + x + 1)
 R = 0xE1 << 120
 ONE = 1 << 127                  # the block 10…0 is the field element 1 (coefficient of x^0 first)
+IN_LAYOUT = data.StructLayout({"block": 128, "last": 1})
+OUT_LAYOUT = data.StructLayout({"s": 128})
 
 
 def mul_x(v):
@@ -92,8 +94,8 @@ class Ghash(wiring.Component):
         self.params = {"digit_bits": digit_bits}
         super().__init__({
             "h": In(128), "h_load": In(1), "h_ready": Out(1),
-            "i": In(stream.Signature(data.StructLayout({"block": 128, "last": 1}))),
-            "o": Out(stream.Signature(data.StructLayout({"s": 128}))),
+            "i": In(stream.Signature(IN_LAYOUT)),
+            "o": Out(stream.Signature(OUT_LAYOUT)),
         })
 
     def elaborate(self, platform):
