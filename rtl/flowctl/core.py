@@ -544,5 +544,5 @@ class FlowCtlCore(wiring.Component):
                 m.d.sync += [gp.eq(1), self.global_xoff_tx.eq(self.global_xoff_tx + 1)]
             with m.Elif(gp & (used <= g_xon)):
                 m.d.sync += gp.eq(0)
-        m.d.sync += self.pfc_req.eq(Mux(self.cfg_pfc_mirror_en & gp, 0xFF, 0))
+        m.d.comb += self.pfc_req.eq(Mux(self.cfg_pfc_mirror_en & gp, 0xFF, 0))
         return m

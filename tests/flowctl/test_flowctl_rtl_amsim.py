@@ -8,7 +8,11 @@ import pytest
 
 from din.rtl.flowctl.core import DROP_REASONS, FlowCtlCore
 from din.sim.common.amsim import simulate
-from din.sim.common.tb import regression_count
+from din.sim.common.tb import full_regression, regression_count
+
+# the cocotb bench (tests/flowctl/test_flowctl_rtl.py) covers the same ground on both simulators; here the default
+# suite runs a sample and `make regress` everything
+regress_only = pytest.mark.skipif(not full_regression(), reason="make regress (DIN_REGRESSION=full) only")
 from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, ready_fn, rtl_cfg_values, run_golden, schedule,
                                       small_config)
 
@@ -87,7 +91,8 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000):
     return g_cnt, r_cnt, g_out, r_out
 
 
-@pytest.mark.parametrize("pattern", ["none", "periodic", "random"])
+@pytest.mark.parametrize("pattern", [pytest.param("none", marks=regress_only),
+                                     pytest.param("periodic", marks=regress_only), "random"])
 def test_flowctl_rtl_amsim_random_traffic(pattern):
     """Light load with bad input of every kind (tuser, out-of-range flow id, oversize, runt)."""
     seed = 11
@@ -118,6 +123,7 @@ def test_flowctl_rtl_amsim_congested_lossless():
     assert g["xoff_tx"] > 0 and g["xon_tx"] > 0 and g["global_xoff_tx"] > 0 and g["drops"]["nobuf"] > 0
 
 
+@regress_only
 def test_flowctl_rtl_amsim_cap_drops():
     """Non-lossless flows over their CAP are dropped (spec §3)."""
     g, r, _, _ = _congested(4, lossless=False, xoff=20, xon=10, cap=30)
@@ -130,6 +136,7 @@ def test_flowctl_rtl_amsim_pfc_windows():
     assert g["deq_pkts"] > 0
 
 
+@regress_only
 def test_flowctl_rtl_amsim_misconfig_clamps():
     """XON >= XOFF and G_XON >= G_XOFF: cfg_err, the clamps of spec §4, and the same behaviour as the golden model."""
     g, r, _, _ = _congested(6, lossless=True, xoff=16, xon=30, g_xoff=120, g_xon=200, n=regression_count(60, 1000))
