@@ -4,8 +4,8 @@
     din flowctl headroom [--d-link CYCLES] [--cells N] [--max-pkt BYTES] [--t-snap CYCLES] [--loss-burst K]
 
 ``scenario`` runs one scenario of spec §9 (``din.golden.flowctl.scenarios``) and prints one JSON object (``--json``)
-or a short summary; the exit status is 0 when every criterion passed. Only the golden model exists so far: the RTL
-simulators are accepted and refused with one sentence.
+or a short summary; the exit status is 0 when every criterion passed. Only the golden model runs scenarios so far:
+the RTL (rtl/flowctl/) lacks the MFC generator and parser, so the RTL simulators are refused with one sentence.
 """
 
 import json
@@ -22,7 +22,9 @@ def cmd_scenario(args):
     if args.name not in SCENARIOS:
         raise UserError(f"unknown flowctl scenario {args.name!r}; known: {', '.join(SCENARIOS)}")
     if args.sim != "golden":
-        raise UserError("the flowctl RTL is not built yet; use --sim golden")
+        raise UserError("the flowctl RTL has no MFC generator / parser yet, which the closed loop of every spec §9 "
+                        "scenario needs; use --sim golden (the RTL data path is compared with the golden model, "
+                        "cycle by cycle, by `din sim flowctl --sim icarus|verilator`)")
     if args.flows is not None and not 1 <= args.flows <= 4096:
         raise UserError("--flows must be between 1 and 4096")
     if args.cycles is not None and args.cycles < 5000:
