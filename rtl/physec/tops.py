@@ -30,3 +30,24 @@ TOPS = [
         "OHCRC16 / JC checks, 64/257 gearbox, GMP demap -> 257b client blocks + /E/ flag, counters",
         defaults={"counter_width": 32}, domains=("line",), clocks_mhz={"line": LINE_MHZ}),
 ]
+
+# Security engine cores (physec.md §7; docs/physec-security.md)
+TOPS += [
+    Top("aes256", "physec", "physec.aes:Aes256",
+        "AES-256 encryption for GCM keystream / H / E_K(J0): two key slots with hardware key expansion, round ring of "
+        "7 (one block per 2 cycles) or 14 (one per cycle) units, T-tables in block RAM or S-boxes in logic",
+        defaults={"units": 7, "table": "ttable", "sbox_style": "ebr", "tag_width": 2, "fifo_depth": 32},
+        clocks_mhz={"sync": LINE_MHZ}),
+    Top("ghash", "physec", "physec.ghash:Ghash",
+        "GHASH (SP 800-38D §6.4): digit-serial GF(2^128) multiplier derived from the polynomial, d bits per cycle "
+        "(a block every 128/d cycles), x^(dk)·H computed by hardware when H is loaded",
+        defaults={"digit_bits": 64}, clocks_mhz={"sync": LINE_MHZ}),
+]
+TOPS += [
+    Top("gcm", "physec", "physec.gcm:Gcm",
+        "AES-256-GCM engine (SP 800-38D, 96-bit IV): AES core + GHASH composed, H per key slot computed at key "
+        "install, CTR keystream computed ahead, tag = GHASH ^ E_K(J0), tag check for decryption",
+        defaults={"aes_units": 7, "aes_table": "ttable", "aes_sbox_style": "ebr", "digit_bits": 64,
+                  "len_width": 16},
+        clocks_mhz={"sync": LINE_MHZ}),
+]
