@@ -133,7 +133,7 @@ class Aes256(wiring.Component):
     expansion then runs 52 cycles with ``key_ready`` low); ``slot_valid`` (2).
     """
 
-    def __init__(self, *, units=7, table="ttable", sbox_style="ebr", tag_width=2, fifo_depth=32):
+    def __init__(self, *, units=7, table="ttable", sbox_style="ebr", lookup_reg=False, tag_width=2, fifo_depth=32):
         if units not in (7, 14):
             raise ValueError(f"units must be 14 (fully unrolled) or 7 (half unrolled), not {units!r}")
         if table not in ("ttable", "sbox"):
@@ -142,13 +142,15 @@ class Aes256(wiring.Component):
             raise ValueError(f"sbox_style must be 'ebr' or 'logic', not {sbox_style!r}")
         if not 0 <= tag_width <= 16:
             raise ValueError(f"tag_width must be 0..16, not {tag_width!r}")
-        self.latency = 1 + 2 * ROUNDS           # request accepted -> result written into the FIFO
+        self.lookup_reg = bool(lookup_reg)
+        self.latency = 1 + (3 if lookup_reg else 2) * ROUNDS      # request accepted -> result written into the FIFO
         if fifo_depth < 4:
             raise ValueError(f"fifo_depth must be at least 4, not {fifo_depth!r}")
         self.units, self.table, self.sbox_style = units, table, sbox_style
         self.tag_width, self.fifo_depth = tag_width, fifo_depth
         self.passes = ROUNDS // units
-        self.params = {"units": units, "table": table, "sbox_style": sbox_style, "tag_width": tag_width,
+        self.params = {"units": units, "table": table, "sbox_style": sbox_style, "lookup_reg": self.lookup_reg,
+                       "tag_width": tag_width,
                        "fifo_depth": fifo_depth}
         tw = max(tag_width, 1)
         self.req_layout, self.out_layout = request_layout(tag_width), result_layout(tag_width)
@@ -246,6 +248,7 @@ class Aes256(wiring.Component):
         m.d.sync += credits.eq(credits + accept - popped)
 
         prev_st, prev_sd = st_in, sd_in
+        self._sides = []
         ring_busy_next = Const(0)
         outs = []
         for u in range(self.units):
@@ -260,7 +263,7 @@ class Aes256(wiring.Component):
         m.d.comb += accept.eq(self.req.valid & self.req.ready)
         m.d.comb += self.req.ready.eq((credits < self.fifo_depth) & ~ring_busy_next)
 
-        sides = [sd_in] + [sd for _, sd_b, sd_a in outs for sd in (sd_a, sd_b)]
+        sides = [sd_in] + self._sides + [sd_b for _, sd_b, _ in outs]
         for slot in range(2):
             m.d.comb += self._slot_in_use[slot].eq(Cat(sd.valid & (sd.slot == slot) for sd in sides).any())
         done = last_sd.valid & (last_sd.second if self.passes == 2 else 1)
@@ -287,6 +290,18 @@ class Aes256(wiring.Component):
         sd_a = Signal(side, name=f"u{u}_sda")
         rk_a = Signal(128, name=f"u{u}_rk")
         m.d.sync += sd_a.eq(sd)
+        self._sides.append(sd_a)
+        if self.lookup_reg:
+            # a register after each look-up (the DP16KD output register): the round key is chosen a cycle later
+            for c in range(4):
+                for r in range(4):
+                    q = Signal(len(looked[r][c]), name=f"u{u}_q{r}{c}")
+                    m.d.sync += q.eq(looked[r][c])
+                    looked[r][c] = q
+            sd = sd_a
+            sd_a = Signal(side, name=f"u{u}_sdq")
+            m.d.sync += sd_a.eq(sd)
+            self._sides.append(sd_a)
         rounds = [u + 1 + self.units * p for p in range(self.passes)]
         sel = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
         with m.Switch(sel):
