@@ -36,7 +36,8 @@ TOPS += [
     Top("aes256", "physec", "physec.aes:Aes256",
         "AES-256 encryption for GCM keystream / H / E_K(J0): two key slots with hardware key expansion, round ring of "
         "7 (one block per 2 cycles) or 14 (one per cycle) units, T-tables in block RAM or S-boxes in logic",
-        defaults={"units": 7, "table": "ttable", "sbox_style": "ebr", "tag_width": 2, "fifo_depth": 32},
+        defaults={"units": 7, "table": "ttable", "sbox_style": "ebr", "lookup_reg": False, "tag_width": 2,
+                  "fifo_depth": 32},
         clocks_mhz={"sync": LINE_MHZ}),
     Top("ghash", "physec", "physec.ghash:Ghash",
         "GHASH (SP 800-38D §6.4): digit-serial GF(2^128) multiplier derived from the polynomial, d bits per cycle "
