@@ -44,7 +44,18 @@ DROP_REASONS = ("invalid", "nobuf", "cap", "bad")   # spec §3, in counter order
 COUNTER_W = 32
 
 
-def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width):
+def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width, formal=False):
+    """Spec §2 ranges (plus powers of two for flows and cells). ``formal=True`` admits the tiny configurations of the
+    bounded proofs (flows ≥ 2, cells ≥ 4, max_pkt ≥ 60), never used for a build."""
+    if formal:
+        ok = (isinstance(flows, int) and flows >= 2 and flows & (flows - 1) == 0 and isinstance(cells, int)
+              and cells >= 4 and cells & (cells - 1) == 0 and cell_bytes in (32, 64, 128)
+              and isinstance(max_pkt, int) and 60 <= max_pkt <= 9600 and -(-max_pkt // cell_bytes) <= cells
+              and exact_log2(flows) <= dest_width <= 16)
+        if not ok:
+            raise ValueError("formal configuration out of range")
+        return
+
     def need(cond, msg):
         if not cond:
             raise ValueError(msg)
@@ -68,8 +79,9 @@ class FlowCtlCore(wiring.Component):
     implemented yet, see docs/flowctl.md), counters are outputs.
     """
 
-    def __init__(self, *, flows=256, cells=2048, cell_bytes=64, max_pkt=1518, dest_width=16):
-        validate_params(flows=flows, cells=cells, cell_bytes=cell_bytes, max_pkt=max_pkt, dest_width=dest_width)
+    def __init__(self, *, flows=256, cells=2048, cell_bytes=64, max_pkt=1518, dest_width=16, formal=False):
+        validate_params(flows=flows, cells=cells, cell_bytes=cell_bytes, max_pkt=max_pkt, dest_width=dest_width,
+                        formal=formal)
         self.flows, self.cells, self.cell_bytes, self.max_pkt = flows, cells, cell_bytes, max_pkt
         self.dest_width = dest_width
         self.cell_beats = cell_bytes // BYTES_PER_BEAT
@@ -77,6 +89,9 @@ class FlowCtlCore(wiring.Component):
         self.flow_bits = exact_log2(flows)
         cnt = unsigned(bits_for(cells))
         cw = COUNTER_W
+        # free-list port activity, observed by the formal harness (not ports)
+        self.fl_pop, self.fl_pop_cell = Signal(), Signal(exact_log2(cells))
+        self.fl_push, self.fl_push_cell = Signal(), Signal(exact_log2(cells))
         super().__init__({
             "s_axis": In(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=dest_width))),
             "m_axis": Out(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=self.flow_bits))),
@@ -221,6 +236,8 @@ class FlowCtlCore(wiring.Component):
         bic = Mux(first, 0, in_bic)
         m.d.comb += [store.eq(beat & (reason == 0) & ~over_prev & ~over_now),
                      alloc.eq(store & (bic == 0)), fl_pop.eq(alloc)]
+        m.d.comb += [self.fl_pop.eq(fl_pop), self.fl_pop_cell.eq(fl_rp.data), self.fl_push.eq(fl_push),
+                     self.fl_push_cell.eq(fl_push_cell)]
         cell = Mux(alloc, fl_rp.data, in_cell)
         m.d.comb += [data_wp.addr.eq(Cat(bic, cell)), data_wp.data.eq(s.payload.data), data_wp.en.eq(store)]
         link_in = alloc & (ncells != 0)
