@@ -224,7 +224,7 @@ class Aes256(wiring.Component):
         return mem
 
     def _mem_attrs(self):
-        return {"rom_style": "logic"} if self.sbox_style == "logic" else {}
+        return {"rom_style": "logic" if self.sbox_style == "logic" else "block"}   # Yosys memory_libmap
 
     # ------------------------------------------------------------------------------------------ datapath
     def elaborate(self, platform):
