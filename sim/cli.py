@@ -98,9 +98,14 @@ def cmd_bench(args):
 
 
 def cmd_build(args):
-    from din.fpga.flow import build
+    from din.fpga.flow import build, load_budget
     _top(args.block)
     seeds = [int(s) for s in args.seeds.split(",")]
+    budget = load_budget(args.block) or {}
+    if budget.get("not_built") and not args.force:
+        # a top whose FPGA build is known not to be meaningful yet (the reason is in its budget file)
+        print(f"din: {args.block}: FPGA build skipped: {budget['not_built']} (force it with --force)")
+        return 0
     report = build(args.block, seeds=seeds, params=_parse_params(args.param), check_budget=not args.no_budget)
     return 0 if report.get("budget", {}).get("ok", True) else 1
 
@@ -159,6 +164,7 @@ def _parser():
     sp = block_cmd("build", cmd_build, "FPGA build for the LFE5UM5G-85F (ECPIX-5), report and budget check")
     sp.add_argument("--seeds", default="1,2,3", help="nextpnr seeds (Fmax is their median)")
     sp.add_argument("--no-budget", action="store_true", help="report only; do not fail on the budget")
+    sp.add_argument("--force", action="store_true", help="build even when the budget says 'not_built'")
     sp = sub.add_parser("board", help="bitstream for the ECPIX-5 85F")
     sp.add_argument("top", help="board top name")
     sp.add_argument("--program", action="store_true", help="also program the board (needs openFPGALoader)")

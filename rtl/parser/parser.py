@@ -21,6 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from din.rtl.common.layouts import BeatLayout
 from .consts import ERR, ETH_IPV4, ETH_IPV6, VLAN_TPIDS
+from .post import CSID_BLOCKS, Post, final_layout
 from .walker import CONFIG_FIELDS, Walker
 
 __all__ = ["Parser", "RECORD_FIELDS", "record_layout"]
@@ -37,15 +38,27 @@ WALKER_RECORD = (
     *[f"arn_raw{i}" for i in range(5)], "nrp_v", "nrp_src", "nrp_o", *[f"nrp_raw{i}" for i in range(3)],
     "alt_v", "alt_src", "alt_word", "ioam_v", "ioam_src", "ioam_o", "ioam_len", *[f"ioam_raw{i}" for i in range(4)],
 )
-L2_RECORD = {"length": 16, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype": 16, "ethertype_v": 1,
+L2_RECORD = {"length": 24, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype": 16, "ethertype_v": 1,
              "l3kind": 2, "l3off": 5}
 
 
-def record_layout():
+def walk_layout():
+    """The walker's record (input of the post stage)."""
     spec = Walker._state_spec()
     fields = {name: spec[name][0] for name in WALKER_RECORD}
     fields.update(L2_RECORD)
     return data.StructLayout(fields)
+
+
+def record_layout():
+    """The metadata record on ``m_meta`` (parser.md §5; field by field in docs/parser.md)."""
+    return final_layout({n: f.width for n, f in walk_layout()})
+
+
+#: configuration ports besides the walker's: ARN carve-out offsets and the C-SID block descriptors
+POST_CONFIG = {**{f"carve{i}": 7 for i in range(4)},
+               **{f"csid{i}_{k}": w for i in range(CSID_BLOCKS)
+                  for k, w in (("en", 1), ("prefix", 128), ("lbl", 8), ("lnfl", 8), ("replace", 1))}}
 
 
 RECORD_FIELDS = None
@@ -63,8 +76,9 @@ class Parser(wiring.Component):
             "m_axis": Out(stream.Signature(beat)),
             "m_meta": Out(stream.Signature(record_layout())),
         }
-        for name, width in CONFIG_FIELDS.items():
+        for name, width in {**CONFIG_FIELDS, **POST_CONFIG}.items():
             sig[f"cfg_{name}"] = In(width)
+        sig["csid_cfg_err"] = Out(1)
         super().__init__(sig)
 
     def elaborate(self, platform):
@@ -73,10 +87,18 @@ class Parser(wiring.Component):
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=record_layout().size, depth=self.record_depth)
         for name in CONFIG_FIELDS:
             m.d.comb += wk.cfg[name].eq(getattr(self, f"cfg_{name}"))
+        wl = walk_layout()
+        m.submodules.post = post = Post(wl, {n: f.width for n, f in wl})
+        for i in range(4):
+            m.d.comb += post.carve[i].eq(getattr(self, f"cfg_carve{i}"))
+        for i in range(CSID_BLOCKS):
+            for k in ("en", "prefix", "lbl", "lnfl", "replace"):
+                m.d.comb += post.blk[i][k].eq(getattr(self, f"cfg_csid{i}_{k}"))
+        m.d.comb += self.csid_cfg_err.eq(post.csid_cfg_err)
 
         # ---- frame path: one register stage; ready follows the output and the record FIFO room --------------
         room = Signal()
-        m.d.comb += room.eq(fifo.level < self.record_depth - 4)
+        m.d.comb += room.eq(fifo.level < self.record_depth - 6)
         s, o = self.s_axis, self.m_axis
         m.d.comb += s.ready.eq((o.ready | ~o.valid) & room)
         with m.If(o.ready | ~o.valid):
@@ -93,7 +115,7 @@ class Parser(wiring.Component):
         j = Signal(range(4))                # beat index, saturating at 3
         b1 = Signal(64)
         prev = Signal(64)
-        length = Signal(16)
+        length = Signal(24)
         with m.If(take):
             m.d.sync += prev.eq(d)
             with m.If(last):
@@ -102,7 +124,7 @@ class Parser(wiring.Component):
                 m.d.sync += [j.eq(Mux(j == 3, 3, j + 1)), length.eq(length + 8)]
             with m.If(j == 1):
                 m.d.sync += b1.eq(d)
-        flen = Signal(16)
+        flen = Signal(24)
         m.d.comb += flen.eq(length + n)
 
         # bytes 12..21: beat 1 bytes 4..7, beat 2 bytes 0..5 (current beat when j == 1 / j == 2)
@@ -168,7 +190,7 @@ class Parser(wiring.Component):
         wnb = Signal(4)
         wlast = Signal()
         wfirst = Signal()
-        wpos = Signal(16)
+        wpos = Signal(24)
         wside = {k: Signal(w, name=f"ws_{k}") for k, w in L2_RECORD.items()}
         wside_err = Signal(32)
         # the tail word (emitted the cycle after tlast)
@@ -176,10 +198,10 @@ class Parser(wiring.Component):
         tdata = Signal(64)
         tnb = Signal(4)
         tfirst = Signal()
-        tpos = Signal(16)
+        tpos = Signal(24)
         tside = {k: Signal(w, name=f"ts_{k}") for k, w in L2_RECORD.items()}
         tside_err = Signal(32)
-        wcount = Signal(16)                  # position of the next aligned word of this frame
+        wcount = Signal(24)                  # position of the next aligned word of this frame
         started = Signal()                   # a word of this frame was emitted
 
         emit_now = Signal()
@@ -223,7 +245,7 @@ class Parser(wiring.Component):
         anb = Signal(4)
         alast = Signal()
         afirst = Signal()
-        apos = Signal(16)
+        apos = Signal(24)
         aside = {k: Signal(w, name=f"as_{k}") for k, w in L2_RECORD.items()}
         aside_err = Signal(32)
         with m.If(tv):
@@ -241,7 +263,7 @@ class Parser(wiring.Component):
         cnb = Signal(4)
         clast = Signal()
         cfirst = Signal()
-        cpos = Signal(16)
+        cpos = Signal(24)
         cside = {k: Signal(w, name=f"cs_{k}") for k, w in L2_RECORD.items()}
         cside_err = Signal(32)
         process = Signal()
@@ -262,12 +284,13 @@ class Parser(wiring.Component):
             m.d.sync += [rl2[k].eq(cside[k]) for k in L2_RECORD]
 
         # ---- record ----------------------------------------------------------------------------------------------
-        rec = Signal(record_layout())
+        rec = post.i_rec
         for name in WALKER_RECORD:
             m.d.comb += getattr(rec, name).eq(wk.rec[name])
         for name in L2_RECORD:
             m.d.comb += getattr(rec, name).eq(rl2[name])
-        m.d.comb += [fifo.w_en.eq(wk.done), fifo.w_data.eq(rec.as_value())]
+        m.d.comb += post.i_valid.eq(wk.done)
+        m.d.comb += [fifo.w_en.eq(post.o_valid), fifo.w_data.eq(post.o_rec.as_value())]
         m.d.comb += [self.m_meta.valid.eq(fifo.r_rdy), self.m_meta.payload.eq(fifo.r_data),
                      fifo.r_en.eq(self.m_meta.ready)]
         return m

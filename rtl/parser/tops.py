@@ -11,3 +11,10 @@ TOPS = [
         defaults={"nrp_size": 256, "arn_size": 64, "prefix_size": 64, "tuple_size": 64, "flow_bits": 8,
                   "slice_bits": 8}),
 ]
+
+TOPS.append(
+    Top("parser", "parser", "parser.parser:Parser",
+        "SRv6 / G-SRv6 / ARN header parser (parser.md §1-§6, §8): Ethernet + VLANs, IPv4, IPv6 extension-header "
+        "chain, HBH/DOH options (ARN, APN6, NRP, Alt-Mark, IOAM, Jumbo, Router Alert), SRH + TLVs, inner IPv6/IPv4, "
+        "L4; frames out unmodified (1 cycle), one metadata record per frame on m_meta",
+        defaults={"record_depth": 16}))

@@ -39,7 +39,8 @@ CONFIG_FIELDS = {
     "max_ext": 5, "max_opts": 5, "max_opt_hdr": 12, "max_pad": 4, "window": 16, "sl0_allowed": 256,
 }
 
-W = 16          # position width (bytes from the outer L3 start)
+W = 16          # header position width (bytes from the outer L3 start; every header lies in the first 8 KB)
+PW = 24         # word position / frame length width (frames up to 16 MB, BIG TCP included)
 
 
 class Walker(Elaboratable):
@@ -49,7 +50,7 @@ class Walker(Elaboratable):
     def __init__(self):
         self.i_valid = Signal()
         self.i_first = Signal()
-        self.i_pos = Signal(W)
+        self.i_pos = Signal(PW)
         self.i_data = Signal(64)
         self.i_nb = Signal(4)
         self.i_last = Signal()
@@ -74,8 +75,10 @@ class Walker(Elaboratable):
             s[name] = (width, init)
         # control
         add("phase", 4)
-        for n in ("hs", "he", "pos", "nhf", "l3e", "enc", "ip6s", "pos4", "plen_val", "plen_off"):
+        for n in ("hs", "he", "pos", "nhf", "ip6s", "pos4", "plen_off"):
             add(n, W)
+        for n in ("l3e", "enc", "plen_val"):            # IP payload ends: up to 40 + a 32-bit Jumbo length
+            add(n, 34)
         for n in ("l3e_v", "enc_v", "inner", "first", "first_frag", "jp", "jcur_v", "l4ff", "plen_chk",
                   "plen_first", "srh_sl_v"):
             add(n, 1)
@@ -214,7 +217,7 @@ class Walker(Elaboratable):
         wb = Array(bytes16)
         last = self.i_last
         # bytes of the frame present from P: [P, avail)
-        avail = Signal(W + 1)
+        avail = Signal(PW + 1)
         m.d.comb += avail.eq(P + self.i_nb + Mux(last, 0, self.la_nb))
         fe_known = Signal()
         m.d.comb += fe_known.eq(last | self.la_last)
@@ -239,7 +242,7 @@ class Walker(Elaboratable):
             s["hs"] = 0
             s["first"] = 1
 
-        ctx = _Ctx(m, s, cfg, P, wb, avail, last, fe_known, self.i_nb)
+        ctx = _Ctx(m, s, cfg, P, wb, avail, last, fe_known, self.i_nb, bytes16)
 
         ctx.commit_pending()
         for i in range(8):
@@ -250,7 +253,9 @@ class Walker(Elaboratable):
             ctx.slot(f"b{i}")
         for i in range(3):
             ctx.chain_step(f"q{i}")
+        ctx.resolve_errors()
         ctx.frame_end(self.f_errs)
+        ctx.deferred()
         ctx.captures(self.i_data)
 
         with m.If(self.i_valid):
@@ -263,12 +268,18 @@ class Walker(Elaboratable):
 class _Ctx:
     """The walk written as imperative code over one word (see module docstring)."""
 
-    def __init__(self, m, s, cfg, P, wb, avail, last, fe_known, nb):
+    def __init__(self, m, s, cfg, P, wb, avail, last, fe_known, nb, bytes16):
         self.m, self.s, self.cfg, self.P, self.wb, self.avail, self.last = m, s, cfg, P, wb, avail, last
+        self.bytes16 = bytes16
         self.fe_known = fe_known
         self.nb = nb
-        self.fe = Signal(W + 1, name="fe")        # frame end (valid when last)
+        self.fe = Signal(PW + 1, name="fe")        # frame end (valid when last)
         m.d.comb += self.fe.eq(P + nb)
+        self.events = []
+        self.eoff_v0 = s["eoff_v"]
+        self.cap = {}
+        self.ipcap = []
+        self.hb0 = [s[f"hb{i}"] for i in range(40)]
 
     # ---- helpers -------------------------------------------------------------------------------------------
     def t(self, v, name="t"):
@@ -277,6 +288,17 @@ class _Ctx:
     def byte_at(self, pos):
         """Byte at L3 position ``pos`` (must lie in the current word or the lookahead)."""
         return self.wb[(pos - self.P)[0:4]]
+
+    def ob(self, o, k):
+        """Byte ``k`` after offset ``o`` (0..7) of the current word: an 8:1 choice."""
+        return Array([self.bytes16[j + k] if j + k < 16 else Const(0, 8) for j in range(8)])[o]
+
+    def byte4(self, base, i):
+        """Byte ``base + i`` where ``base`` is a multiple of 4 (header starts are) and ``base + i`` lies in the
+        current word or the lookahead: a 4:1 choice on the dword index."""
+        dw = (base - self.P)[2:4]
+        return Array([self.bytes16[4 * d + i] if 4 * d + i < 16 else Const(0, 8) for d in range(4)])[dw] \
+            if i < 16 else Const(0, 8)
 
     def present(self, pos):
         """``pos`` < frame end, for ``pos`` inside the current word or the lookahead."""
@@ -289,8 +311,15 @@ class _Ctx:
     def hview(self, i):
         """Byte ``hs + i`` of the current header: from this word / the lookahead, or from earlier words."""
         s = self.s
-        pos = s["hs"] + i
-        return Mux(pos >= self.P, self.byte_at(pos), s[f"hb{i}"])
+        return self._hv(s["hs"], i, s[f"hb{i}"])
+
+    def _hv(self, hs, i, hb):
+        # hs is a multiple of 4; for hs + i >= P the lane is (hs - P) + i with (hs - P) in -i..7, so the dword
+        # (hs + i - P) >> 2 takes at most 4 values: a 4:1 choice, byte i % 4 of it
+        pos = hs + i
+        lane_dw = (pos - self.P)[2:4]
+        pick = Array([self.bytes16[4 * d + (i % 4)] for d in range(4)])[lane_dw]
+        return Mux(pos >= self.P, pick, hb)
 
     def hfield(self, i, n):
         """``n`` bytes at ``hs + i`` as a big-endian integer."""
@@ -298,17 +327,38 @@ class _Ctx:
         return self.t(Cat(*reversed(parts)), f"hf{i}_{n}")
 
     def err(self, name, pos=None):
+        """Report an error under the current condition (collected; resolved once per word in walk order)."""
         s = self.s
-        bit = ERR[name]
-        if name in INNER_KEEPS:
-            s["errs"] = s["errs"] | (1 << bit)
-        else:
-            eff = Mux(s["inner"], 1 << ERR["INNER_ERR"], 1 << bit)
-            s["errs"] = s["errs"] | eff
+        cond = s.cond
+        inner = s["inner"] if name not in INNER_KEEPS else None
         if pos is not None:
-            with s.when(~s["eoff_v"]):
-                s["eoff"] = pos
-                s["eoff_v"] = 1
+            pos = self.t(pos, "epos")
+        self.events.append((ERR[name], cond, inner, pos))
+
+    def eoff_v_now(self):
+        """``error_offset`` already set by an earlier error (before this point of the walk)."""
+        conds = [cond for _bit, cond, _inner, pos in self.events if pos is not None]
+        return self.t(self.eoff_v0 | Cat(*conds).any(), "ev") if conds else self.eoff_v0
+
+    def resolve_errors(self):
+        s = self.s
+        terms = [[] for _ in range(32)]
+        for bit, cond, inner, _pos in self.events:
+            if inner is None:
+                terms[bit].append(cond)
+            else:
+                terms[bit].append(self.t(cond & ~inner, "eo"))
+                terms[ERR["INNER_ERR"]].append(self.t(cond & inner, "ei"))
+        bits = [Cat(*t).any() if t else Const(0, 1) for t in terms]
+        s["errs"] = s["errs"] | Cat(*bits)
+        eoff = s["eoff"]
+        with_pos = [(cond, pos) for _bit, cond, _inner, pos in self.events if pos is not None]
+        for cond, pos in reversed(with_pos):
+            eoff = self.t(Mux(cond, pos, eoff), "eof")
+        with self.s.when(~s["eoff_v"]):
+            s["eoff"] = eoff
+        if with_pos:
+            s["eoff_v"] = s["eoff_v"] | Cat(*[c for c, _ in with_pos]).any()
 
     def stop(self):
         self.s["phase"] = PH["DONE"]
@@ -350,8 +400,13 @@ class _Ctx:
         disc = t_[6:8] != 0
         return cls, self.t(ok, "ok"), self.t(val, "val"), disc
 
+    def request(self, kind, source):
+        """Capture the raw words of the option being decoded, once, after the word's walk (``deferred``)."""
+        self.cap.setdefault(kind, []).append((self.s.cond, source))
+
     def decode(self, cls, ok, val, disc, pos, l_, otype, o, raws):
-        """Apply an option's decode (options.py _decode) at its position; ``raws`` = words from its start word."""
+        """Apply an option's decode (options.py _decode) at its position; ``raws``: "now" (the option lies in the
+        current word) or "pending" (the words kept since its start word)."""
         s = self.s
         src = Cat(~s["sc_hbh"], s["inner"])      # 0 outer_hbh, 1 outer_doh, 2 inner_hbh, 3 inner_doh
         with s.when((cls == C_ARN) | (cls == C_APN6)):
@@ -367,8 +422,7 @@ class _Ctx:
                 s["arn_o"] = o
                 s["arn_len"] = l_
                 s["arn_otype"] = otype
-                for i in range(5):
-                    s[f"arn_raw{i}"] = raws[i]
+                self.request("arn", raws)
         with s.when(cls == C_NRP):
             with s.when(~ok):
                 self.err("NRP_BAD", pos)
@@ -376,8 +430,7 @@ class _Ctx:
                 s["nrp_v"] = 1
                 s["nrp_src"] = src
                 s["nrp_o"] = o
-                for i in range(3):
-                    s[f"nrp_raw{i}"] = raws[i]
+                self.request("nrp", raws)
         with s.when(cls == C_ALT):
             with s.when(~ok):
                 self.err("ALTMARK_BAD", pos)
@@ -393,8 +446,7 @@ class _Ctx:
                 s["ioam_src"] = src
                 s["ioam_o"] = o
                 s["ioam_len"] = l_
-                for i in range(4):
-                    s[f"ioam_raw{i}"] = raws[i]
+                self.request("ioam", raws)
         with s.when((cls == C_JUMBO) & ok & ~s["jcur_v"]):
             s["jcur_v"] = 1
             s["jcur"] = val
@@ -417,13 +469,15 @@ class _Ctx:
                 s["pend"] = 0
                 with s.when(s["pend_end"] <= P + self.nb):
                     self.decode(s["pend_cls"], s["pend_ok"], s["pend_val"], s["pend_disc"], s["pend_pos"],
-                                s["pend_len"], s["pend_otype"], s["pend_o"],
-                                [s[f"praw{i}"] for i in range(5)])
+                                s["pend_len"], s["pend_otype"], s["pend_o"], "pending")
                 with s.when(s["pend_end"] > P + self.nb):
                     s["sc_act"] = 0                # the frame ends inside the option: the walk stops
             with s.when(~ends_here & self.last):
                 s["pend"] = 0
                 s["sc_act"] = 0
+        # the words of a pending option as they are when it commits (a new pending option may replace them later
+        # in this word)
+        self.praw_commit = [s[f"praw{i}"] for i in range(5)]
 
     def slot(self, tag):
         s, P, cfg = self.s, self.P, self.cfg
@@ -434,7 +488,7 @@ class _Ctx:
             with s.when(~self.present(pos)):
                 s["sc_act"] = 0
             with s.when(self.present(pos)):
-                t_ = self.t(self.byte_at(pos), "ty")
+                t_ = self.t(self.ob(o, 0), "ty")
                 with s.when(t_ == 0):
                     with s.when(~s["sc_tlv"]):
                         s["sc_pad"] = s["sc_pad"] + 1
@@ -446,14 +500,14 @@ class _Ctx:
                     with s.when(~self.present(pos + 1)):
                         s["sc_act"] = 0
                     with s.when(self.present(pos + 1)):
-                        l_ = self.t(self.byte_at(pos + 1), "ln")
+                        l_ = self.t(self.ob(o, 1), "ln")
                         e = self.t(pos + 2 + l_, "e")
                         with s.when(s["sc_tlv"]):
-                            self._tlv(pos, t_, l_, e)
+                            self._tlv(pos, o, t_, l_, e)
                         with s.when(~s["sc_tlv"]):
                             self._opt(pos, o, t_, l_, e)
 
-    def _tlv(self, pos, t_, l_, e):
+    def _tlv(self, pos, o, t_, l_, e):
         s = self.s
         with s.when(e > s["sc_end"]):
             self.err("SRH_TLV_BAD", pos)
@@ -469,8 +523,8 @@ class _Ctx:
                     self.err("SRH_TLV_BAD", pos)
                 with s.when(~s["hmac"] & ~s["inner"] & (l_ >= 6) & (pos + 8 <= self.avail)):
                     s["hmac"] = 1
-                    s["hmac_d"] = self.byte_at(pos + 2)[7]
-                    s["hmac_key"] = Cat(*[self.byte_at(pos + 7 - k) for k in range(4)])
+                    s["hmac_d"] = self.ob(o, 2)[7]
+                    s["hmac_key"] = Cat(*[self.ob(o, 7 - k) for k in range(4)])
             s["sc_pos"] = e
 
     def _opt(self, pos, o, t_, l_, e):
@@ -493,7 +547,7 @@ class _Ctx:
                     with s.when(~self.beyond_frame(e)):
                         nz = 0
                         for k in range(5):
-                            nz = nz | ((l_ > k) & (self.byte_at(pos + 2 + k) != 0))
+                            nz = nz | ((l_ > k) & (self.ob(o, 2 + k) != 0))
                         with s.when(nz):
                             self.err("PAD_ABUSE", pos)
                             s["sc_act"] = 0
@@ -506,13 +560,12 @@ class _Ctx:
                     self.err("TOO_MANY_OPTS", pos)
                     s["sc_act"] = 0
                 with s.when(s["sc_n"] <= cfg["max_opts"]):
-                    cls, ok, val, disc = self.classify(t_, l_, lambda k: self.byte_at(pos + k), s["sc_hbh"])
+                    cls, ok, val, disc = self.classify(t_, l_, lambda k: self.ob(o, k), s["sc_hbh"])
                     in_word = e <= P + 8
                     with s.when(in_word & self.beyond_frame(e)):
                         s["sc_act"] = 0
                     with s.when(in_word & ~self.beyond_frame(e)):
-                        cur = Cat(*[self.wb[k] for k in range(8)])
-                        self.decode(cls, ok, val, disc, pos, l_, t_, o, [cur, 0, 0, 0, 0])
+                        self.decode(cls, ok, val, disc, pos, l_, t_, o, "now")
                         s["sc_pos"] = e
                     with s.when(~in_word):
                         with s.when(self.fe_known & self.beyond_frame(e)):
@@ -599,15 +652,12 @@ class _Ctx:
         plen = self.hfield(4, 2)
         nh = self.hview(6)
         hlim = self.hview(7)
-        src = self.hfield(8, 16)
-        dst = self.hfield(24, 16)
         s["jcur_v"] = 0
+        self.ipcap.append((s.cond, s["inner"], hs, True))
         with s.when(s["inner"]):
             s["in_v"] = 1
             s["in_ver6"] = 1
             s["in_off"] = hs
-            s["in_src"] = src
-            s["in_dst"] = dst
         with s.when(~s["inner"]):
             s["l3_v"] = 1
             s["ver"] = 6
@@ -615,8 +665,6 @@ class _Ctx:
             s["fl"] = word[0:20]
             s["hlim"] = hlim
             s["plen"] = plen
-            s["src"] = src
-            s["dst"] = dst
             with s.when(hlim <= 1):
                 self.err("HOPLIMIT_LE1", hs + 7)
         jp = self.t((plen == 0) & (nh == HBH), "jp")
@@ -630,7 +678,7 @@ class _Ctx:
                 s["plen_chk"] = 1
                 s["plen_val"] = hs + 40 + plen
                 s["plen_off"] = hs + 4
-                s["plen_first"] = ~s["eoff_v"]
+                s["plen_first"] = ~self.eoff_v_now()
         s["ip6s"] = hs
         s["pos"] = hs + 40
         s["nh"] = nh
@@ -668,22 +716,17 @@ class _Ctx:
         ttl = self.hview(8)
         proto = self.hview(9)
         frag = self.hfield(6, 2)
-        src = self.hfield(12, 4)
-        dst = self.hfield(16, 4)
+        self.ipcap.append((s.cond, s["inner"], hs, False))
         with s.when(s["inner"]):
             s["in_v"] = 1
             s["in_ver6"] = 0
             s["in_off"] = hs
-            s["in_src"] = src
-            s["in_dst"] = dst
         with s.when(~s["inner"]):
             s["l3_v"] = 1
             s["ver"] = 4
             s["tc"] = self.hview(1)
             s["hlim"] = ttl
             s["plen"] = total
-            s["src"] = src
-            s["dst"] = dst
             with s.when(ttl <= 1):
                 self.err("HOPLIMIT_LE1", hs + 8)
         hlen = self.t(Cat(Const(0, 2), ihl), "hlen")
@@ -696,7 +739,7 @@ class _Ctx:
             s["plen_chk"] = 1
             s["plen_val"] = l3e
             s["plen_off"] = hs + 2
-            s["plen_first"] = ~s["eoff_v"]
+            s["plen_first"] = ~self.eoff_v_now()
         s["l3e"] = l3e
         s["l3e_v"] = 1
         with s.when(bad_total):
@@ -821,7 +864,7 @@ class _Ctx:
             s["next"] = s["next"] + 1
         with s.when(s["inner"]):
             s["inext"] = s["inext"] + 1
-        b1 = self.t(self.byte_at(pos + 1), "b1")
+        b1 = self.t(self.byte4(pos, 1), "b1")
         length = Mux(nh == FRAGMENT, 8, Mux(nh == AH, Cat(Const(0, 2), b1 + 2), Cat(Const(0, 3), b1 + 1)))
         length = self.t(length, "xlen")
         s["hs"] = pos
@@ -847,8 +890,8 @@ class _Ctx:
                 self.err("TRUNC", pos)
                 self.stop()
             with s.when(~short):
-                rtype = self.t(self.byte_at(pos + 2), "rty")
-                sl = self.t(self.byte_at(pos + 3), "rsl")
+                rtype = self.t(self.byte4(pos, 2), "rty")
+                sl = self.t(self.byte4(pos, 3), "rsl")
                 with s.when(~s["inner"] & ~s["rt_v"]):
                     s["rt_v"] = 1
                     s["rt_type"] = rtype
@@ -1005,6 +1048,32 @@ class _Ctx:
                     s["eoff"] = s["plen_off"]
                     s["eoff_v"] = 1
 
+    def deferred(self):
+        """Wide register writes requested during the walk, done once per word."""
+        s = self.s
+        cur = Cat(*[self.wb[k] for k in range(8)])
+        praw = self.praw_commit
+        for kind, count in (("arn", 5), ("nrp", 3), ("ioam", 4)):
+            for cond, source in self.cap.get(kind, []):
+                with s.when(cond):
+                    for i in range(count):
+                        s[f"{kind}_raw{i}"] = (cur if i == 0 else 0) if source == "now" else praw[i]
+        # addresses of an IP header completed in this word (it started in an earlier word: hb holds its bytes)
+        for cond, inner, hs, v6 in self.ipcap:
+            def hv(i):
+                return self._hv(hs, i, self.hb0[i])
+
+            def field(i, n):
+                return Cat(*reversed([hv(i + k) for k in range(n)]))
+            src = field(8, 16) if v6 else field(12, 4)
+            dst = field(24, 16) if v6 else field(16, 4)
+            with s.when(cond & inner):
+                s["in_src"] = src
+                s["in_dst"] = dst
+            with s.when(cond & ~inner):
+                s["src"] = src
+                s["dst"] = dst
+
     def captures(self, cur):
         """Byte captures that follow the stream: the header bytes, and Segment List[SL] / [SL - 1]."""
         s, P = self.s, self.P
@@ -1012,7 +1081,7 @@ class _Ctx:
         for i in range(40):
             p = hs + i
             with s.when((p >= P) & (p < P + 8)):
-                s[f"hb{i}"] = self.byte_at(p)
+                s[f"hb{i}"] = Array([self.bytes16[4 * d + i % 4] for d in range(2)])[(p - P)[2]]
         for name in ("segc", "segn"):
             base = s[f"{name}_pos"]
             with s.when(s[f"{name}_arm"]):
@@ -1021,7 +1090,7 @@ class _Ctx:
                 for d in range(4):
                     p = base + 4 * d
                     inw = (p >= P) & (p < P + 8)
-                    word = Cat(*reversed([self.byte_at(p + k) for k in range(4)]))
+                    word = Array([Cat(*reversed(self.bytes16[4 * dd:4 * dd + 4])) for dd in range(2)])[(p - P)[2]]
                     parts[d] = Mux(inw, word, parts[d])
                 s[name] = Cat(*reversed(parts))
                 with s.when(base + 16 <= P + self.nb):

@@ -2,9 +2,8 @@
 ``m_meta``) as the ``din parse --json`` object, and the comparison of the two.
 
 The RTL record layout is ``din.rtl.parser.parser.record_layout()``; this module only reads fields out of it by name
-(offsets from the layout), it computes nothing the RTL should compute, except where marked "raw capture": the RTL
-keeps the first ARN / NRP / IOAM option as the raw words from its start and the decoding of those fields is not in
-the RTL yet (issue 4, docs/parser.md), so those are compared as raw bytes against the golden decode.
+(offsets from the layout) and formats them like ``ParseRecord.to_json``; it computes nothing the RTL computes.
+Keys the RTL does not produce (``unknown_options``, the golden's diagnostic list) are not compared.
 """
 
 from din.golden.parser.errors import FATAL_MASK, names_of
@@ -36,7 +35,16 @@ def config_values(cfg):
         "ioam_hbh_type": ih[0], "ioam_hbh_en": ih[1], "ioam_doh_type": idh[0], "ioam_doh_en": idh[1],
         "max_ext": lim.max_ext, "max_opts": lim.max_opts, "max_opt_hdr": lim.max_opt_hdr_bytes,
         "max_pad": lim.max_pad, "window": lim.window, "sl0_allowed": allowed,
+        **{f"carve{i}": off for i, off in enumerate(cfg.arn_carve)},
+        **{f"csid{i}_{k}": v for i in range(4) for k, v in _block(cfg.csid_blocks, i).items()},
     }
+
+
+def _block(blocks, i):
+    if i >= len(blocks):
+        return {"en": 0, "prefix": 0, "lbl": 0, "lnfl": 0, "replace": 0}
+    b = blocks[i]
+    return {"en": 1, "prefix": b.prefix, "lbl": b.lbl, "lnfl": b.lnfl, "replace": int(b.flavor == "replace")}
 
 
 _LAYOUT = record_layout()
@@ -49,11 +57,6 @@ for _name, _field in _LAYOUT:
 def decode_record(bits):
     """The RTL record (an int of ``record_layout().size`` bits) as a dict of field name -> int."""
     return {name: (bits >> off) & ((1 << width) - 1) for name, (off, width) in _OFFSETS.items()}
-
-
-def _raw_bytes(r, prefix, count, o, n):
-    raw = b"".join(r[f"{prefix}{i}"].to_bytes(8, "little") for i in range(count))
-    return raw[o:o + n]
 
 
 def rtl_json(r):
@@ -111,58 +114,46 @@ def rtl_json(r):
         out["altmark"] = {"flowmon_id": w >> 12, "l": w >> 11 & 1, "d": w >> 10 & 1, "source": SOURCES[r["alt_src"]]}
     else:
         out["altmark"] = None
-    # raw captures (see the module docstring)
-    out["arn_raw"] = None if not r["arn_v"] else {
-        "source": SOURCES[r["arn_src"]], "layout": "apn6_0x03" if r["arn_apn6"] else "arn",
-        "body": _raw_bytes(r, "arn_raw", 5, r["arn_o"] + 2, r["arn_len"]).hex()}
-    out["nrp_raw"] = None if not r["nrp_v"] else {
-        "source": SOURCES[r["nrp_src"]], "body": _raw_bytes(r, "nrp_raw", 3, r["nrp_o"] + 2, 8).hex()}
-    out["ioam_raw"] = None if not r["ioam_v"] else {
-        "source": SOURCES[r["ioam_src"]], "len": r["ioam_len"]}
+    if r["arn_v"]:
+        apn6 = bool(r["arn_apn6"])
+        bits = r["arn_id_bits"]
+        carves = [r[f"arn_c{i}"] if r["arn_cv"] >> i & 1 else None for i in range(4)]
+        out["arn"] = {"id_type": None if apn6 else r["arn_id_type"], "flags": None if apn6 else r["arn_flags"],
+                      "id": f"{r['arn_id']:0{bits // 4}x}", "app_group": carves[0], "app": carves[1],
+                      "user_group": carves[2], "user": carves[3], "source": SOURCES[r["arn_src"]],
+                      "layout": "apn6_0x03" if apn6 else "arn", "para_type": None if apn6 else r["arn_para"],
+                      "intent": r["arn_intent"] if r["arn_intent_v"] else None,
+                      "sla": r["arn_sla"] if apn6 else None}
+    else:
+        out["arn"] = None
+    out["nrp"] = None if not r["nrp_v"] else {"id": r["nrp_id"], "flags": r["nrp_flags"], "nr_type": r["nrp_type"],
+                                              "source": SOURCES[r["nrp_src"]]}
+    out["nrp_id"] = r["nrp_id"] if r["nrp_v"] else None
+    out["ioam"] = None if not r["ioam_v"] else {
+        "type": r["ioam_type"], "namespace": r["ioam_ns"], "flow_id": r["ioam_flow"] if r["ioam_flow_v"] else None,
+        "seq": r["ioam_seq"] if r["ioam_seq_v"] else None, "source": SOURCES[r["ioam_src"]]}
+    out["csid"] = None if not r["csid_v"] else {
+        "flavor": "replace" if r["csid_replace"] else "next",
+        "index": r["csid_index"] if r["csid_index_v"] else None,
+        "next_da": addr_text(r["csid_next_da"], 6) if r["csid_next_da_v"] else None,
+        "end": bool(r["csid_end"]), "block": r["csid_block"],
+        "next_index": r["csid_next_index"] if r["csid_next_index_v"] else None}
+    out["hash"] = r["hash"]
     return out
 
 
 COMPARED_KEYS = ("parse_ok", "errors", "error_offset", "length", "vlan_count", "vlans", "ethertype", "l3", "src",
                  "dst", "traffic_class", "flow_label", "hop_limit", "payload_length", "ext_headers", "ulp",
-                 "ulp_offset", "frag", "routing", "jumbo", "router_alert", "srh", "inner", "l4", "altmark")
+                 "ulp_offset", "frag", "routing", "jumbo", "router_alert", "srh", "inner", "l4", "altmark", "arn",
+                 "nrp", "nrp_id", "ioam", "csid", "hash")
 
 
-def golden_view(rec, frame):
-    """The golden record in the same form (the raw-capture keys rebuilt from the golden's decoded fields)."""
+def golden_view(rec, frame=None):
+    """The golden record's ``din parse --json`` object restricted to the compared keys."""
     j = rec.to_json()
-    out = {k: j[k] for k in COMPARED_KEYS}
-    arn = rec.arn
-    out["arn_raw"] = None
-    if arn is not None:
-        if arn.layout == "arn":
-            body = bytes([arn.id_type, arn.flags]) + arn.para_type.to_bytes(2, "big") + arn.id.to_bytes(
-                arn.id_bits // 8, "big") + (arn.intent.to_bytes(4, "big") if arn.intent is not None else b"")
-        else:
-            body = arn.sla.to_bytes(4, "big") + arn.id.to_bytes(8, "big")
-        out["arn_raw"] = {"source": arn.source, "layout": arn.layout, "body": body.hex()}
-    out["nrp_raw"] = None if rec.nrp is None else {"source": rec.nrp.source, "nrp": rec.nrp}
-    out["ioam_raw"] = None if rec.ioam is None else {"source": rec.ioam.source}
-    return out
+    return {k: j[k] for k in COMPARED_KEYS}
 
 
 def compare(rtl, gold):
     """List of (key, rtl value, golden value) that differ."""
-    diffs = []
-    for k in COMPARED_KEYS:
-        if rtl.get(k) != gold.get(k):
-            diffs.append((k, rtl.get(k), gold.get(k)))
-    if rtl["arn_raw"] != gold["arn_raw"]:
-        diffs.append(("arn", rtl["arn_raw"], gold["arn_raw"]))
-    g = gold["nrp_raw"]
-    r = rtl["nrp_raw"]
-    if (g is None) != (r is None):
-        diffs.append(("nrp", r, g))
-    elif g is not None:
-        body = bytes.fromhex(r["body"])
-        if (r["source"], body[0], body[1], int.from_bytes(body[4:8], "big")) != (
-                g["source"], g["nrp"].nr_type, g["nrp"].flags, g["nrp"].id):
-            diffs.append(("nrp", r, g))
-    if (rtl["ioam_raw"] is None) != (gold["ioam_raw"] is None) or (
-            rtl["ioam_raw"] and rtl["ioam_raw"]["source"] != gold["ioam_raw"]["source"]):
-        diffs.append(("ioam", rtl["ioam_raw"], gold["ioam_raw"]))
-    return diffs
+    return [(k, rtl.get(k), gold.get(k)) for k in COMPARED_KEYS if rtl.get(k) != gold.get(k)]

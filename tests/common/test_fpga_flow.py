@@ -53,6 +53,10 @@ def test_every_catalog_top_has_a_readable_budget():
     for name, top in TOPS.items():
         budget = flow.load_budget(name)
         assert budget is not None, f"no fpga/{top.folder}/{name}.budget.json"
+        if "not_built" in budget:
+            # a build known not to be meaningful yet: it must say why (din build prints it and skips)
+            assert isinstance(budget["not_built"], str) and len(budget["not_built"]) > 20, name
+            continue
         assert set(budget["fmax_mhz_min"]) == set(top.clocks_mhz)
         for domain, floor in budget["fmax_mhz_min"].items():
             # a floor below the target is a regression guard while timing closure is open, and must say why
