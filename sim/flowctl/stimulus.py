@@ -10,7 +10,7 @@ Everything expected comes from the golden model (written from the spec), never f
 
 import struct
 
-from din.golden.flowctl.config import FlowCtlConfig, Profile
+from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile
 from din.golden.flowctl.model import FlowCtlModel
 
 __all__ = ["small_config", "rtl_cfg_values", "make_frames", "schedule", "run_golden", "frames_by_flow",
@@ -25,7 +25,6 @@ def small_config(*, flows=16, cells=256, xoff=40, xon=24, cap=1 << 16, quantum=1
                  g_xoff=None, g_xon=None, guard_en=True, pfc_mirror_en=False):
     """A small configuration without MFC generation or reception (the RTL does not implement them yet): one
     profile for every flow, all flows enabled, tenant 0, priority 0."""
-    from din.golden.flowctl.config import FlowCfg
     cfg = FlowCtlConfig(flows=flows, tenants=1, cells=cells, max_pkt=1518,
                         profiles=(Profile(xoff=xoff, xon=xon, cap=cap, quantum=quantum),),
                         flow_cfg=tuple(FlowCfg(lossless=lossless) for _ in range(flows)),

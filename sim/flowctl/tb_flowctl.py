@@ -299,8 +299,9 @@ async def soft_reset_mid_traffic(dut):
 @cocotb.test()
 async def bench(dut):
     """Throughput with back-to-back 64-byte packets round robin over all flows (beats per cycle in; out from a
-    backlog built while m_axis_tready is held low for the first cycles; in lockstep with the golden model), then the PFC reaction: pfc_paused rises at t -> the last packet start at or
-    after t (cycles; a decision taken before t may still start)."""
+    backlog built while m_axis_tready is held low for the first cycles; in lockstep with the golden model), then the
+    PFC reaction: pfc_paused rises at t -> the last packet start at or after t (cycles; a decision taken before t may
+    still start)."""
     cells = params().get("cells", 256)
     cfg = _cfg(xoff=cells, xon=cells - 1, g_xoff=cells, guard_en=False)
     b = Bench(dut, cfg)

@@ -98,7 +98,8 @@ def test_flowctl_rtl_amsim_random_traffic(pattern):
     seed = 11
     rng = random.Random(seed)
     cfg = small_config()
-    frames = make_frames(rng, regression_count(25, 600), flows=cfg.flows, p_bad=0.05, p_invalid=0.05, p_oversize=0.03, p_runt=0.03)
+    frames = make_frames(rng, regression_count(25, 600), flows=cfg.flows, p_bad=0.05, p_invalid=0.05,
+                         p_oversize=0.03, p_runt=0.03)
     sched = schedule(frames, rng, p_gap=0.1)
     g, r, _, _ = compare(cfg, sched, ready_fn(pattern, seed))
     assert sum(g["drops"].values()) > 0

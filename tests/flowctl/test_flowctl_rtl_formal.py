@@ -1,5 +1,6 @@
-"""Bounded proof (22 cycles under `make regress`, 14 by default; Yosys SAT, sim/common/formal.py; sby cannot run here) of the free-list invariants of the flowctl core
-(spec §9 I1 / I2) for a tiny configuration: 2 flows, 4 cells of 32 bytes, MAX_PKT 64, any input on every port.
+"""Bounded proof (22 cycles under `make regress`, 14 by default; Yosys SAT, sim/common/formal.py; sby cannot run
+here) of the free-list invariants of the flowctl core (spec §9 I1 / I2) for a tiny configuration: 2 flows, 4 cells
+of 32 bytes, MAX_PKT 64, any input on every port.
 
 Ghost state in the harness, from the free-list port activity only: ``in_list[c]`` (the cell is on the free list) and
 ``owned[c]`` (it was popped and not pushed back). Properties, every cycle after reset:
