@@ -26,7 +26,7 @@ Structure
   output FIFO of ``fifo_depth`` entries and a request is accepted only while a FIFO place is reserved for it (credits),
   so backpressure on ``out`` only slows ``req``.
 
-Latency: 1 (pre-whitening register) + 2 per round × 14 + 1 (FIFO) cycles from ``req`` to ``out``.
+Latency: 1 (pre-whitening register) + 2 (3 with ``lookup_reg``) per round × 14 + FIFO cycles from ``req`` to ``out``.
 """
 
 from functools import lru_cache
@@ -125,15 +125,17 @@ class Aes256(wiring.Component):
     """AES-256 encryption of 128-bit blocks under two key slots.
 
     Parameters (keyword-only): ``units`` 14 (one block per cycle) or 7 (one block per two cycles); ``table``
-    ``"ttable"`` or ``"sbox"``; ``sbox_style`` ``"ebr"`` (block RAM) or ``"logic"``; ``tag_width`` bits carried from
-    a request to its result; ``fifo_depth`` output FIFO entries (at least the ring latency + 2 for full rate).
+    ``"ttable"`` or ``"sbox"`` (default: S-boxes, two look-ups per DP16KD); ``sbox_style`` ``"ebr"`` (block RAM) or
+    ``"logic"``; ``lookup_reg`` a register after each look-up (default on: timing); ``tag_width`` bits carried from
+    a request to its result; ``fifo_depth`` output FIFO entries (credits: at least the ring latency + 2 for one block
+    per cycle with ``units=14``; 32 is plenty for ``units=7``).
 
     Ports: ``req`` stream {block 128, slot 1, tag}; ``out`` stream {block 128, tag} in request order; ``key`` (256,
     FIPS 197 byte order: octet 0 in the top bits), ``key_slot``, ``key_valid`` / ``key_ready`` (a handshake; the
     expansion then runs 52 cycles with ``key_ready`` low); ``slot_valid`` (2).
     """
 
-    def __init__(self, *, units=7, table="ttable", sbox_style="ebr", lookup_reg=False, tag_width=2, fifo_depth=32):
+    def __init__(self, *, units=7, table="sbox", sbox_style="ebr", lookup_reg=True, tag_width=2, fifo_depth=32):
         if units not in (7, 14):
             raise ValueError(f"units must be 14 (fully unrolled) or 7 (half unrolled), not {units!r}")
         if table not in ("ttable", "sbox"):

@@ -44,16 +44,18 @@ def cmd_layout(len_width):
 
 class Gcm(wiring.Component):
     """AES-256-GCM engine (see the module docstring). Parameters: ``aes_units`` (7 or 14), ``aes_table``,
-    ``aes_sbox_style``, ``digit_bits`` (GHASH), ``len_width`` (bits of the octet lengths)."""
+    ``aes_sbox_style``, ``aes_lookup_reg``, ``digit_bits`` (GHASH), ``len_width`` (bits of the octet lengths)."""
 
-    def __init__(self, *, aes_units=7, aes_table="ttable", aes_sbox_style="ebr", digit_bits=64, len_width=16):
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64,
+                 len_width=16):
         if not 5 <= len_width <= 28:
             raise ValueError(f"len_width must be 5..28, not {len_width!r}")
-        self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, tag_width=3)
+        self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
+                          tag_width=3)
         self.ghash = Ghash(digit_bits=digit_bits)
         self.len_width = len_width
         self.params = {"aes_units": aes_units, "aes_table": aes_table, "aes_sbox_style": aes_sbox_style,
-                       "digit_bits": digit_bits, "len_width": len_width}
+                       "aes_lookup_reg": bool(aes_lookup_reg), "digit_bits": digit_bits, "len_width": len_width}
         super().__init__({
             "key": In(256), "key_slot": In(1), "key_valid": In(1), "key_ready": Out(1), "slot_ready": Out(2),
             "cmd": In(stream.Signature(cmd_layout(len_width))),

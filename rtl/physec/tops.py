@@ -36,7 +36,7 @@ TOPS += [
     Top("aes256", "physec", "physec.aes:Aes256",
         "AES-256 encryption for GCM keystream / H / E_K(J0): two key slots with hardware key expansion, round ring of "
         "7 (one block per 2 cycles) or 14 (one per cycle) units, T-tables in block RAM or S-boxes in logic",
-        defaults={"units": 7, "table": "ttable", "sbox_style": "ebr", "lookup_reg": False, "tag_width": 2,
+        defaults={"units": 7, "table": "sbox", "sbox_style": "ebr", "lookup_reg": True, "tag_width": 2,
                   "fifo_depth": 32},
         clocks_mhz={"sync": LINE_MHZ}),
     Top("ghash", "physec", "physec.ghash:Ghash",
@@ -48,7 +48,8 @@ TOPS += [
     Top("gcm", "physec", "physec.gcm:Gcm",
         "AES-256-GCM engine (SP 800-38D, 96-bit IV): AES core + GHASH composed, H per key slot computed at key "
         "install, CTR keystream computed ahead, tag = GHASH ^ E_K(J0), tag check for decryption",
-        defaults={"aes_units": 7, "aes_table": "ttable", "aes_sbox_style": "ebr", "digit_bits": 64,
+        defaults={"aes_units": 7, "aes_table": "sbox", "aes_sbox_style": "ebr", "aes_lookup_reg": True,
+                  "digit_bits": 64,
                   "len_width": 16},
         clocks_mhz={"sync": LINE_MHZ}),
 ]
