@@ -24,7 +24,7 @@ from .consts import ERR, ETH_IPV4, ETH_IPV6, VLAN_TPIDS
 from .post import CSID_BLOCKS, Post, final_layout
 from .walker import CONFIG_FIELDS, Walker
 
-__all__ = ["Parser", "RECORD_FIELDS", "record_layout"]
+__all__ = ["Parser", "record_layout", "walk_layout"]
 
 #: record fields taken from the walker (name -> width), then the L2 / frame fields
 WALKER_RECORD = (
@@ -60,8 +60,6 @@ POST_CONFIG = {**{f"carve{i}": 7 for i in range(4)},
                **{f"csid{i}_{k}": w for i in range(CSID_BLOCKS)
                   for k, w in (("en", 1), ("prefix", 128), ("lbl", 8), ("lnfl", 8), ("replace", 1))}}
 
-
-RECORD_FIELDS = None
 
 
 class Parser(wiring.Component):
@@ -179,7 +177,6 @@ class Parser(wiring.Component):
         shift = cur["l3off"][0:3]            # 6 or 2
         base = cur["l3off"][3:5]             # 1 or 2
         is_l3 = cur["l3kind"] != 0
-        decided = decide | (j == 3) | ((j == 2) & ~decide)
 
         def aligned(lo, hi, sh):
             # bytes: lo[sh:8] then hi[0:sh]
@@ -205,7 +202,7 @@ class Parser(wiring.Component):
         started = Signal()                   # a word of this frame was emitted
 
         emit_now = Signal()
-        m.d.comb += emit_now.eq(take & is_l3 & (j >= base + 1) & decided)
+        m.d.comb += emit_now.eq(take & is_l3 & (j >= base + 1))     # j >= 2: the L2 decision is made
         m.d.comb += [
             wv.eq(emit_now),
             wdata.eq(aligned(prev, d, shift)),

@@ -28,18 +28,11 @@ CSID_BLOCKS = 4
 CRC_POLY_REFLECTED = 0x82F63B78          # CRC-32C (Castagnoli) 0x1EDC6F41, bit-reversed
 KEY_BYTES = 37
 
-#: walker record fields that pass through unchanged
-PASS = (
-    "errs", "eoff", "eoff_v", "l3_v", "ver", "tc", "fl", "hlim", "plen", "src", "dst",
-    *[f"ext{i}" for i in range(8)], "next", *[f"iext{i}" for i in range(8)], "inext",
-    "ulp", "ulp_v", "ulp_off", "frag_first", "frag_nonfirst", "rt_v", "rt_type", "rt_sl",
-    "srh_v", "srh_off", "srh_hel", "srh_sl", "srh_le", "srh_flags", "srh_tag", "segc", "segc_v", "segn", "segn_v",
-    "hmac", "hmac_d", "hmac_key", "in_v", "in_ver6", "in_off", "in_src", "in_dst", "in_ulp", "in_ulp_v",
-    "l4_v", "l4_proto", "l4_ports_v", "l4_sport", "l4_dport", "l4_flags_v", "l4_flags", "l4_off",
-    "jumbo_v", "jumbo", "ra_v", "ra", "arn_cnt", "arn_v", "arn_src", "arn_otype", "nrp_v", "nrp_src",
-    "alt_v", "alt_src", "alt_word", "ioam_v", "ioam_src",
-    "length", "vlan_count", "vlan0", "vlan1", "ethertype", "ethertype_v", "l3kind", "l3off",
-)
+#: walker record fields the decoders consume (raw option words and their offsets); every other walker field
+#: passes through unchanged, in the walker record's order
+CONSUMED = frozenset(("arn_apn6", "arn_o", "arn_len", "nrp_o", "ioam_o", "ioam_len",
+                      *[f"arn_raw{i}" for i in range(5)], *[f"nrp_raw{i}" for i in range(3)],
+                      *[f"ioam_raw{i}" for i in range(4)]))
 
 DECODED = {
     "arn_apn6": 1, "arn_id_type": 8, "arn_flags": 8, "arn_para": 16, "arn_id": 128, "arn_id_bits": 8,
@@ -53,8 +46,12 @@ DECODED = {
 }
 
 
+def pass_through(walker_widths):
+    return [name for name in walker_widths if name not in CONSUMED]
+
+
 def final_layout(walker_widths):
-    fields = {name: walker_widths[name] for name in PASS}
+    fields = {name: walker_widths[name] for name in pass_through(walker_widths)}
     fields.update(DECODED)
     return data.StructLayout(fields)
 
@@ -92,6 +89,7 @@ class Post(Elaboratable):
         self.i_rec = Signal(in_layout)
         self.o_valid = Signal()
         self.o_rec = Signal(final_layout(walker_widths))
+        self.pass_names = pass_through(walker_widths)
         self.carve = [Signal(7, name=f"carve{i}") for i in range(4)]
         self.blk = [dict(en=Signal(name=f"csid{i}_en"), prefix=Signal(128, name=f"csid{i}_prefix"),
                          lbl=Signal(8, name=f"csid{i}_lbl"), lnfl=Signal(8, name=f"csid{i}_lnfl"),
@@ -330,7 +328,7 @@ class Post(Elaboratable):
         for idx_, const in crc32c_matrix(KEY_BYTES):
             crc.append(Cat(*[key2[i] for i in idx_]).xor() ^ const)
         m.d.comb += self.o_valid.eq(v2)
-        for name in PASS:
+        for name in self.pass_names:
             m.d.comb += getattr(o, name).eq(getattr(r2, name))
         m.d.comb += [o.errs.eq(err2), o.eoff.eq(eoff2), o.eoff_v.eq(eoff_v2)]
         for k in d2:
