@@ -1,0 +1,201 @@
+"""The PHYSec PHY: transmitter and receiver with their client sides and the register block (physec.md §1, §9).
+Exported as ``din_physec_phy``; this is the core an integrator drops between a 10G MAC (XGMII) and a SerDes.
+
+```
+TX  xgmii_txd/txc (sync) ─► Encoder66 ─► Transcoder257 ─► [gate: running, no CFG_ERR] ─► PhysecTx: client FIFO ─► GMP /
+    frame / PRBS31 (line) ─► m_line
+RX  s_line (rx_line) ─► RxTop: AM search, lock, overhead checks, GMP demap ─► RxClient: FIFO ─► 257b → 4 × 66b ─►
+    Decoder66 (rx_client) ─► xgmii_rxd/rxc (Local Fault while not in SYNC)
+    s_axil (sync) ─► AXI4-Lite registers (phy_regs.py); configuration and status cross domains by handshake
+```
+
+Clock domains (exported ``clk``/``rst`` and ``<domain>_clk``/``<domain>_rst``, synchronous active-high resets; reset
+all four together):
+
+* ``sync``: the TX client clock, 156.25 MHz (the MAC's clock) and the register block;
+* ``line``: the TX line clock, 161.1328125 MHz;
+* ``rx_line``: the clock of the received line words (the SerDes' recovered clock; the same nominal rate);
+* ``rx_client``: the RX client clock. The receiver returns the exact client bit stream (no idle insertion or
+  deletion), so this clock must run at the far-end client's rate: the client clock recovered from GMP (Cm and
+  ``RX_FIFO`` level steer the recovery PLL) or, in a loopback, the TX client clock (see :mod:`.rx_client`).
+
+Ports: ``xgmii_txd`` / ``xgmii_txc`` (XGMII in, 64-bit SDR at ``clk``, lane 0 in bits 7:0, one word every cycle: a
+PCS cannot stall its MAC), ``m_line`` (64-bit line words, bit i sent i-th, every ``line_clk`` cycle from frame 0 on;
+``tready`` ignored), ``s_line`` (received line words, ``tvalid`` may drop, no ``tready``), ``xgmii_rxd`` / ``xgmii_rxc`` (XGMII
+out at ``rx_client_clk``, a word every cycle), ``s_kcc`` (KCC octets into O32..O63 of transmitted frames, ``line`` domain),
+``s_axil`` (AXI4-Lite, ``sync``).
+
+The security engine (AES-256-GCM, docs/physec-security.md) is not in this build: MODE 00 only, see
+:mod:`.phy_regs` for the fail-closed result of asking for more.
+"""
+
+from amaranth import Cat, Module, Signal
+from amaranth.hdl import DomainRenamer
+from amaranth.lib import stream, wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from din.rtl.common.axil import AXI4LiteSignature
+from din.rtl.common.axil_regs import AXI4LiteRegisters
+from din.rtl.common.cdc import BusSynchronizer
+
+from .layouts import LINE_WORD
+from .pcs import Encoder66
+from .phy_regs import CLIENT_COUNTERS, EVENTS, PHYSEC_REGMAP, RX_COUNTERS, TX_COUNTERS
+from .rx_client import RxClient
+from .rx_top import RxTop
+from .transcode import Transcoder257
+from .tx_top import PhysecTx
+
+__all__ = ["PhysecPhy", "DOMAINS"]
+
+DOMAINS = ("sync", "line", "rx_line", "rx_client")
+
+
+class PhysecPhy(wiring.Component):
+    """TX + RX + registers (module docstring). Keyword-only parameters: ``tx_fifo_depth`` (TX client FIFO blocks,
+    power of 2 ≥ 1024), ``target`` (Cm controller FIFO target, blocks), ``sample_lead`` (words),
+    ``rx_fifo_depth`` (RX client FIFO blocks), ``rx_start_level`` (blocks before the RX client side starts)."""
+
+    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=64, rx_start_level=12):
+        self.params = {"tx_fifo_depth": tx_fifo_depth, "target": target, "sample_lead": sample_lead,
+                       "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level}
+        self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead)
+        self._rx = RxTop(counter_width=32)
+        self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level)
+        self._regs = AXI4LiteRegisters(PHYSEC_REGMAP)
+        super().__init__({
+            "xgmii_txd": In(64), "xgmii_txc": In(8),
+            "m_line": Out(stream.Signature(LINE_WORD)),
+            "s_line": In(stream.Signature(LINE_WORD, always_ready=True)),
+            "xgmii_rxd": Out(64), "xgmii_rxc": Out(8),
+            "s_kcc": In(stream.Signature(8)),
+            "s_axil": In(AXI4LiteSignature(addr_width=PHYSEC_REGMAP.addr_width, data_width=32)),
+        })
+
+    @staticmethod
+    def _bus(m, name, value, i_domain, o_domain="sync"):
+        """``value`` (in ``i_domain``) as seen in ``o_domain``, through a handshake synchroniser."""
+        bs = BusSynchronizer(len(value), i_domain=i_domain, o_domain=o_domain)
+        m.submodules[f"cdc_{name}"] = bs
+        m.d.comb += bs.i.eq(value)
+        return bs.o
+
+    @staticmethod
+    def _bit(m, name, value, o_domain):
+        out = Signal(name=f"{name}_{o_domain}")
+        m.submodules[f"ff_{name}"] = FFSynchronizer(value, out, o_domain=o_domain)
+        return out
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.regs = regs = self._regs
+        wiring.connect(m, wiring.flipped(self.s_axil), regs.s_axil)
+        m.submodules.tx = tx = self._tx
+        m.submodules.rx = rx = DomainRenamer({"line": "rx_line"})(self._rx)
+        m.submodules.rx_client = rxc = DomainRenamer({"line": "rx_line", "sync": "rx_client"})(self._rxc)
+
+        # ------------------------------------------------------------------ configuration (sync -> line, rx_line)
+        ctrl = regs.ctrl
+        cfg_err = Signal()
+        m.d.comb += cfg_err.eq((ctrl.mode != 0) | ctrl.require_encryption)
+        blocked = Signal()                               # sticky until reset (phy_regs.py)
+        with m.If(ctrl.enable & cfg_err):
+            m.d.sync += blocked.eq(1)
+        cfg_line = self._bus(m, "cfg", Cat(ctrl.enable, ctrl.an, regs.fc_init), "sync", "line")
+        en_line, an_line, fc_line = cfg_line[0], cfg_line[1:3], cfg_line[3:67]
+        rx_sync_line = self._bit(m, "rx_sync_tx", rx.sync, "line")
+        require_rx = self._bit(m, "rx_require", regs.rx_ctrl.rx_require_encryption, "rx_line")
+        started = Signal()                               # line: the framer has been enabled
+        with m.If(en_line):
+            m.d.line += started.eq(1)
+        running = self._bit(m, "tx_running", started, "sync")
+
+        # ------------------------------------------------------------------ TX: XGMII -> 66b -> 257b -> framer
+        m.submodules.enc = enc = Encoder66()
+        m.submodules.xcode = xcode = Transcoder257()
+        m.d.comb += [enc.i.valid.eq(1), enc.i.payload.data.eq(self.xgmii_txd), enc.i.payload.ctrl.eq(self.xgmii_txc)]
+        wiring.connect(m, enc.o, xcode.i)
+        carry = running & ~blocked
+        m.d.comb += [
+            tx.s_axis.valid.eq(xcode.o.valid & carry),
+            tx.s_axis.payload.eq(xcode.o.payload),
+            xcode.o.ready.eq(1),                         # the TX client FIFO never stalls (overflow is flagged)
+        ]
+        wiring.connect(m, tx.m_axis, wiring.flipped(self.m_line))
+        wiring.connect(m, wiring.flipped(self.s_kcc), tx.kcc)
+        m.d.comb += [tx.enable.eq(en_line), tx.fc_init.eq(fc_line), tx.mode.eq(0), tx.an.eq(an_line),
+                     tx.rdi.eq(~rx_sync_line), tx.rif.eq(0)]
+        tx_blocked = Signal(32)
+        with m.If(xcode.o.valid & ~carry):
+            m.d.sync += tx_blocked.eq(tx_blocked + 1)
+
+        # ------------------------------------------------------------------ RX: line -> blocks -> client XGMII
+        m.d.comb += [rx.line.valid.eq(self.s_line.valid), rx.line.payload.eq(self.s_line.payload),
+                     rx.require_encryption.eq(require_rx)]
+        wiring.connect(m, rx.blocks, rxc.blocks)
+        m.d.comb += rxc.link_up.eq(rx.sync)
+        m.d.comb += [self.xgmii_rxd.eq(rxc.xgmii.payload.data), self.xgmii_rxc.eq(rxc.xgmii.payload.ctrl)]
+
+        # received STAT / SEC_CTRL of the last frame with a good OHCRC16 (rx_line)
+        rx_rdi, rx_rif, rx_mode, rx_an = Signal(), Signal(), Signal(2), Signal(2)
+        oh = rx.oh.payload
+        with m.If(rx.oh.valid & oh.oh_ok & ~oh.presync):
+            m.d.rx_line += [rx_rdi.eq(oh.aad[103]), rx_rif.eq(oh.aad[102]), rx_mode.eq(oh.mode), rx_an.eq(oh.an)]
+
+        # ------------------------------------------------------------------ water marks
+        tx_hwm = Signal(16)
+        with m.If(tx.fifo_level > tx_hwm):
+            m.d.line += tx_hwm.eq(tx.fifo_level)
+        rx_hwm, rx_lwm = Signal(16), Signal(16, init=0xFFFF)
+        with m.If(rxc.running & (rxc.level > rx_hwm)):
+            m.d.rx_client += rx_hwm.eq(rxc.level)
+        with m.If(rxc.running & (rxc.level < rx_lwm)):
+            m.d.rx_client += rx_lwm.eq(rxc.level)
+
+        # ------------------------------------------------------------------ counters of the client sides
+        cnt = {name: Signal(32, name=f"cnt_{name}") for name in ("xcode_err", "rx_underflow", "rx_overflow")}
+        m.d.rx_client += [cnt["xcode_err"].eq(cnt["xcode_err"] + rxc.xcode_err),
+                          cnt["rx_underflow"].eq(cnt["rx_underflow"] + rxc.underflow)]
+        m.d.rx_line += cnt["rx_overflow"].eq(cnt["rx_overflow"] + rxc.overflow)
+        cnt["tx_blocked"] = tx_blocked
+        dom = {"tx_blocked": "sync", "xcode_err": "rx_client", "rx_underflow": "rx_client", "rx_overflow": "rx_line"}
+
+        # ------------------------------------------------------------------ status and counters -> sync
+        st_rx = self._bus(m, "st_rx", Cat(rx.sync, rx.state, rx.cm_known, rx.cm, rx_rdi, rx_rif, rx_mode, rx_an),
+                          "rx_line")
+        s_sync, s_state, s_cm_known, s_cm = st_rx[0], st_rx[1:3], st_rx[3], st_rx[4:15]
+        s_rdi, s_rif, s_mode, s_an = st_rx[15], st_rx[16], st_rx[17:19], st_rx[19:21]
+        s_rx_running = self._bit(m, "rx_running", rxc.running, "sync")
+        s_lf = self._bit(m, "local_fault", rxc.local_fault, "sync")
+        s_tx_underflow = self._bit(m, "tx_underflow", tx.underflow, "sync")
+        s_tx_gap = self._bit(m, "tx_gap", tx.gap, "sync")
+        st = regs.status
+        m.d.comb += [st.sync.eq(s_sync), st.rx_state.eq(s_state), st.cm_known.eq(s_cm_known), st.cm.eq(s_cm),
+                     st.rx_running.eq(s_rx_running), st.local_fault.eq(s_lf), st.tx_running.eq(running),
+                     st.tx_blocked.eq(blocked), st.rdi.eq(~s_sync), st.rx_rdi.eq(s_rdi), st.rx_rif.eq(s_rif),
+                     st.rx_mode.eq(s_mode), st.rx_an.eq(s_an)]
+        m.d.comb += [regs.tx_fifo_hwm.eq(self._bus(m, "tx_hwm", tx_hwm, "line")),
+                     regs.rx_fifo_hwm.eq(self._bus(m, "rx_hwm", rx_hwm, "rx_client")),
+                     regs.rx_fifo_lwm.eq(self._bus(m, "rx_lwm", rx_lwm, "rx_client"))]
+        synced = {}
+        for name, src, _doc in RX_COUNTERS:
+            synced[name] = self._bus(m, name.lower(), getattr(rx, f"cnt_{src}"), "rx_line")
+        for name, src, _doc in TX_COUNTERS:
+            synced[name] = self._bus(m, name.lower(), getattr(tx, src)[:32], "line")
+        for name, src, _doc in CLIENT_COUNTERS:
+            synced[name] = cnt[src] if dom[src] == "sync" else self._bus(m, name.lower(), cnt[src], dom[src])
+        for name, value in synced.items():
+            m.d.comb += getattr(regs, name.lower()).eq(value)
+
+        # ------------------------------------------------------------------ sticky events (W1C)
+        def changed(name):
+            last = Signal(32, name=f"last_{name.lower()}")
+            m.d.sync += last.eq(synced[name])
+            return synced[name] != last
+        ev = {"LOF": changed("LOF"), "RDI_SEEN": s_sync & s_rdi, "RIF_SEEN": s_sync & s_rif,
+              "TX_OVERFLOW": tx.overflow, "TX_UNDERFLOW": s_tx_underflow, "TX_GAP": s_tx_gap,
+              "RX_UNDERFLOW": changed("RX_UNDERFLOW"), "RX_OVERFLOW": changed("RX_OVERFLOW"),
+              "CFG_ERR": ctrl.enable & cfg_err}
+        m.d.comb += regs.events_set.eq(Cat(ev[name] for name in EVENTS))
+        return m
