@@ -29,7 +29,7 @@ the default 12 leaves a margin (the cocotb test reports the low-water mark).
   read; a 257b block the detranscoder cannot interpret gives /E/ too and pulses ``xcode_err``.
 
 Ports: ``blocks`` (in, line domain, no ready), ``link_up`` (in, line domain: the receiver's SYNC), ``xgmii`` (out,
-client domain, ``valid`` is 1 every cycle after reset and ``ready`` is ignored: a PCS does not stall), status in the
+client domain, a register that holds Local Fault from reset; ``valid`` is always 1 and ``ready`` is ignored: a PCS does not stall), status in the
 client domain: ``local_fault``, ``running`` (reading the FIFO), ``level`` (FIFO blocks), ``underflow`` / ``xcode_err`` /
 ``e_blocks`` / ``data_blocks`` (pulses); line domain: ``overflow`` (pulse).
 
@@ -62,9 +62,14 @@ class RxClient(wiring.Component):
     ``start_level`` (blocks in the FIFO before reading starts)."""
 
     def __init__(self, *, depth=64, start_level=12):
-        validate_width("depth", depth, minimum=16, power_of_2=True)
-        if not isinstance(start_level, int) or not 1 <= start_level <= depth - 8:
-            raise ValueError(f"start_level must be an integer from 1 to depth - 8 = {depth - 8}, not {start_level!r}")
+        try:
+            validate_width("depth", depth, minimum=16, power_of_2=True)
+            if not isinstance(start_level, int) or not 1 <= start_level <= depth - 8:
+                raise ValueError(f"start_level must be an integer from 1 to depth - 8 = {depth - 8}, "
+                                 f"not {start_level!r}")
+        except (TypeError, ValueError):
+            self._MustUse__silence = True          # a rejected component is not an unused one
+            raise
         self.depth, self.start_level = depth, start_level
         self.params = {"depth": depth, "start_level": start_level}
         level_bits = exact_log2(depth) + 1
@@ -130,5 +135,7 @@ class RxClient(wiring.Component):
             m.d.comb += word.eq(dec.o.payload)
         with m.Else():
             m.d.comb += [word.data.eq(IDLE_WORD[0]), word.ctrl.eq(IDLE_WORD[1])]
-        m.d.sync += [self.xgmii.payload.eq(word), self.xgmii.valid.eq(1), self.local_fault.eq(lf)]
+        out = Signal(XGMII, init={"data": LOCAL_FAULT[0], "ctrl": LOCAL_FAULT[1]})     # LF from reset on
+        m.d.sync += [out.eq(word), self.local_fault.eq(lf)]
+        m.d.comb += [self.xgmii.payload.eq(out), self.xgmii.valid.eq(1)]
         return m
