@@ -14,9 +14,13 @@ serial word bit i (:data:`LINE_WORD`) is sent i-th; words follow each other with
   than the input brings, so ``i.ready`` goes low: a serial source that cannot be held loses words only while hunting,
   which changes which offsets are tried, never a locked stream.
 
-TX keeps a 64-bit residue, RX four 64-bit word slots (``i.ready`` stays high while locked at every alignment); the data moves through one 32- or 64-way multiplexer (the
-block boundary takes only even offsets on TX, any on RX). TX latency: one cycle (output register); RX: combinational
-from the word registers (the block lock registers the block).
+TX keeps a 64-bit residue and moves the data through one 32-way multiplexer (the block boundary takes only even
+offsets); latency one cycle (output register). RX keeps eight 64-bit word slots and issues candidates speculatively
+through three registered stages (word select, byte shift, bit shift), so the slip decision of the block lock never
+reaches the data multiplexers (issue 6: the one-cycle pointer → header → slip → pointer loop ran at about 100 MHz).
+RX latency: 3 cycles from the cycle after the word that completes a block is taken to the candidate on ``o``; a
+slip takes effect 3 cycles later than in the one-cycle design (the candidates issued meanwhile are flushed), which
+changes when lock is reached, never which candidates are tried. ``i.ready`` stays high while locked at every alignment.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -29,9 +33,9 @@ __all__ = ["TxGearbox66", "RxGearbox66"]
 
 BLOCK_BITS = 66
 WORD_BITS = 64
-#: RX word slots: a candidate needs up to 3 words (boundary at bit 63 of the oldest); the fourth keeps ``i.ready``
-#: a register that stays high while locked at any bit alignment (with 3, an odd alignment stalls once per 33 words)
-SLOTS = 4
+#: RX word slots (a power of two): the candidates in flight, the one being issued and the conservative, registered
+#: ``i.ready`` need up to 7 words; with 8 ``i.ready`` stays high while locked at every bit alignment
+RX_SLOTS = 8
 
 
 class TxGearbox66(wiring.Component):
@@ -67,7 +71,17 @@ class TxGearbox66(wiring.Component):
 
 class RxGearbox66(wiring.Component):
     """64-bit serial words in, candidate 66b blocks out; ``slip`` (from the block lock) qualifies each ``o``
-    transfer: high = reject and move the boundary one bit. ``i.ready`` is a register (a word slot free)."""
+    transfer: high = reject and move the boundary one bit. ``i.ready`` is a register (a word slot free).
+
+    Pipelined, speculative: the read pointer ``rd`` (absolute bit position, modulo ``RX_SLOTS`` × 64 × 2) issues a
+    candidate every cycle there are 66 bits from it, assuming it will be accepted (``rd`` += 66). Stage A selects the
+    three words that hold it (``rd`` / 64 ... + 2, one 8-way multiplexer per bit); they are shifted by ``rd`` mod 64
+    in two steps (stage C: bytes, ``rd`` bits 5:3; stage B: bits, ``rd`` bits 2:0) into the 66-bit candidate on ``o``.
+    A transfer with ``slip`` flushes the candidates still in stages A and C and sets ``rd`` to the rejected
+    candidate's position + 1, so the candidates offered are exactly the golden model's sequence; a slip costs 4
+    cycles instead of 1 (the serial side is held meanwhile through ``i.ready``). The slip decision thus only drives
+    the pointer multiplexer and the stage valid bits, never the data path.
+    """
 
     def __init__(self):
         self.params = {}
@@ -76,36 +90,82 @@ class RxGearbox66(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        window = Signal(SLOTS * WORD_BITS)   # word 0 (oldest) in bits 63:0
-        words = Signal(range(SLOTS + 1))
-        ptr = Signal(range(WORD_BITS))       # block boundary inside word 0
+        nw = RX_SLOTS.bit_length()           # word counters modulo 2 * RX_SLOTS
+        buf = [Signal(WORD_BITS, name=f"slot{k}") for k in range(RX_SLOTS)]
+        wr = Signal(nw)                      # words written (mod 2 * RX_SLOTS)
+        rd = Signal(nw + 6)                  # next candidate to issue: word rd[6:], bit rd[:6]
+        rd_word, rd_ofs = rd[6:], rd[:6]
+
+        # stage A: the words holding the candidate at rd (bits 0 .. 128 of words rd_word, +1, +2)
+        a_valid = Signal()
+        a_win = Signal(2 * WORD_BITS + 1)
+        a_ofs = Signal(6)
+        a_next = Signal.like(rd)             # rewind target if this candidate is slipped: its position + 1
+        # stage C: shifted by a_ofs[5:3] bytes (66 + 7 bits left)
+        c_valid = Signal()
+        c_win = Signal(BLOCK_BITS + 7)
+        c_ofs = Signal(3)
+        c_next = Signal.like(rd)
+        # stage B: shifted by c_ofs bits: the candidate (o.payload)
+        b_valid = Signal()
         cand = Signal(BLOCK_BITS)
-        with m.Switch(ptr):
-            for k in range(WORD_BITS):
+        b_next = Signal.like(rd)
+
+        adv = ~b_valid | self.o.ready
+        rewind = b_valid & self.o.ready & self.slip
+        ahead = Signal(nw)
+        m.d.comb += ahead.eq(wr - rd_word)
+        avail = (ahead >= 3) | ((ahead == 2) & (rd_ofs != WORD_BITS - 1))       # 66 bits from rd are written
+        issue = adv & avail & ~rewind
+
+        sel = [Signal(WORD_BITS, name=f"sel{k}") for k in range(3)]
+        for k in range(3):
+            with m.Switch(rd_word[:nw - 1]):
+                for w in range(RX_SLOTS):
+                    with m.Case(w):
+                        m.d.comb += sel[k].eq(buf[(w + k) % RX_SLOTS])
+        coarse = Signal.like(c_win)
+        with m.Switch(a_ofs[3:]):
+            for k in range(8):
                 with m.Case(k):
-                    m.d.comb += cand.eq(window[k:k + BLOCK_BITS])
-        m.d.comb += [
-            self.o.valid.eq((words >= 3) | ((words == 2) & (ptr <= 2 * WORD_BITS - BLOCK_BITS))),
-            self.o.payload.header.eq(cand[:2]), self.o.payload.payload.eq(cand[2:]),
-        ]
-        consumed = Mux(self.o.valid & self.o.ready, Mux(self.slip, 1, BLOCK_BITS), 0)
-        nxt = Signal(range(WORD_BITS + BLOCK_BITS))
-        m.d.comb += nxt.eq(ptr + consumed)
-        drop = nxt[6:8]                      # whole words consumed: 0, 1 or 2
-        kept = Signal(range(SLOTS + 1))
-        m.d.comb += kept.eq(words - drop)
-        shifted = Signal(SLOTS * WORD_BITS)
-        with m.Switch(drop):
-            for k in range(3):
+                    m.d.comb += coarse.eq(a_win[8 * k:8 * k + len(c_win)])
+        fine = Signal(BLOCK_BITS)
+        with m.Switch(c_ofs):
+            for k in range(8):
                 with m.Case(k):
-                    m.d.comb += shifted.eq(window[WORD_BITS * k:])
-        take = self.i.valid & self.i.ready
-        new_words = []
-        for s in range(SLOTS):
-            slot = shifted[WORD_BITS * s:WORD_BITS * (s + 1)]
-            new_words.append(Mux(take & (kept == s), self.i.payload, slot))
-        held = Signal(range(SLOTS + 1))
-        in_ready = Signal(init=1)            # registered: a free slot after this cycle
-        m.d.comb += [held.eq(kept + take), self.i.ready.eq(in_ready)]
-        m.d.sync += [window.eq(Cat(*new_words)), ptr.eq(nxt[:6]), words.eq(held), in_ready.eq(held < SLOTS)]
+                    m.d.comb += fine.eq(c_win[k:k + BLOCK_BITS])
+        with m.If(adv):
+            m.d.sync += [a_valid.eq(issue), a_win.eq(Cat(sel[0], sel[1], sel[2][0])), a_ofs.eq(rd_ofs),
+                         a_next.eq(rd + 1),
+                         c_valid.eq(a_valid & ~rewind), c_win.eq(coarse), c_ofs.eq(a_ofs[:3]), c_next.eq(a_next),
+                         b_valid.eq(c_valid & ~rewind), cand.eq(fine), b_next.eq(c_next)]
+        with m.If(rewind):
+            m.d.sync += rd.eq(b_next)
+        with m.Elif(issue):
+            m.d.sync += rd.eq(rd + BLOCK_BITS)
+        m.d.comb += [self.o.valid.eq(b_valid), self.o.payload.header.eq(cand[:2]),
+                     self.o.payload.payload.eq(cand[2:])]
+
+        # input: a word slot is free unless it may still be read; the oldest bit that may be read again is the
+        # position of the oldest candidate in flight (rd - 66 per valid stage). ``i.ready`` is a register computed
+        # from this cycle's oldest position, which can only grow: conservative by one cycle, and the slip decision
+        # stays out of it.
+        in_ready = Signal(init=1)
+        base = Signal(nw)
+        oldest = Signal.like(rd)
+        in_flight = Signal(2)
+        m.d.comb += [in_flight.eq(a_valid + c_valid + b_valid),
+                     oldest.eq(rd - Mux(in_flight[1], Mux(in_flight[0], 3 * BLOCK_BITS, 2 * BLOCK_BITS),
+                                        Mux(in_flight[0], BLOCK_BITS, 0)))]
+        take = self.i.valid & in_ready
+        wr_next = Signal(nw)
+        m.d.comb += [wr_next.eq(wr + take), self.i.ready.eq(in_ready)]
+        held = Signal(nw)
+        m.d.comb += [base.eq(oldest[6:]), held.eq(wr_next - base)]
+        m.d.sync += [wr.eq(wr_next), in_ready.eq(held < RX_SLOTS)]
+        with m.If(take):
+            with m.Switch(wr[:nw - 1]):
+                for w in range(RX_SLOTS):
+                    with m.Case(w):
+                        m.d.sync += buf[w].eq(self.i.payload)
         return m

@@ -16,7 +16,8 @@ Every 7-bit control code of every block type sits in one of eight fixed fields, 
 (0x1E uses fields 0..7, 0x2D / 0x33 fields 0..3, 0x4B fields 4..7, the terminate block with /T/ in lane k fields
 k+1..7), so the decoder needs eight code decoders only. O codes sit at bits 32..35 (lane 0) and 36..39 (lane 4).
 
-Both components are one pipeline register: latency one cycle, one word per cycle, ``i.ready = ~o.valid | o.ready``.
+Both components are one pipeline register: latency one cycle, one word per cycle, ``i.ready = ~o.valid | o.ready``
+(the decoder with ``pipelined=True``: two registers, latency two cycles).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -120,10 +121,16 @@ class Encoder66(wiring.Component):
 
 class Decoder66(wiring.Component):
     """66b blocks in (:data:`BLOCK66`, descrambled), XGMII words out; ``error`` is high for one cycle with each output
-    word that replaced a block the decoder could not interpret (registered with the word: count it at ``o`` transfers)."""
+    word that replaced a block the decoder could not interpret (registered with the word: count it at ``o`` transfers).
 
-    def __init__(self):
-        self.params = {}
+    Keyword-only ``pipelined`` (default False): True adds a register after the field decoders (control codes, O
+    codes, the one-hot row selection), so the output multiplexer has a cycle of its own: latency 2 instead of 1, same
+    ports and words (used by :class:`PcsRx` for the 161 MHz line clock)."""
+
+    def __init__(self, *, pipelined=False):
+        if not isinstance(pipelined, bool):
+            raise TypeError(f"pipelined must be a bool, not {pipelined!r}")
+        self.params = {"pipelined": pipelined}
         super().__init__({"i": In(stream.Signature(BLOCK66)), "o": Out(stream.Signature(XGMII)),
                           "error": Out(1)})
 
@@ -157,45 +164,54 @@ class Decoder66(wiring.Component):
         def all_ok(js):
             return Cat(*(ok[j] for j in js)).all()
 
-        data, ctrl, err = Signal(64), Signal(8), Signal()
-        m.d.comb += [data.eq(Const(int.from_bytes(bytes([ERROR] * 8), "little"), 64)), ctrl.eq(0xFF), err.eq(1)]
+        # one condition per output format (Figure 49-7); at most one holds, none = /E/
+        ctrl_hdr = hdr == SYNC_CTRL
+        btype = p[0:8]
+        conds = [hdr == SYNC_DATA, ctrl_hdr & (btype == 0x1E) & all_ok(range(8)), ctrl_hdr & (btype == 0x78),
+                 ctrl_hdr & (btype == 0x2D) & all_ok(range(4)) & o4_ok, ctrl_hdr & (btype == 0x33) & all_ok(range(4)),
+                 ctrl_hdr & (btype == 0x66) & o0_ok, ctrl_hdr & (btype == 0x55) & o0_ok & o4_ok,
+                 ctrl_hdr & (btype == 0x4B) & o0_ok & all_ok(range(4, 8))]
+        conds += [ctrl_hdr & (btype == bt) & all_ok(range(k + 1, 8)) for k, bt in enumerate(TERM_TYPES)]
+        sel = Signal(len(conds))
+        m.d.comb += sel.eq(Cat(*conds))
+        adv = ~self.o.valid | self.o.ready
+        valid = self.i.valid
+        m.d.comb += self.i.ready.eq(adv)
+        if self.params["pipelined"]:
+            # stage 1 registers the row selection and the decoded fields; the rows are rebuilt from the registers
+            q_sel, q_p = Signal.like(sel), Signal(64)
+            q_ch = [Signal(8, name=f"q_char_{j}") for j in range(8)]
+            q_o0, q_o4, q_valid = Signal(8), Signal(8), Signal()
+            with m.If(adv):
+                m.d.sync += [q_valid.eq(self.i.valid), q_sel.eq(sel), q_p.eq(p), q_o0.eq(o0), q_o4.eq(o4),
+                             *(q.eq(c) for q, c in zip(q_ch, ch))]
+            sel, valid = q_sel, q_valid
+            rows = self._rows(q_p, q_ch, q_o0, q_o4)
+        else:
+            rows = self._rows(p, ch, o0, o4)
+        # the selected row, as an AND-OR of the rows (one-hot ``sel``), /E/ when no row holds
+        err = ~sel.any()
+        data = Mux(err, Const(int.from_bytes(bytes([ERROR] * 8), "little"), 64), 0)
+        ctrl = Mux(err, 0xFF, 0)
+        for k, (lanes, ctrl_value) in enumerate(rows):
+            data = data | (lanes & sel[k].replicate(64))
+            if ctrl_value:
+                ctrl = ctrl | Mux(sel[k], ctrl_value, 0)
 
-        def word(lanes_value, ctrl_value, cond=None):
-            stmts = [data.eq(lanes_value), ctrl.eq(ctrl_value), err.eq(0)]
-            if cond is None:
-                m.d.comb += stmts
-            else:
-                with m.If(cond):
-                    m.d.comb += stmts
-
-        with m.If(hdr == SYNC_DATA):
-            word(p, 0x00)
-        with m.Elif(hdr == SYNC_CTRL):
-            with m.Switch(p[0:8]):                                    # Figure 49-7
-                with m.Case(0x1E):
-                    word(Cat(*ch), 0xFF, all_ok(range(8)))
-                with m.Case(0x78):
-                    word(Cat(Const(START, 8), p[8:64]), 0x01)
-                with m.Case(0x2D):
-                    word(Cat(*ch[:4], o4, p[40:64]), 0x1F, all_ok(range(4)) & o4_ok)
-                with m.Case(0x33):
-                    word(Cat(*ch[:4], Const(START, 8), p[40:64]), 0x1F, all_ok(range(4)))
-                with m.Case(0x66):
-                    word(Cat(o0, p[8:32], Const(START, 8), p[40:64]), 0x11, o0_ok)
-                with m.Case(0x55):
-                    word(Cat(o0, p[8:32], o4, p[40:64]), 0x11, o0_ok & o4_ok)
-                with m.Case(0x4B):
-                    word(Cat(o0, p[8:32], *ch[4:]), 0xF1, o0_ok & all_ok(range(4, 8)))
-                for k, bt in enumerate(TERM_TYPES):
-                    with m.Case(bt):
-                        word(Cat(p[8:8 + 8 * k], Const(TERM, 8), *ch[k + 1:]), (0xFF << k) & 0xFF,
-                             all_ok(range(k + 1, 8)))
-
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
-        with m.If(self.i.ready):
-            m.d.sync += [self.o.valid.eq(self.i.valid), self.o.payload.data.eq(data), self.o.payload.ctrl.eq(ctrl),
-                         self.error.eq(self.i.valid & err)]
+        with m.If(adv):
+            m.d.sync += [self.o.valid.eq(valid), self.o.payload.data.eq(data), self.o.payload.ctrl.eq(ctrl),
+                         self.error.eq(valid & err)]
         return m
+
+    @staticmethod
+    def _rows(p, ch, o0, o4):
+        """(lanes, ctrl) of each format, in the order of the conditions."""
+        rows = [(p, 0x00), (Cat(*ch), 0xFF), (Cat(Const(START, 8), p[8:64]), 0x01),
+                (Cat(*ch[:4], o4, p[40:64]), 0x1F), (Cat(*ch[:4], Const(START, 8), p[40:64]), 0x1F),
+                (Cat(o0, p[8:32], Const(START, 8), p[40:64]), 0x11), (Cat(o0, p[8:32], o4, p[40:64]), 0x11),
+                (Cat(o0, p[8:32], *ch[4:]), 0xF1)]
+        rows += [(Cat(p[8:8 + 8 * k], Const(TERM, 8), *ch[k + 1:]), (0xFF << k) & 0xFF) for k in range(8)]
+        return rows
 
 
 class PcsTx(wiring.Component):
@@ -244,7 +260,8 @@ class PcsRx(wiring.Component):
     Keyword-only parameters: ``descramble`` (default True), ``counter_width`` (32). Only blocks found while locked come
     out (as in the golden model). Status: ``block_lock``; counters (wrapping): ``slip_count``, ``lock_count``,
     ``sh_err_count`` (invalid sync headers while locked), ``dec_err_count`` (blocks decoded to /E/ because they could
-    not be interpreted). Latency from the word that completes a block: 3 cycles. ``s_line_tready`` goes low only
+    not be interpreted). Latency from the word that completes a block: 7 cycles (3 before issue 6: the RX
+    gearbox is now a 3-stage speculative pipeline and the decoder is ``pipelined``, 2 stages). ``s_line_tready`` goes low only
     while hunting (see the gearbox) or under output backpressure.
     """
 
@@ -268,7 +285,7 @@ class PcsRx(wiring.Component):
         m = Module()
         m.submodules.gearbox = gearbox = RxGearbox66()
         m.submodules.lock = lock = BlockLock(counter_width=self.params["counter_width"])
-        m.submodules.decoder = decoder = Decoder66()
+        m.submodules.decoder = decoder = Decoder66(pipelined=True)
         wiring.connect(m, wiring.flipped(self.s_line), gearbox.i)
         wiring.connect(m, gearbox.o, lock.i)
         m.d.comb += gearbox.slip.eq(lock.slip)

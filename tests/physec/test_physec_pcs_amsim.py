@@ -95,15 +95,16 @@ def _e_block_expected(hdr, pay):
     return int(decode_block(hdr, pay) == XGMII_ERROR and not well_formed_e)
 
 
+@pytest.mark.parametrize("pipelined", [False, True])
 @pytest.mark.parametrize("pattern_in,pattern_out", PAIRS)
-def test_decoder_matches_golden(pattern_in, pattern_out, seed):
+def test_decoder_matches_golden(pattern_in, pattern_out, pipelined, seed):
     rng = random.Random(f"{seed}:dec:{pattern_in}:{pattern_out}")
     blocks = random_blocks(rng, 800)
     blocks += [(0b01, rng.getrandbits(56) << 8 | bt) for bt in range(256)]   # every type byte, reserved ones too
     expected = [decode_block(h, p) for h, p in blocks]
     errors_expected = [_e_block_expected(h, p) for h, p in blocks]
     assert 50 < sum(errors_expected) < len(blocks) - 100
-    dut = Decoder66()
+    dut = Decoder66(pipelined=pipelined)
     errors = []
     src, dst = dut.i, dut.o
     got = []
