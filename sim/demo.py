@@ -24,11 +24,13 @@ STEPS = [
     ("transcode257", "256b/257b transcoding round trip vs golden", f"round_trip/{R}"),
     ("physec_tx", "PHYSec TX framer: line words vs golden", "frames_vs_golden/ppm=0"),
     ("rx_framer", "PHYSec RX framer: lock and demap vs golden", "lock_from_bit_offsets"),
+    ("physec_phy", "PHYSec PHY: Ethernet XGMII -> TX -> fibre -> RX -> XGMII at ±100 ppm, vs golden receiver",
+     "ethernet_loopback/clocks=cfast/load=full"),
 ]
 
 _SHOW = ("beats_per_cycle_in", "beats_per_cycle_out", "beats_per_cycle_in_locked", "beats_per_cycle_out_locked",
          "line_words_per_cycle", "latency_cycles", "cycles_to_lock", "lock_time_frames", "cycles_per_read",
-         "cycles_per_write", "cycles_per_wall_second")
+         "cycles_per_write", "cycles_per_wall_second", "latency_tx_to_rx_ns", "blocks_rx_per_client_block_in")
 
 
 def _shown(figures):

@@ -55,14 +55,17 @@ DOMAINS = ("sync", "line", "rx_line", "rx_client")
 class PhysecPhy(wiring.Component):
     """TX + RX + registers (module docstring). Keyword-only parameters: ``tx_fifo_depth`` (TX client FIFO blocks,
     power of 2 ≥ 1024), ``target`` (Cm controller FIFO target, blocks), ``sample_lead`` (words),
-    ``rx_fifo_depth`` (RX client FIFO blocks), ``rx_start_level`` (blocks before the RX client side starts)."""
+    ``rx_fifo_depth`` (RX client FIFO blocks), ``rx_start_level`` (blocks before the RX client side starts),
+    ``rx_delete_level`` (idle groups are deleted above this RX FIFO level; :mod:`.rx_client`)."""
 
-    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=64, rx_start_level=12):
+    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=1024, rx_start_level=12,
+                 rx_delete_level=24):
         self.params = {"tx_fifo_depth": tx_fifo_depth, "target": target, "sample_lead": sample_lead,
-                       "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level}
+                       "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level,
+                       "rx_delete_level": rx_delete_level}
         self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead)
         self._rx = RxTop(counter_width=32)
-        self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level)
+        self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level, delete_level=rx_delete_level)
         self._regs = AXI4LiteRegisters(PHYSEC_REGMAP)
         super().__init__({
             "xgmii_txd": In(64), "xgmii_txc": In(8),
@@ -154,12 +157,16 @@ class PhysecPhy(wiring.Component):
             m.d.rx_client += rx_lwm.eq(rxc.level)
 
         # ------------------------------------------------------------------ counters of the client sides
-        cnt = {name: Signal(32, name=f"cnt_{name}") for name in ("xcode_err", "rx_underflow", "rx_overflow")}
+        cnt = {name: Signal(32, name=f"cnt_{name}") for name in ("xcode_err", "rx_underflow", "rx_overflow",
+                                                                 "rx_idle_deleted", "rx_idle_inserted")}
         m.d.rx_client += [cnt["xcode_err"].eq(cnt["xcode_err"] + rxc.xcode_err),
-                          cnt["rx_underflow"].eq(cnt["rx_underflow"] + rxc.underflow)]
+                          cnt["rx_underflow"].eq(cnt["rx_underflow"] + rxc.underflow),
+                          cnt["rx_idle_deleted"].eq(cnt["rx_idle_deleted"] + rxc.idle_deleted),
+                          cnt["rx_idle_inserted"].eq(cnt["rx_idle_inserted"] + rxc.idle_inserted)]
         m.d.rx_line += cnt["rx_overflow"].eq(cnt["rx_overflow"] + rxc.overflow)
         cnt["tx_blocked"] = tx_blocked
-        dom = {"tx_blocked": "sync", "xcode_err": "rx_client", "rx_underflow": "rx_client", "rx_overflow": "rx_line"}
+        dom = {"tx_blocked": "sync", "xcode_err": "rx_client", "rx_underflow": "rx_client", "rx_overflow": "rx_line",
+               "rx_idle_deleted": "rx_client", "rx_idle_inserted": "rx_client"}
 
         # ------------------------------------------------------------------ status and counters -> sync
         st_rx = self._bus(m, "st_rx", Cat(rx.sync, rx.state, rx.cm_known, rx.cm, rx_rdi, rx_rif, rx_mode, rx_an),

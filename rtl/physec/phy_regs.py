@@ -48,6 +48,9 @@ CLIENT_COUNTERS = (
     ("XCODE_ERR", "xcode_err", "received 257b blocks the detranscoder could not interpret (sent as /E/)"),
     ("RX_UNDERFLOW", "rx_underflow", "RX client FIFO empty when a block was due (/E/ sent, restart fill)"),
     ("RX_OVERFLOW", "rx_overflow", "RX client FIFO full when a block arrived (dropped, next block /E/)"),
+    ("RX_IDLE_DELETED", "rx_idle_deleted", "idle groups (32 idle octets) deleted in gaps by the RX client side "
+                                           "(transmitter start-up surplus, clock compensation)"),
+    ("RX_IDLE_INSERTED", "rx_idle_inserted", "idle groups inserted in gaps by the RX client side (clock compensation)"),
 )
 #: sticky events (W1C, bit positions)
 EVENTS = ("LOF", "RDI_SEEN", "RIF_SEEN", "TX_OVERFLOW", "TX_UNDERFLOW", "TX_GAP", "RX_UNDERFLOW", "RX_OVERFLOW",

@@ -6,11 +6,22 @@ blocks {257b, e} (line) ─► AsyncFIFO (depth × 258) ─► [start / underflo
     ─► Decoder66 ─► XGMII (client, one word every cycle) ; Local Fault ordered sets while the receiver is not in SYNC
 ```
 
-**Clocking (decision, docs/physec.md).** The receiver gives the client its exact bit stream back: it neither adds nor
-deletes idles. The client domain must therefore run at the far-end client's rate: in a real node it is the client clock
-recovered from GMP (Cm per frame and the FIFO ``level`` are what a clock-recovery loop steers a PLL with, as in OTN
-GMP demappers); in the tests it is the far-end transmitter's client clock. With a free-running clock the FIFO slowly
-drains or fills; each event has a defined result (below) and is counted, never silent.
+**Clocking and rate adaptation (decision, docs/physec.md).** In steady state the receiver gives the client its exact
+bit stream back, provided the client domain runs at the far-end client's rate (the client clock recovered from GMP, or
+in a loopback the transmitter's own client clock). Two things break that balance: the transmitter's start-up (the Cm
+controller carries 1016 blocks per frame for about 50 frames while its FIFO drains the blocks that came in during frame
+0, physec.md §5 and docs/physec.md), and a free-running RX client clock (±200 ppm at most). Like a 10GBASE-R PCS
+(IEEE 802.3 Cl. 49.2.4.7 allows idle insertion and deletion for clock compensation), the client side then adapts
+with whole idle groups (a 257b block of four idle blocks, 32 idle octets), only inside an inter-packet gap:
+
+* deletion: the group at the FIFO head is all idle, the group sent before it was all idle too (so at least 32 idle
+  octets remain in that gap) and the FIFO holds more than ``delete_level`` blocks; ``idle_deleted`` pulses;
+* insertion: a group is due, the FIFO holds fewer than ``insert_level`` blocks and the group sent before was all idle;
+  ``idle_inserted`` pulses. (The level also dips by about 9 blocks every frame, when the AM and overhead slots pass;
+  inserting early, in a gap, keeps that dip from reaching an empty FIFO inside a packet.)
+
+Frames are never touched. The FIFO is deep enough (``depth`` 1024) to hold the whole start-up surplus when the client
+sends back-to-back frames through it, and drains it through the next idle gaps.
 
 **Start.** After the receiver reaches SYNC the FIFO fills until it holds ``start_level`` blocks; then one block is read
 every 4 client cycles. Blocks arrive in bursts (a block per 257 line bits during the payload, nothing during the
@@ -21,8 +32,9 @@ the default 12 leaves a margin (the cocotb test reports the low-water mark).
 
 * Not in SYNC (``link_up`` low, synchronised): the output is Local Fault (lane 0 /Q/ 0x9C, lanes 1–3 00 00 01, the
   same in lanes 4–7; ``ctrl`` = 0x11), the FIFO is flushed, the start fill begins again at the next SYNC.
-* Underflow (a group is due and the FIFO is empty): the four /E/ blocks go out instead (a packet in flight ends in
-  error at the MAC), ``underflow`` pulses, and the start fill begins again (idles meanwhile).
+* Underflow (a group is due, the FIFO is empty and the stream is not in an idle gap): the four /E/ blocks go out
+  instead (a packet in flight ends in error at the MAC), ``underflow`` pulses, and the start fill begins again (idles
+  meanwhile).
 * Overflow (line side, the FIFO full when a block arrives): the block is dropped, ``overflow`` pulses (line domain) and
   the next block written is replaced by /E/ so the loss is visible in the client stream.
 * /E/ blocks from the receiver (Cm unknown, frame not delivered) decode to XGMII /E/ words; ``e_blocks`` pulses per one
@@ -31,7 +43,7 @@ the default 12 leaves a margin (the cocotb test reports the low-water mark).
 Ports: ``blocks`` (in, line domain, no ready), ``link_up`` (in, line domain: the receiver's SYNC), ``xgmii`` (out,
 client domain, a register that holds Local Fault from reset; ``valid`` is always 1 and ``ready`` is ignored: a PCS does not stall), status in the
 client domain: ``local_fault``, ``running`` (reading the FIFO), ``level`` (FIFO blocks), ``underflow`` / ``xcode_err`` /
-``e_blocks`` / ``data_blocks`` (pulses); line domain: ``overflow`` (pulse).
+``e_blocks`` / ``data_blocks`` / ``idle_deleted`` / ``idle_inserted`` (pulses); line domain: ``overflow`` (pulse).
 
 Domains: ``line`` (write) and ``sync`` (client); the PHY top renames them. Reset both together.
 """
@@ -49,7 +61,7 @@ from .pcs import Decoder66
 from .rx_gmp import E_BLOCK257, RX_BLOCK
 from .transcode import Detranscoder257
 
-__all__ = ["RxClient", "LOCAL_FAULT", "IDLE_WORD"]
+__all__ = ["RxClient", "LOCAL_FAULT", "IDLE_WORD", "IDLE_BLOCK257", "idle_block257"]
 
 #: physec.md §8: Local Fault ordered set in lanes 0–3 and 4–7 (data, ctrl)
 LOCAL_FAULT = (0x0100009C_0100009C, 0x11)
@@ -57,21 +69,46 @@ LOCAL_FAULT = (0x0100009C_0100009C, 0x11)
 IDLE_WORD = (0x0707070707070707, 0xFF)
 
 
-class RxClient(wiring.Component):
-    """The RX client side (module docstring). Keyword-only ``depth`` (FIFO blocks, power of 2) and
-    ``start_level`` (blocks in the FIFO before reading starts)."""
+def idle_block257():
+    """The 257b block of four idle control blocks (type 0x1E, eight /I/ codes 0x00; physec.md §3: x<0> = 0, x<1..4>
+    = 0, then the payloads without bits 4..7 of the first type byte). Its ones are the spec's all-idle check values."""
+    bits = [0, 0, 0, 0, 0]
+    for j in range(4):
+        for i in range(64):
+            if j == 0 and 4 <= i < 8:
+                continue
+            bits.append((0x1E >> i) & 1 if i < 8 else 0)
+    return sum(b << i for i, b in enumerate(bits))
 
-    def __init__(self, *, depth=64, start_level=12):
+
+IDLE_BLOCK257 = idle_block257()
+
+
+class RxClient(wiring.Component):
+    """The RX client side (module docstring). Keyword-only ``depth`` (FIFO blocks, power of 2), ``start_level``
+    (blocks in the FIFO before reading starts), ``delete_level`` (idle groups are deleted above it; default
+    ``start_level + 12``) and ``insert_level`` (idle groups are inserted below it; default 4)."""
+
+    def __init__(self, *, depth=1024, start_level=12, delete_level=None, insert_level=4):
+        if delete_level is None:
+            delete_level = start_level + 12
         try:
             validate_width("depth", depth, minimum=16, power_of_2=True)
             if not isinstance(start_level, int) or not 1 <= start_level <= depth - 8:
                 raise ValueError(f"start_level must be an integer from 1 to depth - 8 = {depth - 8}, "
                                  f"not {start_level!r}")
+            if not isinstance(insert_level, int) or not 0 <= insert_level < start_level:
+                raise ValueError(f"insert_level must be an integer from 0 to start_level - 1, not {insert_level!r}")
+            if not isinstance(delete_level, int) or not start_level < delete_level < depth:
+                raise ValueError(f"delete_level must be an integer between start_level and depth, "
+                                 f"not {delete_level!r}")
         except (TypeError, ValueError):
             self._MustUse__silence = True          # a rejected component is not an unused one
             raise
         self.depth, self.start_level = depth, start_level
-        self.params = {"depth": depth, "start_level": start_level}
+        self.delete_level, self.insert_level = delete_level, insert_level
+        self.params = {"depth": depth, "start_level": start_level, "delete_level": delete_level,
+                       "insert_level": insert_level}
         level_bits = exact_log2(depth) + 1
         super().__init__({
             "blocks": In(stream.Signature(RX_BLOCK, always_ready=True)),
@@ -79,6 +116,7 @@ class RxClient(wiring.Component):
             "xgmii": Out(stream.Signature(XGMII, always_ready=True)),
             "local_fault": Out(1), "running": Out(1), "level": Out(level_bits),
             "underflow": Out(1), "xcode_err": Out(1), "e_blocks": Out(1), "data_blocks": Out(1),
+            "idle_deleted": Out(1), "idle_inserted": Out(1),
             "overflow": Out(1),
         })
 
@@ -107,21 +145,33 @@ class RxClient(wiring.Component):
         running = Signal()
         head = Signal(RX_BLOCK)
         m.d.comb += head.eq(fifo.r_data)
+        head_idle = Signal()
+        m.d.comb += head_idle.eq(fifo.r_rdy & (head.block == IDLE_BLOCK257) & ~head.e)
+        prev_idle = Signal()                           # the last group given to the detranscoder was all idle
         due = running & detx.i.ready                   # a group goes into the detranscoder this cycle
+        insert = due & prev_idle & (~fifo.r_rdy | (fifo.r_level < self.insert_level))
+        take = due & fifo.r_rdy & ~insert
+        delete = running & ~due & head_idle & prev_idle & (fifo.r_level > self.delete_level)
+        group = Signal(257)
+        m.d.comb += group.eq(Mux(insert, IDLE_BLOCK257, Mux(fifo.r_rdy, head.block, E_BLOCK257)))
         m.d.comb += [
             detx.i.valid.eq(running),
-            detx.i.payload.eq(Mux(fifo.r_rdy, head.block, E_BLOCK257)),
-            fifo.r_en.eq(Mux(link, due, 1)),             # not in SYNC: flush
-            self.underflow.eq(due & ~fifo.r_rdy),
-            self.e_blocks.eq(due & fifo.r_rdy & head.e),
-            self.data_blocks.eq(due & fifo.r_rdy & ~head.e),
+            detx.i.payload.eq(group),
+            fifo.r_en.eq(Mux(link, take | delete, 1)),  # not in SYNC: flush
+            self.underflow.eq(due & ~fifo.r_rdy & ~prev_idle),
+            self.idle_inserted.eq(insert),
+            self.idle_deleted.eq(delete),
+            self.e_blocks.eq(take & head.e),
+            self.data_blocks.eq(take & ~head.e),
             self.xcode_err.eq(detx.xcode_err),
             self.level.eq(fifo.r_level),
             self.running.eq(running),
             dec.o.ready.eq(1),
         ]
-        with m.If(~link | (due & ~fifo.r_rdy)):
-            m.d.sync += running.eq(0)
+        with m.If(due):
+            m.d.sync += prev_idle.eq(group == IDLE_BLOCK257)
+        with m.If(~link | (due & ~fifo.r_rdy & ~prev_idle)):
+            m.d.sync += [running.eq(0), prev_idle.eq(0)]
         with m.Elif(fifo.r_level >= self.start_level):
             m.d.sync += running.eq(1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from din.golden.physec.pcs6466 import encode_words
 from din.golden.physec.transcode257 import encode_groups
-from din.rtl.physec.rx_client import IDLE_WORD, LOCAL_FAULT, RxClient
+from din.rtl.physec.rx_client import IDLE_BLOCK257, IDLE_WORD, LOCAL_FAULT, RxClient
 from din.sim.physec.tb_rx_golden import E_BLOCK_INT, blocks_as_ints, client_words
 
 T_CLIENT = 6.4e-9
@@ -40,11 +40,12 @@ def expected_words(blocks):
     return [w for words, _ in client_words(blocks) for w in words]
 
 
-def run(blocks, *, schedule, link_schedule=None, client_cycles, start_level=12, depth=64):
+def run(blocks, *, schedule, link_schedule=None, client_cycles, start_level=12, depth=64, delete_level=None):
     """Feed ``blocks`` at the line cycles in ``schedule``; ``link_schedule(cycle)`` gives link_up per line cycle.
     Returns the client words (data, ctrl) and the status pulses counted."""
-    dut = RxClient(depth=depth, start_level=start_level)
-    out, counts = [], {"underflow": 0, "overflow": 0, "xcode_err": 0, "e_blocks": 0, "data_blocks": 0}
+    dut = RxClient(depth=depth, start_level=start_level, delete_level=depth - 1 if delete_level is None else delete_level)
+    out, counts = [], {"underflow": 0, "overflow": 0, "xcode_err": 0, "e_blocks": 0, "data_blocks": 0,
+                       "idle_deleted": 0, "idle_inserted": 0}
     when = dict(zip(schedule, range(len(blocks))))
 
     async def line_tb(ctx):
@@ -64,8 +65,11 @@ def run(blocks, *, schedule, link_schedule=None, client_cycles, start_level=12, 
 
     async def client_tb(ctx):
         for _ in range(client_cycles):
-            _, _, word, u, x, e, d = await ctx.tick("sync").sample(dut.xgmii.payload, dut.underflow, dut.xcode_err,
-                                                                   dut.e_blocks, dut.data_blocks)
+            _, _, word, u, x, e, d, dl, ins = await ctx.tick("sync").sample(
+                dut.xgmii.payload, dut.underflow, dut.xcode_err, dut.e_blocks, dut.data_blocks, dut.idle_deleted,
+                dut.idle_inserted)
+            counts["idle_deleted"] += dl
+            counts["idle_inserted"] += ins
             out.append((word.data, word.ctrl))
             if u and counts["underflow"] == 0:
                 counts["first_underflow_after"] = counts["e_blocks"] + counts["data_blocks"]
@@ -168,7 +172,65 @@ def test_link_down_flushes_and_sends_local_fault():
     assert counts.get("first_underflow_after", len(blocks)) >= len(blocks) - 150
 
 
-@pytest.mark.parametrize("bad", [dict(depth=12), dict(start_level=0), dict(start_level=60)])
+def test_idle_group_is_the_spec_all_idle_block():
+    spec_ones = {6, 7, 8, *range(66, 70), *range(130, 134), *range(194, 198)}       # physec.md §3
+    assert IDLE_BLOCK257 == sum(1 << b for b in spec_ones)
+    hdr, pay = encode_words(np.full(4, 0x0707070707070707, dtype=np.uint64), np.full(4, 0xFF, dtype=np.uint8))
+    assert blocks_as_ints(encode_groups(hdr.reshape(1, 4), pay.reshape(1, 4)))[0] == IDLE_BLOCK257
+
+
+def idle_heavy_blocks(rng, n):
+    """Frames separated by long idle gaps (several all-idle groups each)."""
+    data, ctrl = [], []
+    while len(data) < 4 * n:
+        data += [0x0707070707070707] * rng.randrange(8, 24)
+        ctrl += [0xFF] * (len(data) - len(ctrl))
+        data.append(0x5555555555D555FB), ctrl.append(0x01)
+        for _ in range(rng.randrange(8, 40)):
+            data.append(rng.getrandbits(64)), ctrl.append(0)
+        data.append(0x07070707070707FD), ctrl.append(0xFF)
+    data = np.array(data[:4 * n], dtype=np.uint64)
+    ctrl = np.array(ctrl[:4 * n], dtype=np.uint8)
+    hdr, pay = encode_words(data, ctrl)
+    return blocks_as_ints(encode_groups(hdr.reshape(-1, 4), pay.reshape(-1, 4)))
+
+
+def non_idle(words):
+    return [w for w in words if w not in (IDLE_WORD, LOCAL_FAULT)]
+
+
+def test_surplus_is_absorbed_by_deleting_idle_groups_only():
+    """Blocks arrive 2 % faster than the client reads them (the transmitter's start-up, Cm = 1016): idle groups in gaps
+    are deleted, the FIFO stays near delete_level, no frame word is lost or changed."""
+    rng = random.Random(15)
+    blocks = [(b, False) for b in idle_heavy_blocks(rng, 1500)]
+    step = 4 * (66 / 64) / 1.02                                         # client block time / 1.02, in line cycles
+    schedule = [40 + int(i * step) for i in range(len(blocks))]
+    # stop before the stimulus runs out (an empty FIFO outside a gap would be a real underflow)
+    out, counts = run(blocks, schedule=schedule, client_cycles=int(3.6 * len(blocks)), depth=64, delete_level=24)
+    want = expected_words(blocks)
+    got = non_idle(out)
+    assert got == non_idle(want)[:len(got)] and len(got) > 0.8 * len(non_idle(want))
+    assert counts["idle_deleted"] > 10 and counts["overflow"] == 0 and counts["underflow"] == 0, counts
+
+
+def test_deficit_is_absorbed_by_inserting_idle_groups_only():
+    """Blocks arrive 1 % slower than the client reads them (a free-running client clock): idle groups are inserted
+    in gaps, never an /E/ word, no frame word changed."""
+    rng = random.Random(16)
+    blocks = [(b, False) for b in idle_heavy_blocks(rng, 1500)]
+    step = 4 * (66 / 64) * 1.01
+    schedule = [40 + int(i * step) for i in range(len(blocks))]
+    out, counts = run(blocks, schedule=schedule, client_cycles=int(3.8 * len(blocks)), depth=64)
+    got = non_idle(out)
+    want = non_idle(expected_words(blocks))
+    assert got == want[:len(got)] and len(got) > 0.8 * len(want)
+    assert counts["idle_inserted"] > 5 and counts["underflow"] == 0, counts
+    assert (0xFEFEFEFEFEFEFEFE, 0xFF) not in out
+
+
+@pytest.mark.parametrize("bad", [dict(depth=12), dict(start_level=0), dict(depth=64, start_level=60), dict(delete_level=5),
+                                 dict(depth=64, delete_level=64)])
 def test_parameters_are_checked(bad):
     with pytest.raises((ValueError, TypeError)):
         RxClient(**bad)
