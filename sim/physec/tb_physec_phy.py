@@ -123,7 +123,7 @@ class Phy:
         for model in (self.axil.read_if, self.axil.write_if, self.sink):
             model.log.setLevel(logging.WARNING)      # one line per register access / frame otherwise
         self.source.log.setLevel(logging.ERROR)      # a reset mid-frame would print the whole flushed frame
-        self.sent = []                            # XgmiiFrame objects queued (the source stamps sim_time_sfd)
+        self.sent = []                            # frames the source finished sending, with their time stamps
         self.rx_words = []                        # (data, ctrl) every rx_client cycle, when recording
         self.recording = False
         cocotb.start_soon(self._record())
@@ -207,9 +207,8 @@ async def send_all(phy, frames, load):
     from cocotbext.eth import XgmiiFrame
     r = phy.rng
     for i, f in enumerate(frames):
-        xf = XgmiiFrame.from_payload(f)
-        phy.sent.append(xf)
-        await phy.source.send(xf)
+        # the source sends a copy: its time stamps come back through tx_complete
+        await phy.source.send(XgmiiFrame.from_payload(f, tx_complete=phy.sent.append))
         gap = 0
         if load == "periodic" and i % 4 == 3:
             gap = 1_000_000
@@ -430,7 +429,9 @@ async def bench(dut):
     await phy.wait_line_words(2 * FRAME_WORDS)
     c1, t1 = await phy.counters(), get_sim_time("ps")
     t_line = float(phy.t_line)
-    lat_ns = [(g.sim_time_sfd - s.sim_time_sfd - t_line) / 1000 for s, g in zip(phy.sent[first:], got)]
+    sent = phy.sent[first:]
+    assert len(sent) == len(got)          # in order (check_frames compared every payload with what was sent)
+    lat_ns = [(g.sim_time_sfd - s.sim_time_sfd - t_line) / 1000 for s, g in zip(sent, got)]
     client_blocks_in = (t1 - t0) / (4 * float(phy.t_client))
     figures = {
         "latency_tx_to_rx_ns": {"min": round(min(lat_ns), 1), "max": round(max(lat_ns), 1),
