@@ -36,6 +36,8 @@ from amaranth.utils import bits_for, exact_log2
 
 from din.rtl.common.layouts import BeatLayout
 
+from .mfc import RX_ERR_REASONS, RX_FRAME_KINDS, MfcRx, MfcTx
+
 __all__ = ["FlowCtlCore", "DROP_REASONS", "MIN_PKT", "validate_params"]
 
 BYTES_PER_BEAT = 8          # 64-bit AXI-Stream (spec §1)
@@ -97,6 +99,13 @@ class FlowCtlCore(wiring.Component):
             "m_axis": Out(stream.Signature(BeatLayout(data_width=64, user_width=1, dest_width=self.flow_bits))),
             "pfc_paused": In(8),
             "pfc_req": Out(8),
+            "m_fc": Out(stream.Signature(BeatLayout(data_width=64, user_width=1))),
+            "s_fc": In(stream.Signature(BeatLayout(data_width=64, user_width=1))),
+            # MFC configuration (background §5.11)
+            "cfg_fc_tx_en": In(1), "cfg_fc_rx_en": In(1), "cfg_snap_en": In(1), "cfg_snap_idle": In(1),
+            "cfg_snap_trail": In(8), "cfg_t_snap": In(16), "cfg_pause_time": In(16), "cfg_time_exp": In(4),
+            "cfg_coal_xoff": In(16), "cfg_coal_xon": In(16), "cfg_fc_da": In(48), "cfg_fc_sa": In(48),
+            "cfg_fc_etype": In(16), "cfg_wd_cycles": In(32), "cfg_wd_action": In(1), "cfg_wd_restore": In(32),
             # configuration (one profile for every flow)
             "cfg_xoff": In(cnt), "cfg_xon": In(cnt), "cfg_cap": In(16), "cfg_quantum": In(16),
             "cfg_lossless": In(1), "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1),
@@ -112,6 +121,16 @@ class FlowCtlCore(wiring.Component):
             "enq_pkts": Out(cw), "enq_bytes": Out(cw), "deq_pkts": Out(cw), "deq_bytes": Out(cw),
             "xoff_tx": Out(cw), "xon_tx": Out(cw), "global_xoff_tx": Out(cw), "global_paused": Out(1),
             "flow_paused_tx": Out(flows),
+            # MFC counters and status
+            "mfc_tx_delta": Out(cw), "mfc_tx_snapshot": Out(cw), "mfc_tx_entries": Out(cw),
+            "mfc_tx_xoff_entries": Out(cw), "mfc_tx_xon_entries": Out(cw),
+            "mfc_rx_frames": Out(data.ArrayLayout(cw, len(RX_FRAME_KINDS))),
+            "fc_rx_err": Out(data.ArrayLayout(cw, len(RX_ERR_REASONS))),
+            "fc_rx_seq_gap": Out(cw), "fc_rx_stale": Out(cw), "fc_rx_dup": Out(cw), "fc_rx_range": Out(cw),
+            "xoff_rx": Out(cw), "xon_rx": Out(cw), "wd_events": Out(cw), "wd_flag": Out(1),
+            "fc_rx_overrun": Out(1),
+            "hop_paused": Out(flows),        # paused by the next hop (flow lease, tenant, global), this cycle
+            "rx_flow_lease": Out(flows), "rx_tenant_paused": Out(1), "rx_global_paused": Out(1),
         })
 
     # ------------------------------------------------------------------------------------------------------------
@@ -165,6 +184,7 @@ class FlowCtlCore(wiring.Component):
         def farray(shape, name):
             return Array(Signal(shape, name=f"{name}{i}") for i in range(F))
         occ = farray(cnt_shape, "occ")
+        occ_nx = farray(cnt_shape, "occ_nx")     # after this cycle's allocation / reclaim / free (FC controller)
         pkts = farray(cnt_shape, "pkts")
         head = farray(cell_shape, "head")
         tail = farray(cell_shape, "tail")
@@ -382,14 +402,21 @@ class FlowCtlCore(wiring.Component):
         dq_pop = Signal()                  # ... that empties the flow
         sf = Signal(fb)                    # the selected flow
         d_sel = Signal(17)                 # its deficit including this round's quantum
-        eligible = ~self.pfc_paused[0]     # every flow has priority 0 (per-flow words not implemented)
+        # eligibility (the golden model's paused_by_next_hop): the flow's lease (unless the watchdog ignores it),
+        # tenant 0, the global pause, pfc_paused[0] (every flow has priority 0: per-flow words not implemented)
+        m.submodules.mfc_rx = rx = MfcRx(flows=F)
+        all_blocked = self.pfc_paused[0] | rx.tenant_paused | rx.global_paused
+        hop = rx.hop_paused
+
+        def elig(fl):
+            return ~self.pfc_paused[0] & ~hop.bit_select(fl, 1)
         # expiry / resume scanner: flow (t mod flows) each cycle; a parked flow that may send again is re-inserted,
         # visible to this cycle's decision through the bypass below
         scan = Signal(fb)
         with m.If(init_done):
             m.d.sync += scan.eq(scan + 1)
         res = Signal()
-        m.d.comb += [res.eq(init_done & parked[scan] & eligible), res_push.eq(res & (pkts[scan] != 0)),
+        m.d.comb += [res.eq(init_done & parked[scan] & elig(scan)), res_push.eq(res & (pkts[scan] != 0)),
                      res_flow.eq(scan)]
         with m.If(res):
             m.d.sync += parked[scan].eq(0)
@@ -401,18 +428,28 @@ class FlowCtlCore(wiring.Component):
         d0 = Signal(17)
         m.d.comb += d0.eq(deficit[f0] + Mux(fresh, quantum, 0))
         rot = Signal()                     # the head is rotated (pushed back to the tail with its deficit)
+        want_more = Signal()               # a decision cycle that only parked / rotated: decide again next cycle
         with m.If(want & (act_count != 0) & (hu_busy == 0)):
-            with m.If(~eligible):
+            with m.If(all_blocked):
                 m.d.comb += act_flush.eq(1)
                 m.d.sync += fresh.eq(1)
                 for i in range(F):
                     with m.If(in_list[i]):
                         m.d.sync += [in_list[i].eq(0), parked[i].eq(1)]
+            with m.Elif(~elig(f0)):
+                # a flow paused by its own lease: parked, one per cycle (the golden model's loop parks any number
+                # in its decision cycle: docs/flowctl.md "RTL", the m_axis timing differs here)
+                m.d.comb += [act_pop.eq(1), want_more.eq(1)]
+                m.d.sync += [in_list[f0].eq(0), parked[f0].eq(1), fresh.eq(1)]
             with m.Elif(hlen[f0] <= d0):
                 m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0)]
             with m.Elif(act_count == 1):
                 # the only active flow is short: the loop rotates it onto itself and gives it a new quantum
                 m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0 + quantum)]
+            with m.Elif(~elig(f1)):
+                # rotate only; the paused second flow is parked in the next cycle
+                m.d.comb += [rot.eq(1), act_pop.eq(1), want_more.eq(1)]
+                m.d.sync += fresh.eq(1)
             with m.Else():
                 # rotate the head and select the second flow, fresh (quantum >= MAX_PKT: it always fits)
                 m.d.comb += [rot.eq(1), act_pop.eq(1), dq.eq(1), sf.eq(f1), d_sel.eq(deficit[f1] + quantum)]
@@ -513,7 +550,9 @@ class FlowCtlCore(wiring.Component):
             m.d.sync += [self.deq_bytes.eq(self.deq_bytes + o_len)]
         # decision trigger: the first beat of the current packet leaves, or the egress is idle
         idle = ~is_active & (~o_valid | (xfer & o_last))
-        m.d.comb += want.eq(~sel_valid & ((xfer & o_first) | idle) & init_done)
+        want_again = Signal()
+        m.d.sync += want_again.eq(want_more)
+        m.d.comb += want.eq(~sel_valid & ((xfer & o_first) | idle | want_again) & init_done)
 
         # ---- occupancy (per flow and total) ---------------------------------------------------------------------
         rc_flow_n = Signal.like(in_ncells)
@@ -522,8 +561,9 @@ class FlowCtlCore(wiring.Component):
             ii = alloc & (f_in == i)
             ir = rc_req & (f_in == i)
             ie = e_free & (o_flow == i)
+            m.d.comb += occ_nx[i].eq(occ[i] + ii - Mux(ir, rc_n, 0) - ie)
             with m.If(ii | ir | ie):
-                m.d.sync += occ[i].eq(occ[i] + ii - Mux(ir, rc_n, 0) - ie)
+                m.d.sync += occ[i].eq(occ_nx[i])
         used_next = Signal(cnt_shape)
         m.d.comb += used_next.eq(used + alloc - rc_flow_n - e_free)
         m.d.sync += used.eq(used_next)
@@ -547,19 +587,61 @@ class FlowCtlCore(wiring.Component):
         for k, (v, fl) in enumerate(((ni[1], nif[1]), (ne[1], nef[1]))):
             other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
             with m.If(v & ~other_same):
-                with m.If(~fc_paused[fl] & (occ[fl] >= xoff)):
+                with m.If(~fc_paused[fl] & (occ_nx[fl] >= xoff)):
                     m.d.sync += fc_paused[fl].eq(1)
                     m.d.comb += n_xoff[k].eq(1)
-                with m.Elif(fc_paused[fl] & (occ[fl] <= xon)):
+                with m.Elif(fc_paused[fl] & (occ_nx[fl] <= xon)):
                     m.d.sync += fc_paused[fl].eq(0)
                     m.d.comb += n_xon[k].eq(1)
         m.d.sync += [self.xoff_tx.eq(self.xoff_tx + n_xoff[0] + n_xoff[1]),
                      self.xon_tx.eq(self.xon_tx + n_xon[0] + n_xon[1])]
         gp = self.global_paused
+        g_set, g_clr = Signal(), Signal()
         with m.If((ni[1] | ne[1]) & self.cfg_guard_en):
-            with m.If(~gp & (used >= self.cfg_g_xoff)):
+            with m.If(~gp & (used_next >= self.cfg_g_xoff)):
+                m.d.comb += g_set.eq(1)
                 m.d.sync += [gp.eq(1), self.global_xoff_tx.eq(self.global_xoff_tx + 1)]
-            with m.Elif(gp & (used <= g_xon)):
+            with m.Elif(gp & (used_next <= g_xon)):
+                m.d.comb += g_clr.eq(1)
                 m.d.sync += gp.eq(0)
         m.d.comb += self.pfc_req.eq(Mux(self.cfg_pfc_mirror_en & gp, 0xFF, 0))
+
+        # ---- MFC generator (m_fc): the FC controller's decisions of this cycle ---------------------------------
+        m.submodules.mfc_tx = tx = MfcTx(flows=F)
+        post_v = [n_xoff[k] | n_xon[k] for k in range(2)]
+        m.d.comb += [
+            tx.init_done.eq(init_done),
+            tx.post_v.eq(Cat(*post_v)), tx.post_x.eq(n_xoff), tx.post_f0.eq(nif[1]), tx.post_f1.eq(nef[1]),
+            tx.gpost_v.eq(g_set | g_clr), tx.gpost_x.eq(g_set), tx.gp_next.eq((gp | g_set) & ~g_clr),
+            tx.paused_next.eq(Cat(*[fc_paused[i] ^ ((post_v[0] & (nif[1] == i)) | (post_v[1] & (nef[1] == i)))
+                                    for i in range(F)])),
+            tx.cfg_en.eq(self.cfg_fc_tx_en), tx.cfg_snap_en.eq(self.cfg_snap_en),
+            tx.cfg_snap_idle.eq(self.cfg_snap_idle), tx.cfg_snap_trail.eq(self.cfg_snap_trail),
+            tx.cfg_t_snap.eq(self.cfg_t_snap), tx.cfg_lease.eq(self.cfg_pause_time),
+            tx.cfg_time_exp.eq(self.cfg_time_exp), tx.cfg_coal_xoff.eq(self.cfg_coal_xoff),
+            tx.cfg_coal_xon.eq(self.cfg_coal_xon), tx.cfg_da.eq(self.cfg_fc_da), tx.cfg_sa.eq(self.cfg_fc_sa),
+            tx.cfg_etype.eq(self.cfg_fc_etype),
+            self.mfc_tx_delta.eq(tx.frames_delta), self.mfc_tx_snapshot.eq(tx.frames_snapshot),
+            self.mfc_tx_entries.eq(tx.entries), self.mfc_tx_xoff_entries.eq(tx.xoff_entries),
+            self.mfc_tx_xon_entries.eq(tx.xon_entries),
+        ]
+        wiring.connect(m, tx.m_fc, wiring.flipped(self.m_fc))
+
+        # ---- MFC parser / reaction (s_fc) -----------------------------------------------------------------------
+        wiring.connect(m, wiring.flipped(self.s_fc), rx.s_fc)
+        m.d.comb += [
+            rx.init_done.eq(init_done), rx.scan.eq(scan),
+            rx.cfg_en.eq(self.cfg_fc_rx_en), rx.cfg_etype.eq(self.cfg_fc_etype),
+            rx.cfg_default_lease.eq(self.cfg_pause_time), rx.cfg_wd_cycles.eq(self.cfg_wd_cycles),
+            rx.cfg_wd_action.eq(self.cfg_wd_action), rx.cfg_wd_restore.eq(self.cfg_wd_restore),
+            self.fc_rx_seq_gap.eq(rx.seq_gap), self.fc_rx_stale.eq(rx.stale), self.fc_rx_dup.eq(rx.dup),
+            self.fc_rx_range.eq(rx.rx_range), self.xoff_rx.eq(rx.xoff_rx), self.xon_rx.eq(rx.xon_rx),
+            self.wd_events.eq(rx.wd_events), self.wd_flag.eq(rx.wd_flag), self.fc_rx_overrun.eq(rx.ring_overrun),
+            self.hop_paused.eq(rx.hop_paused), self.rx_global_paused.eq(rx.global_paused),
+            self.rx_flow_lease.eq(rx.flow_lease), self.rx_tenant_paused.eq(rx.tenant_paused),
+        ]
+        for k, kind in enumerate(RX_FRAME_KINDS):
+            m.d.comb += self.mfc_rx_frames[k].eq(rx.frame_count(kind))
+        for k, reason in enumerate(RX_ERR_REASONS):
+            m.d.comb += self.fc_rx_err[k].eq(rx.err_count(reason))
         return m

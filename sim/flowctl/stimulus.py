@@ -22,14 +22,17 @@ COUNTER_KEYS = ("enq_pkts", "deq_pkts", "used_cells", "free_cells", "cap_exceede
 
 
 def small_config(*, flows=16, cells=256, xoff=40, xon=24, cap=1 << 16, quantum=1518, lossless=True,
-                 g_xoff=None, g_xon=None, guard_en=True, pfc_mirror_en=False):
-    """A small configuration without MFC generation or reception (the RTL does not implement them yet): one
-    profile for every flow, all flows enabled, tenant 0, priority 0."""
+                 g_xoff=None, g_xon=None, guard_en=True, pfc_mirror_en=False, fc_tx_en=False, fc_rx_en=False,
+                 snap_en=False, **mfc):
+    """A small configuration: one profile for every flow, all flows enabled, tenant 0, priority 0. MFC generation
+    and reception are off unless asked for (``fc_tx_en``, ``fc_rx_en``, ``snap_en``; ``mfc``: further
+    :class:`FlowCtlConfig` fields of the MFC side such as ``t_snap``, ``coal_xoff``, ``pause_time``, ``wd_cycles``)."""
+    mfc.setdefault("t_snap", 256)
     cfg = FlowCtlConfig(flows=flows, tenants=1, cells=cells, max_pkt=1518,
                         profiles=(Profile(xoff=xoff, xon=xon, cap=cap, quantum=quantum),),
                         flow_cfg=tuple(FlowCfg(lossless=lossless) for _ in range(flows)),
-                        d_link=16, t_snap=256, fc_tx_en=False, fc_rx_en=False, snap_en=False,
-                        guard_en=guard_en, pfc_mirror_en=pfc_mirror_en)
+                        d_link=16, fc_tx_en=fc_tx_en, fc_rx_en=fc_rx_en, snap_en=snap_en,
+                        guard_en=guard_en, pfc_mirror_en=pfc_mirror_en, **mfc)
     if g_xoff is None:
         g_xoff = max(cfg.safe_g_xoff, 1)
     return cfg.with_(g_xoff=g_xoff, g_xon=g_xon)
@@ -39,9 +42,17 @@ def rtl_cfg_values(cfg):
     """The ``cfg_*`` inputs of :class:`din.rtl.flowctl.core.FlowCtlCore` for a golden configuration (raw values:
     the RTL applies the clamps itself)."""
     p = cfg.profiles[0]
+    # what this RTL fixes at elaboration (rtl/flowctl/mfc.py) or does not implement
+    assert cfg.fc_max_entries == 9 and cfg.snap_chunk == 64 and cfg.tenants == 1 and not cfg.tenant_fc_active
     return {"cfg_xoff": p.xoff, "cfg_xon": p.xon, "cfg_cap": min(p.cap, 0xFFFF), "cfg_quantum": p.quantum,
             "cfg_lossless": int(cfg.flow(0).lossless), "cfg_g_xoff": cfg.g_xoff_eff, "cfg_g_xon": cfg.g_xon_raw,
-            "cfg_guard_en": int(cfg.guard_en), "cfg_pfc_mirror_en": int(cfg.pfc_mirror_en)}
+            "cfg_guard_en": int(cfg.guard_en), "cfg_pfc_mirror_en": int(cfg.pfc_mirror_en),
+            "cfg_fc_tx_en": int(cfg.fc_tx_en), "cfg_fc_rx_en": int(cfg.fc_rx_en), "cfg_snap_en": int(cfg.snap_en),
+            "cfg_snap_idle": int(cfg.snap_idle), "cfg_snap_trail": cfg.snap_trail, "cfg_t_snap": cfg.t_snap,
+            "cfg_pause_time": cfg.pause_time_eff, "cfg_time_exp": cfg.time_exp, "cfg_coal_xoff": cfg.coal_xoff,
+            "cfg_coal_xon": cfg.coal_xon, "cfg_fc_da": int.from_bytes(cfg.fc_da, "big"),
+            "cfg_fc_sa": int.from_bytes(cfg.fc_sa, "big"), "cfg_fc_etype": cfg.fc_etype,
+            "cfg_wd_cycles": cfg.wd_cycles, "cfg_wd_action": cfg.wd_action, "cfg_wd_restore": cfg.wd_restore}
 
 
 def make_frames(rng, n, *, flows, sizes=(60, 64, 65, 72, 73, 127, 128, 129, 200, 1514, 1518), p_bad=0.0,
@@ -79,11 +90,14 @@ def schedule(frames, rng, *, p_gap=0.0, max_gap=4):
     return out
 
 
-def run_golden(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
+def run_golden(cfg, sched, ready, *, tail_cycles=3000, pfc=None, fc_sched=None, fc_ready=None, fc_out=None,
+               on_cycle=None):
     """Drive the golden model: initialisation, the schedule, then ``tail_cycles`` of drain.
 
-    ``ready(t)`` / ``pfc(t)`` give m_axis ready / pfc_paused at cycle t counted from the end of initialisation.
-    Returns (model, list of (cycle, beat) transferred on m_axis).
+    ``ready(t)`` / ``pfc(t)`` / ``fc_ready(t)`` give m_axis ready / pfc_paused / m_fc ready at cycle t counted from the
+    end of initialisation; ``fc_sched`` is a per-cycle list of ``s_fc`` beats ``(data, last, user)`` or None.
+    ``fc_out``: a list that receives (cycle, (data, last)) of every m_fc transfer; ``on_cycle(t, model)`` is called
+    after every step. Returns (model, list of (cycle, beat) transferred on m_axis).
     """
     model = FlowCtlModel(cfg)
     for _ in range(cfg.init_cycles_eff):
@@ -91,9 +105,15 @@ def run_golden(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
     out = []
     for t in range(len(sched) + tail_cycles):
         beat = sched[t] if t < len(sched) else None
-        m_beat, _ = model.step(beat, m_ready=ready(t), pfc_paused=pfc(t) if pfc else 0)
+        fc_in = fc_sched[t] if fc_sched is not None and t < len(fc_sched) else None
+        m_beat, fc_beat = model.step(beat, m_ready=ready(t), pfc_paused=pfc(t) if pfc else 0, fc_in=fc_in,
+                                     fc_ready=fc_ready(t) if fc_ready else True)
         if m_beat is not None:
             out.append((t, m_beat))
+        if fc_beat is not None and fc_out is not None:
+            fc_out.append((t, fc_beat))
+        if on_cycle is not None:
+            on_cycle(t, model)
     return model, out
 
 

@@ -7,6 +7,8 @@ import random
 import pytest
 
 from din.rtl.flowctl.core import DROP_REASONS, FlowCtlCore
+from din.rtl.flowctl.mfc import RX_ERR_REASONS, RX_FRAME_KINDS
+from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, parse_mfc, to_beats
 from din.sim.common.amsim import simulate
 from din.sim.common.tb import full_regression, regression_count
 
@@ -17,9 +19,15 @@ from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, ready_fn, rtl
                                       small_config)
 
 
-def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
+MFC_COUNTERS = ("mfc_tx_delta", "mfc_tx_snapshot", "mfc_tx_entries", "mfc_tx_xoff_entries", "mfc_tx_xon_entries",
+                "fc_rx_seq_gap", "fc_rx_stale", "fc_rx_dup", "fc_rx_range", "xoff_rx", "xon_rx", "wd_events")
+
+
+def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None, fc_sched=None, fc_ready=None):
     dut = FlowCtlCore(flows=cfg.flows, cells=cfg.cells, cell_bytes=cfg.cell_bytes, max_pkt=cfg.max_pkt)
     out, result = [], {}
+    fc_out, pauses = [], []
+    result["fc_out"], result["pauses"] = fc_out, pauses
 
     async def tb(ctx):
         for name, value in rtl_cfg_values(cfg).items():
@@ -42,6 +50,26 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
             r = ready(t)
             ctx.set(o.ready, int(r))
             ctx.set(dut.pfc_paused, pfc(t) if pfc else 0)
+            fc_in = fc_sched[t] if fc_sched is not None and t < len(fc_sched) else None
+            if fc_in is None:
+                ctx.set(dut.s_fc.valid, 0)
+            else:
+                data, last, user = fc_in
+                ctx.set(dut.s_fc.valid, 1)
+                ctx.set(dut.s_fc.payload.data, int.from_bytes(data.ljust(8, b"\0"), "little"))
+                ctx.set(dut.s_fc.payload.keep, (1 << len(data)) - 1)
+                ctx.set(dut.s_fc.payload.last, int(last))
+                ctx.set(dut.s_fc.payload.user, user)
+            fr = fc_ready(t) if fc_ready else True
+            ctx.set(dut.m_fc.ready, int(fr))
+            if ctx.get(dut.m_fc.valid) and fr:
+                keep = ctx.get(dut.m_fc.payload.keep)
+                n = keep.bit_length()
+                assert keep == (1 << n) - 1
+                fc_out.append((t, (ctx.get(dut.m_fc.payload.data).to_bytes(8, "little")[:n],
+                                   bool(ctx.get(dut.m_fc.payload.last)))))
+            pauses.append((ctx.get(dut.rx_flow_lease), ctx.get(dut.rx_tenant_paused),
+                           ctx.get(dut.rx_global_paused)))
             if beat is not None:
                 assert ctx.get(s.ready), f"s_axis back-pressured at cycle {t}"
             if ctx.get(o.valid) and r:
@@ -56,6 +84,11 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
                      "global_xoff_tx", "min_free_cells", "max_used_cells", "bad_tuser", "bad_oversize", "bad_runt"):
             result[name] = ctx.get(getattr(dut, name))
         result["cfg_err"] = bool(ctx.get(dut.cfg_err))
+        for name in MFC_COUNTERS:
+            result[name] = ctx.get(getattr(dut, name))
+        result["mfc_rx_frames"] = {k: ctx.get(dut.mfc_rx_frames[i]) for i, k in enumerate(RX_FRAME_KINDS)}
+        result["fc_rx_err"] = {k: ctx.get(dut.fc_rx_err[i]) for i, k in enumerate(RX_ERR_REASONS)}
+        result["fc_rx_overrun"] = ctx.get(dut.fc_rx_overrun)
         result["drops"] = {r: ctx.get(dut.drops[i]) for i, r in enumerate(DROP_REASONS)}
         result["drop_bytes"] = {r: ctx.get(dut.drop_bytes[i]) for i, r in enumerate(DROP_REASONS)}
 
@@ -63,14 +96,48 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None):
     return out, result
 
 
-def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000):
-    model, g_out = run_golden(cfg, sched, ready, tail_cycles=tail_cycles, pfc=pfc)
+def _golden_pauses(cfg):
+    """Per-cycle pause state of the golden model's reaction point after each step (the RTL's state of that cycle)."""
+    log = []
+
+    def on_cycle(t, model):
+        L = model.rx.leases
+        log.append((sum(1 << f for f in range(cfg.flows) if L.flow_paused(f)), int(L.tenant_paused(0)),
+                    int(L.global_paused())))
+    return log, on_cycle
+
+
+def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000, fc_sched=None, fc_ready=None, exact_cycles=True):
+    """Run both; compare per flow, counters, m_axis transfer cycles (``exact_cycles``), every m_fc beat and its
+    cycle, and the reaction point's pause state in every cycle."""
+    kw = dict(pfc=pfc, fc_sched=fc_sched, fc_ready=fc_ready)
+    model, g_out = run_golden(cfg, sched, ready, tail_cycles=tail_cycles, **kw)
     assert model.buf.used == 0, "the golden model did not drain: raise tail_cycles"
     # simulate the RTL only until 50 cycles after the golden model's last beat (both are compared there)
     tail_cycles = max(0, g_out[-1][0] + 50 - len(sched)) if g_out else tail_cycles
-    model, g_out = run_golden(cfg, sched, ready, tail_cycles=tail_cycles, pfc=pfc)
-    r_out, r_cnt = run_rtl(cfg, sched, ready, tail_cycles=tail_cycles, pfc=pfc)
+    if fc_sched is not None:
+        tail_cycles = max(tail_cycles, len(fc_sched) + 200 - len(sched))
+    g_fc, (g_pauses, on_cycle) = [], _golden_pauses(cfg)
+    model, g_out = run_golden(cfg, sched, ready, tail_cycles=tail_cycles, fc_out=g_fc, on_cycle=on_cycle, **kw)
+    r_out, r_cnt = run_rtl(cfg, sched, ready, tail_cycles=tail_cycles, **kw)
     g_cnt = model.counters()
+    # MFC generator: every m_fc beat in the same cycle with the same bytes; each frame also decodes with scapy
+    assert r_cnt["fc_out"] == g_fc, _first_diff("m_fc", r_cnt["fc_out"], g_fc)
+    for frame in fc_frames(g_fc):
+        parse_mfc(frame)
+    assert r_cnt["mfc_tx_delta"] == g_cnt["mfc_frames_tx"]["delta"]
+    assert r_cnt["mfc_tx_snapshot"] == g_cnt["mfc_frames_tx"]["snapshot"]
+    assert (r_cnt["mfc_tx_entries"], r_cnt["mfc_tx_xoff_entries"], r_cnt["mfc_tx_xon_entries"]) == \
+        (g_cnt["mfc_entries_tx"], g_cnt["mfc_xoff_entries_tx"], g_cnt["mfc_xon_entries_tx"])
+    # reaction point: pause state every cycle, counters at the end
+    assert r_cnt["pauses"] == g_pauses, _first_diff("pause state", r_cnt["pauses"], g_pauses)
+    assert not r_cnt["fc_rx_overrun"]
+    assert r_cnt["mfc_rx_frames"] == g_cnt["mfc_frames_rx"]
+    assert r_cnt["fc_rx_err"] == g_cnt["fc_rx_err_detail"]
+    for key, gkey in (("fc_rx_seq_gap", "fc_rx_seq_gap"), ("fc_rx_stale", "fc_rx_stale"), ("fc_rx_dup", "fc_rx_dup"),
+                      ("fc_rx_range", "fc_rx_range"), ("xoff_rx", "xoff_rx"), ("xon_rx", "xon_rx"),
+                      ("wd_events", "wd_events")):
+        assert r_cnt[key] == g_cnt[gkey], f"{key}: RTL {r_cnt[key]} golden {g_cnt[gkey]}"
     g_flows = frames_by_flow([b for _, b in g_out])
     r_flows = frames_by_flow([b for _, b in r_out])
     assert sum(len(v) for v in g_flows.values()) > 0, "nothing delivered: the test would be vacuous"
@@ -86,9 +153,29 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000):
                 "global_xoff_tx", "min_free_cells", "max_used_cells"):
         assert r_cnt[key] == g_cnt[key], f"{key}: RTL {r_cnt[key]} golden {g_cnt[key]}"
     assert r_cnt["free_cells"] == cfg.cells and r_cnt["used_cells"] == 0, "cells not all reclaimed after the drain"
-    # cycle-level: every m_axis beat leaves in the same cycle as the golden model's
-    assert [t for t, _ in r_out] == [t for t, _ in g_out], "m_axis transfer cycles differ"
+    # cycle-level: every m_axis beat leaves in the same cycle as the golden model's (not with per-flow leases from
+    # s_fc: the RTL parks one paused flow per cycle and resumes through the scanner, docs/flowctl.md "RTL")
+    if exact_cycles:
+        assert [t for t, _ in r_out] == [t for t, _ in g_out], "m_axis transfer cycles differ"
     return g_cnt, r_cnt, g_out, r_out
+
+
+def _first_diff(what, got, want):
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            return f"{what} differs at index {i}: RTL {a} golden {b}"
+    return f"{what}: RTL {len(got)} items, golden {len(want)}"
+
+
+def fc_frames(beats):
+    """Reassemble (cycle, (data, last)) m_fc beats into frames."""
+    frames, cur = [], bytearray()
+    for _, (data, last) in beats:
+        cur += data
+        if last:
+            frames.append(bytes(cur))
+            cur = bytearray()
+    return frames
 
 
 @pytest.mark.parametrize("pattern", [pytest.param("none", marks=regress_only),
@@ -142,3 +229,113 @@ def test_flowctl_rtl_amsim_misconfig_clamps():
     """XON >= XOFF and G_XON >= G_XOFF: cfg_err, the clamps of spec §4, and the same behaviour as the golden model."""
     g, r, _, _ = _congested(6, lossless=True, xoff=16, xon=30, g_xoff=120, g_xon=200, n=regression_count(60, 1000))
     assert g["cfg_err"] and g["xoff_tx"] > 0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# MFC generator (m_fc) and reaction point (s_fc)
+
+def test_flowctl_rtl_amsim_mfc_tx():
+    """Low thresholds and many flows toggling: coalesced deltas (full frames of 9, XOFF before XON, oldest first),
+    the global flag, snapshot rounds with their trail, m_fc back-pressure; every m_fc beat in the golden cycle."""
+    seed = 21
+    rng = random.Random(seed)
+    cfg = small_config(xoff=6, xon=3, g_xoff=60, g_xon=40, fc_tx_en=True, snap_en=True, t_snap=96, snap_trail=2,
+                       coal_xoff=4, coal_xon=40)
+    frames = make_frames(rng, regression_count(45, 800), flows=cfg.flows, sizes=(60, 129, 200, 300, 700),
+                         p_bad=0.03)
+    sched = schedule(frames, rng, p_gap=0.05)
+    from din.sim.common.stall import stall_pattern
+    it = stall_pattern("random", seed=seed, probability=0.7)
+    ready_list = [not next(it) for _ in range(len(sched))] + [True] * 8000
+    fc_it = stall_pattern("random", seed=seed + 1, probability=0.3)
+    fc_list = [not next(fc_it) for _ in range(len(sched) + 8000)]
+    g, r, _, _ = compare(cfg, sched, lambda t: ready_list[t], fc_ready=lambda t: fc_list[t], tail_cycles=8000)
+    assert g["mfc_frames_tx"]["delta"] > 5 and g["mfc_frames_tx"]["snapshot"] > 2
+    assert g["mfc_xoff_entries_tx"] > 0 and g["mfc_xon_entries_tx"] > 0 and g["global_xoff_tx"] > 0
+
+
+def _rx_frames(rng, cfg, n):
+    """s_fc traffic built with the scapy MFC class: valid deltas and snapshots, stale, duplicated, malformed and
+    corrupted frames, RESET, GLOBAL_PAUSE, TENANT_DELTA, back-to-back frames (a snapshot walk pre-empted by
+    deltas). Returns the per-cycle beat schedule."""
+    seq = 500
+    out = [None] * 40
+    kinds = {}
+
+    def emit(frame, user=0, gap=None):
+        out.extend(to_beats(frame, user_last=user))
+        out.extend([None] * (rng.randrange(0, 120) if gap is None else gap))
+
+    def ents(k):
+        return [MfcEntry(id=rng.randrange(cfg.flows + 2), lease=rng.choice((0, 0, 12, 25, 40))) for _ in range(k)]
+    emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST", bitmap=bytes(8)))
+    for i in range(n):
+        r = rng.random()
+        gap = 0 if rng.random() < 0.2 else None
+        kind = "valid"
+        if r < 0.40:
+            seq += rng.choice((1, 1, 1, 2, 3))
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, time_exp=rng.choice((0, 0, 1)), entries=ents(rng.randrange(10)),
+                           flags=rng.choice((0, 0, 0, 1))), gap=gap)
+        elif r < 0.55:
+            seq += 1
+            bm = bytes(rng.choice((0, 0, 0xFF, rng.randrange(256))) for _ in range(8))
+            emit(mfc_frame(type=2, seq=seq & 0xFFFF, base=rng.choice((0, 0, 0, 8, 64)), lease=rng.choice((20, 45)),
+                           bitmap=bm, flags=rng.choice(("SNAP_LAST", "SNAP_LAST+GLOBAL_PAUSE"))), gap=gap)
+        elif r < 0.60:
+            seq += 1
+            emit(mfc_frame(type=3, seq=seq & 0xFFFF, entries=[MfcEntry(id=rng.randrange(2), lease=rng.choice((0, 15)))]),
+                 gap=gap)
+        elif r < 0.66:
+            kind = "dup"
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(2)))
+        elif r < 0.71:
+            kind = "stale"
+            emit(mfc_frame(type=1, seq=(seq - rng.randrange(1, 100)) & 0xFFFF, entries=ents(2)))
+        elif r < 0.76:
+            kind = "fcs"
+            seq += 1
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(3)), user=1)
+        elif r < 0.80:
+            kind = "reset"
+            seq = rng.randrange(1 << 16)
+            emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST",
+                           bitmap=bytes([rng.randrange(256), 0, 0, 0, 0, 0, 0, 0])))
+        else:
+            kind = rng.choice(("etype", "version", "type", "length", "runt", "oversize", "length2"))
+            seq += 1
+            good = mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(4))
+            if kind == "etype":
+                frame = mfc_frame(etype=0x88B6, type=1, seq=seq & 0xFFFF, entries=ents(1))
+            elif kind == "version":
+                frame = good[:14] + bytes([0x21]) + good[15:]
+            elif kind == "type":
+                frame = good[:14] + bytes([0x14]) + good[15:]
+            elif kind == "length":
+                frame = good + bytes(8)
+            elif kind == "length2":
+                frame = mfc_frame(type=2, seq=seq & 0xFFFF, base=0, lease=5, bitmap=bytes(8))
+                frame = frame[:22] + b"\x00\x30" + frame[24:]
+            elif kind == "runt":
+                frame = good[:rng.randrange(8, 60)]
+            else:
+                frame = good + bytes(1520 - len(good))
+            emit(frame)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return out, kinds
+
+
+def test_flowctl_rtl_amsim_mfc_rx():
+    """Frames injected on s_fc (valid, stale, duplicated, malformed of every kind, FCS-corrupted, RESET,
+    GLOBAL_PAUSE, tenant deltas, out-of-range ids, back-to-back): the pause state of every flow, tenant 0 and the
+    global pause equal the golden model's in every cycle; counters equal; per-flow delivery equal."""
+    seed = 31
+    rng = random.Random(seed)
+    cfg = small_config(fc_rx_en=True, wd_cycles=600, wd_action=1, wd_restore=200)
+    fc_sched, kinds = _rx_frames(rng, cfg, regression_count(60, 600))
+    frames = make_frames(rng, regression_count(40, 600), flows=cfg.flows, sizes=(60, 64, 129, 300))
+    sched = schedule(frames, rng, p_gap=0.5, max_gap=10)
+    g, r, _, _ = compare(cfg, sched, lambda t: True, fc_sched=fc_sched, tail_cycles=6000, exact_cycles=False)
+    assert g["xoff_rx"] > 0 and g["xon_rx"] > 0 and g["fc_rx_stale"] > 0 and g["fc_rx_dup"] > 0
+    assert g["fc_rx_err"] > 0 and g["fc_rx_range"] > 0 and g["mfc_frames_rx"]["snapshot"] > 1
+    assert g["wd_events"] > 0
