@@ -96,7 +96,9 @@ class LineGearbox(wiring.Component):
         cnt = Signal(range(self.ACC_BITS + 1))         # valid bits in acc
         after = Signal.like(cnt)
         m.d.comb += after.eq(Mux(self.emit, cnt - LINE_WORD_BITS, cnt))
-        need = after < LINE_WORD_BITS
+        # need = after < 64, from flags registered with cnt (keeps the subtraction out of the ready chain)
+        lt64, lt128 = Signal(init=1), Signal(init=1)
+        need = Mux(self.emit, lt128, lt64)
         load = v2 & need
         adv2 = ~v2 | load
         adv1 = ~v1 | adv2
@@ -108,7 +110,10 @@ class LineGearbox(wiring.Component):
         with m.If(adv2):                               # stage 2: shift by r & 7
             m.d.line += [p2.eq(p1 << r1), v2.eq(v1)]
         shifted = Mux(self.emit, acc >> LINE_WORD_BITS, acc)
-        m.d.line += [acc.eq(shifted | Mux(load, p2, 0)), cnt.eq(after + Mux(load, SLOT_BITS, 0))]
+        cnt_next = Signal.like(cnt)
+        m.d.comb += cnt_next.eq(after + Mux(load, SLOT_BITS, 0))
+        m.d.line += [acc.eq(shifted | Mux(load, p2, 0)), cnt.eq(cnt_next), lt64.eq(cnt_next < LINE_WORD_BITS),
+                     lt128.eq(cnt_next < 2 * LINE_WORD_BITS)]
         with m.If(self.emit & need & ~v2):
             m.d.line += self.gap.eq(1)
         m.d.comb += self.word.eq(acc[:LINE_WORD_BITS])
