@@ -17,7 +17,7 @@ Every 7-bit control code of every block type sits in one of eight fixed fields, 
 k+1..7), so the decoder needs eight code decoders only. O codes sit at bits 32..35 (lane 0) and 36..39 (lane 4).
 
 Both components are one pipeline register: latency one cycle, one word per cycle, ``i.ready = ~o.valid | o.ready``
-(the decoder with ``pipelined=True``: two registers, latency two cycles).
+(with ``pipelined=True``: two registers, latency two cycles).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -46,10 +46,16 @@ def _e_block_payload():
 
 
 class Encoder66(wiring.Component):
-    """XGMII words in (:data:`XGMII`), 66b blocks out (:data:`BLOCK66`, unscrambled). No parameters."""
+    """XGMII words in (:data:`XGMII`), 66b blocks out (:data:`BLOCK66`, unscrambled).
 
-    def __init__(self):
-        self.params = {}
+    Keyword-only ``pipelined`` (default False): True adds a register after the lane decoders (7-bit and O codes, the
+    one-hot format selection), so the payload multiplexer has a cycle of its own: latency 2 instead of 1, same ports
+    and blocks (used by :class:`PcsTx` for the 161 MHz line clock)."""
+
+    def __init__(self, *, pipelined=False):
+        if not isinstance(pipelined, bool):
+            raise TypeError(f"pipelined must be a bool, not {pipelined!r}")
+        self.params = {"pipelined": pipelined}
         super().__init__({"i": In(stream.Signature(XGMII)), "o": Out(stream.Signature(BLOCK66))})
 
     @staticmethod
@@ -79,42 +85,44 @@ class Encoder66(wiring.Component):
         def all_ok(ks):
             return Cat(*(ok[k] for k in ks)).all()
 
-        payload = Signal(64)
-        e_block = Const(_e_block_payload(), 64)
-        m.d.comb += payload.eq(e_block)
-        with m.Switch(ctrl):                                          # Figure 49-7, row by row
-            with m.Case(0x00):
-                m.d.comb += payload.eq(d)
-            with m.Case(0xFF):
-                with m.If(all_ok(range(8))):                          # C0..C7
-                    m.d.comb += payload.eq(Cat(Const(0x1E, 8), *c7))
-                with m.Elif((lanes[0] == TERM) & all_ok(range(1, 8))):  # T0 C1..C7
-                    m.d.comb += payload.eq(Cat(Const(0x87, 8), Const(0, 7), *c7[1:]))
-            with m.Case(0x01):
-                with m.If(s0):                                        # S0 D1..D7
-                    m.d.comb += payload.eq(Cat(Const(0x78, 8), d[8:64]))
-            with m.Case(0x1F):
-                with m.If(all_ok(range(4)) & o4_ok):                  # C0..C3 O4 D5..D7
-                    m.d.comb += payload.eq(Cat(Const(0x2D, 8), *c7[:4], o4, d[40:64]))
-                with m.Elif(all_ok(range(4)) & s4):                   # C0..C3 S4 D5..D7
-                    m.d.comb += payload.eq(Cat(Const(0x33, 8), *c7[:4], Const(0, 4), d[40:64]))
-            with m.Case(0x11):
-                with m.If(o0_ok & s4):                                # O0 D1..D3 S4 D5..D7
-                    m.d.comb += payload.eq(Cat(Const(0x66, 8), d[8:32], o0, Const(0, 4), d[40:64]))
-                with m.Elif(o0_ok & o4_ok):                           # O0 D1..D3 O4 D5..D7
-                    m.d.comb += payload.eq(Cat(Const(0x55, 8), d[8:32], o0, o4, d[40:64]))
-            with m.Case(0xF1):
-                with m.If(o0_ok & all_ok(range(4, 8))):               # O0 D1..D3 C4..C7
-                    m.d.comb += payload.eq(Cat(Const(0x4B, 8), d[8:32], o0, *c7[4:]))
-            for k in range(1, 8):                                     # D0..D(k-1) T(k) C(k+1)..C7
-                with m.Case((0xFF << k) & 0xFF):
-                    with m.If((lanes[k] == TERM) & all_ok(range(k + 1, 8))):
-                        m.d.comb += payload.eq(Cat(Const(TERM_TYPES[k], 8), d[0:8 * k], Const(0, 7 - k), *c7[k + 1:]))
+        # one condition per row of Figure 49-7; at most one holds, none = the /E/ block
+        conds = [ctrl == 0x00,
+                 (ctrl == 0xFF) & all_ok(range(8)),                              # C0..C7
+                 (ctrl == 0xFF) & (lanes[0] == TERM) & all_ok(range(1, 8)),      # T0 C1..C7
+                 (ctrl == 0x01) & s0,                                            # S0 D1..D7
+                 (ctrl == 0x1F) & all_ok(range(4)) & o4_ok,                      # C0..C3 O4 D5..D7
+                 (ctrl == 0x1F) & all_ok(range(4)) & s4,                         # C0..C3 S4 D5..D7
+                 (ctrl == 0x11) & o0_ok & s4,                                    # O0 D1..D3 S4 D5..D7
+                 (ctrl == 0x11) & o0_ok & o4_ok,                                 # O0 D1..D3 O4 D5..D7
+                 (ctrl == 0xF1) & o0_ok & all_ok(range(4, 8))]                   # O0 D1..D3 C4..C7
+        conds += [(ctrl == ((0xFF << k) & 0xFF)) & (lanes[k] == TERM) & all_ok(range(k + 1, 8))
+                  for k in range(1, 8)]                                          # D0..D(k-1) T(k) C(k+1)..C7
+        sel = Signal(len(conds))
+        m.d.comb += sel.eq(Cat(*conds))
+        is_data = ctrl == 0
+        adv = ~self.o.valid | self.o.ready
+        valid = self.i.valid
+        m.d.comb += self.i.ready.eq(adv)
+        if self.params["pipelined"]:
+            q_sel, q_d, q_data, q_o0, q_o4, q_valid = Signal.like(sel), Signal(64), Signal(), Signal(4), Signal(4), \
+                Signal()
+            q_c7 = [Signal(7, name=f"q_c7_{k}") for k in range(8)]
+            with m.If(adv):
+                m.d.sync += [q_valid.eq(self.i.valid), q_sel.eq(sel), q_d.eq(d), q_data.eq(is_data),
+                             q_o0.eq(o0), q_o4.eq(o4), *(q.eq(c) for q, c in zip(q_c7, c7))]
+            sel, d, is_data, o0, o4, c7, valid = q_sel, q_d, q_data, q_o0, q_o4, q_c7, q_valid
+        rows = [d, Cat(Const(0x1E, 8), *c7), Cat(Const(0x87, 8), Const(0, 7), *c7[1:]), Cat(Const(0x78, 8), d[8:64]),
+                Cat(Const(0x2D, 8), *c7[:4], o4, d[40:64]), Cat(Const(0x33, 8), *c7[:4], Const(0, 4), d[40:64]),
+                Cat(Const(0x66, 8), d[8:32], o0, Const(0, 4), d[40:64]), Cat(Const(0x55, 8), d[8:32], o0, o4, d[40:64]),
+                Cat(Const(0x4B, 8), d[8:32], o0, *c7[4:])]
+        rows += [Cat(Const(TERM_TYPES[k], 8), d[0:8 * k], Const(0, 7 - k), *c7[k + 1:]) for k in range(1, 8)]
+        payload = Mux(~sel.any(), Const(_e_block_payload(), 64), 0)
+        for k, row in enumerate(rows):
+            payload = payload | (row & sel[k].replicate(64))
 
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
-        with m.If(self.i.ready):
-            m.d.sync += [self.o.valid.eq(self.i.valid),
-                         self.o.payload.header.eq(Mux(ctrl == 0, SYNC_DATA, SYNC_CTRL)),
+        with m.If(adv):
+            m.d.sync += [self.o.valid.eq(valid),
+                         self.o.payload.header.eq(Mux(is_data, SYNC_DATA, SYNC_CTRL)),
                          self.o.payload.payload.eq(payload)]
         return m
 
@@ -219,7 +227,8 @@ class PcsTx(wiring.Component):
     → :class:`~din.rtl.physec.gearbox66.TxGearbox66` (physec.md §1, §2; IEEE 802.3 Cl. 49.2.4–49.2.7).
 
     Keyword-only parameters: ``scramble`` (default True), ``gearbox`` (default True: ``m_line`` carries 64-bit serial
-    words; False: ``m_block`` carries 66b blocks). Latency: one cycle per stage (3 with both). Exported as
+    words; False: ``m_block`` carries 66b blocks). Latency: 2 cycles for the (``pipelined``) encoder, one for the
+    scrambler and one for the gearbox (4 with both; 3 before issue 6). Exported as
     ``din_physec_pcs_tx``: ``s_xgmii_tdata`` = {ctrl[71:64], data[63:0]}, ``m_line_tdata`` (or ``m_block_tdata`` =
     {payload[65:2], header[1:0]}). With the gearbox, ``s_xgmii_tready`` is low one cycle in 33.
     """
@@ -238,7 +247,7 @@ class PcsTx(wiring.Component):
         from .gearbox66 import TxGearbox66
         from .scrambler58 import Scrambler58
         m = Module()
-        stages = [Encoder66()]
+        stages = [Encoder66(pipelined=True)]
         if self.params["scramble"]:
             stages.append(Scrambler58())
         if self.params["gearbox"]:

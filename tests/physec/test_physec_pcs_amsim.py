@@ -77,14 +77,15 @@ def run_stream(dut, items, n_out, *, i="i", o="o", pattern_in="none", pattern_ou
 
 # ------------------------------------------------------------------------------------------------ encoder / decoder
 
+@pytest.mark.parametrize("pipelined", [False, True])
 @pytest.mark.parametrize("pattern_in,pattern_out", PAIRS)
-def test_encoder_matches_golden(pattern_in, pattern_out, seed):
+def test_encoder_matches_golden(pattern_in, pattern_out, pipelined, seed):
     rng = random.Random(f"{seed}:enc:{pattern_in}:{pattern_out}")
     words = xgmii_words(rng, 800)
     expected = [encode_word(d, c) for d, c in words]
     assert {p & 0xFF for h, p in expected if h == 0b01} >= {0x1E, 0x2D, 0x33, 0x66, 0x55, 0x78, 0x4B, 0x87, 0x99,
                                                             0xAA, 0xB4, 0xCC, 0xD2, 0xE1, 0xFF}
-    got, _ = run_stream(Encoder66(), words, len(words), pattern_in=pattern_in, pattern_out=pattern_out,
+    got, _ = run_stream(Encoder66(pipelined=pipelined), words, len(words), pattern_in=pattern_in, pattern_out=pattern_out,
                         seed=rng.randrange(1 << 30))
     assert got == expected
 
