@@ -56,16 +56,16 @@ class PhysecPhy(wiring.Component):
     """TX + RX + registers (module docstring). Keyword-only parameters: ``tx_fifo_depth`` (TX client FIFO blocks,
     power of 2 ≥ 1024), ``target`` (Cm controller FIFO target, blocks), ``sample_lead`` (words),
     ``rx_fifo_depth`` (RX client FIFO blocks), ``rx_start_level`` (blocks before the RX client side starts),
-    ``rx_delete_level`` (idle groups are deleted above this RX FIFO level; :mod:`.rx_client`)."""
+    ``rx_keep_level`` (the lowest RX FIFO level per window that idle-group deletion converges to; :mod:`.rx_client`)."""
 
-    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=1024, rx_start_level=12,
-                 rx_delete_level=24):
+    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=2048, rx_start_level=12,
+                 rx_keep_level=6):
         self.params = {"tx_fifo_depth": tx_fifo_depth, "target": target, "sample_lead": sample_lead,
                        "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level,
-                       "rx_delete_level": rx_delete_level}
+                       "rx_keep_level": rx_keep_level}
         self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead)
         self._rx = RxTop(counter_width=32)
-        self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level, delete_level=rx_delete_level)
+        self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level, keep_level=rx_keep_level)
         self._regs = AXI4LiteRegisters(PHYSEC_REGMAP)
         super().__init__({
             "xgmii_txd": In(64), "xgmii_txc": In(8),

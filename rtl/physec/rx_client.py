@@ -15,7 +15,10 @@ controller carries 1016 blocks per frame for about 50 frames while its FIFO drai
 with whole idle groups (a 257b block of four idle blocks, 32 idle octets), only inside an inter-packet gap:
 
 * deletion: the group at the FIFO head is all idle, the group sent before it was all idle too (so at least 32 idle
-  octets remain in that gap) and the FIFO holds more than ``delete_level`` blocks; ``idle_deleted`` pulses;
+  octets remain in that gap) and there is a surplus: the lowest FIFO level seen in the last window of 4096 client
+  cycles (longer than a frame, so the dip of every frame's overhead is in it) was above ``keep_level``; at most that
+  many groups are deleted in the next window. The FIFO thus settles with its lowest level near ``keep_level``, which
+  keeps the latency low after a start-up surplus; ``idle_deleted`` pulses;
 * insertion: a group is due, the FIFO holds fewer than ``insert_level`` blocks and the group sent before was all idle;
   ``idle_inserted`` pulses. (The level also dips by about 9 blocks every frame, when the AM and overhead slots pass;
   inserting early, in a gap, keeps that dip from reaching an empty FIFO inside a packet.)
@@ -86,12 +89,12 @@ IDLE_BLOCK257 = idle_block257()
 
 class RxClient(wiring.Component):
     """The RX client side (module docstring). Keyword-only ``depth`` (FIFO blocks, power of 2), ``start_level``
-    (blocks in the FIFO before reading starts), ``delete_level`` (idle groups are deleted above it; default
-    ``start_level + 12``) and ``insert_level`` (idle groups are inserted below it; default 4)."""
+    (blocks in the FIFO before reading starts), ``keep_level`` (the lowest level per window that the deletion of
+    idle groups converges to; default 6) and ``insert_level`` (idle groups are inserted below it; default 4)."""
 
-    def __init__(self, *, depth=1024, start_level=12, delete_level=None, insert_level=4):
-        if delete_level is None:
-            delete_level = start_level + 12
+    WINDOW_BITS = 12                 # 4096 client cycles = 26.2 µs at 156.25 MHz, longer than a frame (25.5 µs)
+
+    def __init__(self, *, depth=2048, start_level=12, keep_level=6, insert_level=4):
         try:
             validate_width("depth", depth, minimum=16, power_of_2=True)
             if not isinstance(start_level, int) or not 1 <= start_level <= depth - 8:
@@ -99,15 +102,15 @@ class RxClient(wiring.Component):
                                  f"not {start_level!r}")
             if not isinstance(insert_level, int) or not 0 <= insert_level < start_level:
                 raise ValueError(f"insert_level must be an integer from 0 to start_level - 1, not {insert_level!r}")
-            if not isinstance(delete_level, int) or not start_level < delete_level < depth:
-                raise ValueError(f"delete_level must be an integer between start_level and depth, "
-                                 f"not {delete_level!r}")
+            if not isinstance(keep_level, int) or not insert_level < keep_level < depth:
+                raise ValueError(f"keep_level must be an integer between insert_level and depth, "
+                                 f"not {keep_level!r}")
         except (TypeError, ValueError):
             self._MustUse__silence = True          # a rejected component is not an unused one
             raise
         self.depth, self.start_level = depth, start_level
-        self.delete_level, self.insert_level = delete_level, insert_level
-        self.params = {"depth": depth, "start_level": start_level, "delete_level": delete_level,
+        self.keep_level, self.insert_level = keep_level, insert_level
+        self.params = {"depth": depth, "start_level": start_level, "keep_level": keep_level,
                        "insert_level": insert_level}
         level_bits = exact_log2(depth) + 1
         super().__init__({
@@ -151,7 +154,21 @@ class RxClient(wiring.Component):
         due = running & detx.i.ready                   # a group goes into the detranscoder this cycle
         insert = due & prev_idle & (~fifo.r_rdy | (fifo.r_level < self.insert_level))
         take = due & fifo.r_rdy & ~insert
-        delete = running & ~due & head_idle & prev_idle & (fifo.r_level > self.delete_level)
+        # surplus per window: the lowest level of the last window above keep_level
+        lvl_bits = len(fifo.r_level)
+        win = Signal(self.WINDOW_BITS)
+        win_min = Signal(lvl_bits, init=(1 << lvl_bits) - 1)
+        excess = Signal(lvl_bits)
+        delete = running & ~due & head_idle & prev_idle & (excess != 0)
+        m.d.sync += win.eq(win + 1)
+        with m.If(win == (1 << self.WINDOW_BITS) - 1):
+            m.d.sync += [win_min.eq((1 << lvl_bits) - 1),
+                         excess.eq(Mux(running & (win_min > self.keep_level), win_min - self.keep_level, 0))]
+        with m.Else():
+            with m.If(running & (fifo.r_level < win_min)):
+                m.d.sync += win_min.eq(fifo.r_level)
+            with m.If(delete):
+                m.d.sync += excess.eq(excess - 1)
         group = Signal(257)
         m.d.comb += group.eq(Mux(insert, IDLE_BLOCK257, Mux(fifo.r_rdy, head.block, E_BLOCK257)))
         m.d.comb += [
