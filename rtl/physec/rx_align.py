@@ -10,9 +10,11 @@ Datapath (one line word per cycle):
 * S0: a window of the last three words ``Cat(a, b, c)`` (``a`` oldest). An AM starting at bit ``k`` (0..63) of ``a``
   is window bits ``k .. k+119`` (at most bit 182, so three words are enough).
 * S1: 64 comparators, one per bit offset, each split into 8 registered 15-bit equalities; and the 120 window bits at
-  the locked offset XORed with the AM (for the bit-error count in SYNC).
-* S2: the 64 hit bits (AND of the 8 partials); popcounts of 15 octets of the AM difference.
-* S3: the first (lowest offset) hit of the word and whether there is one; the AM bit-error count (0..120).
+  the locked offset XORed with the AM (for the bit-error count in SYNC; the window is shifted by octets as it is
+  loaded in S0, by bits here).
+* S2: the 64 hit bits (AND of the 8 partials); popcounts of the AM difference in eight 16-bit groups.
+* S3: the first (lowest offset) hit of the word and whether there is one; the hit at the followed offset (the
+  PRESYNC check); the AM bit-error count (0..120).
 * FSM on the S3 registers, for the word ``a`` (the word in which a candidate AM starts):
 
   - HUNT: the first exact AM → PRESYNC at that bit; the frame that starts there is output flagged ``presync``
@@ -80,7 +82,8 @@ class RxAlign(wiring.Component):
     """AM search, lock state machine and realignment (see the module docstring).
 
     Ports: ``i`` (line words in), ``o`` (frame-aligned words, :data:`RX_ALIGNED`, no backpressure), ``state``
-    (HUNT 0 / PRESYNC 1 / SYNC 2), and one-cycle pulses ``lof`` (loss of frame), ``locked`` (PRESYNC confirmed),
+    (HUNT 0 / PRESYNC 1 / SYNC 2), and one-cycle pulses (registered: the cycle after the decision, with the new
+    ``state``) ``lof`` (loss of frame), ``locked`` (PRESYNC confirmed),
     ``am_miss`` (a SYNC AM with more than 3 differing bits), ``am_ok`` with ``am_ok_err`` (an accepted SYNC AM and its
     differing bits), ``blind`` (a PRESYNC candidate whose overhead was not seen; see the module docstring).
     """
@@ -103,8 +106,12 @@ class RxAlign(wiring.Component):
         a, b, c = Signal(W), Signal(W), Signal(W)
         v0 = Signal()
         m.d.sync += v0.eq(self.i.valid)
+        # the window at the followed offset, shifted by whole octets (off bits 5:3) as it is loaded; the bit shift
+        # (off bits 2:0) is in S1. ``off`` only matters for the AM bit-error count in SYNC, where it is constant.
+        wsh = Signal(AM_BITS + 7)
         with m.If(self.i.valid):
-            m.d.sync += [a.eq(b), b.eq(c), c.eq(self.i.payload)]
+            m.d.sync += [a.eq(b), b.eq(c), c.eq(self.i.payload),
+                         wsh.eq(Cat(b, c, self.i.payload).bit_select(Cat(Const(0, 3), off[3:]), AM_BITS + 7))]
         win = Cat(a, b, c)
 
         # S1: partial comparisons per offset; AM difference at the locked offset
@@ -114,23 +121,24 @@ class RxAlign(wiring.Component):
                                       ((AM_VALUE >> (_CHUNK * j)) & ((1 << _CHUNK) - 1))
                                       for j in range(AM_BITS // _CHUNK)))
         x1 = Signal(AM_BITS)
-        m.d.sync += x1.eq(win.bit_select(off, AM_BITS) ^ AM_VALUE)
+        m.d.sync += x1.eq(wsh.bit_select(off[:3], AM_BITS) ^ AM_VALUE)
         v1, a1, b1 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v1.eq(v0), a1.eq(a), b1.eq(b)]
 
         # S2: hits; popcount of each octet of the difference
         hit2 = Signal(W)
         m.d.sync += hit2.eq(Cat(e.all() for e in eq1))
-        pc2 = [Signal(4, name=f"pc2_{g}") for g in range(AM_BITS // 8)]
+        pc2 = [Signal(5, name=f"pc2_{g}") for g in range((AM_BITS + 15) // 16)]
         for g, p in enumerate(pc2):
-            m.d.sync += p.eq(tree_sum(x1[8 * g + i] for i in range(8)))
+            m.d.sync += p.eq(tree_sum(x1[i] for i in range(16 * g, min(16 * g + 16, AM_BITS))))
         v2, a2, b2 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v2.eq(v1), a2.eq(a1), b2.eq(b1)]
 
         # S3: first hit, AM bit errors
         any3, first3, err3 = Signal(), Signal(6), Signal(7)
         h_any, h_idx = priority_encoder([hit2[k] for k in range(W)])
-        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2))]
+        exact3 = Signal()                            # an exact AM at the followed offset (the PRESYNC check)
+        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)), exact3.eq(hit2.bit_select(off, 1))]
         v3, a3, b3 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v3.eq(v2), a3.eq(a2), b3.eq(b2)]
 
@@ -140,54 +148,68 @@ class RxAlign(wiring.Component):
         misses = Signal(range(AM_LOF_MISSES))
         out_on = Signal()                            # a frame is being output
         out_pres = Signal()
-        cand_v, cand_off, cand_wc = Signal(), Signal(6), Signal(13)
+        cand_v, cand_off, cand_wc, cand_wc0 = Signal(), Signal(6), Signal(13), Signal()
         m.d.comb += self.state.eq(state)
+        # the pulses are registered (one cycle after the FSM decision), so the counters and the frame stage start
+        # from a register
+        lof, locked, am_miss, am_ok, blind = (Signal(name=f"{n}_c") for n in ("lof", "locked", "am_miss", "am_ok",
+                                                                             "blind"))
+        am_ok_err = Signal(2, name="am_ok_err_c")
+        m.d.sync += [self.lof.eq(lof), self.locked.eq(locked), self.am_miss.eq(am_miss), self.am_ok.eq(am_ok),
+                     self.am_ok_err.eq(am_ok_err), self.blind.eq(blind)]
 
         emit, e_off, e_wc, e_pres = Signal(), Signal(6), Signal(13), Signal()
-        wc_next = Mux(wc == FRAME_WORDS - 1, 0, wc + 1)
+        wc_last = wc == FRAME_WORDS - 1
+        wc_next = Mux(wc_last, 0, wc + 1)
+        wc0 = Signal(init=1)                         # wc == 0, kept with every write of wc (a register)
         m.d.comb += [emit.eq(out_on), e_off.eq(off), e_wc.eq(wc), e_pres.eq(out_pres)]
 
         def start_presync(offset):
-            m.d.sync += [state.eq(PRESYNC), off.eq(offset), wc.eq(1), cand_v.eq(0), out_on.eq(1), out_pres.eq(1)]
+            m.d.sync += [state.eq(PRESYNC), off.eq(offset), wc.eq(1), wc0.eq(0), cand_v.eq(0), out_on.eq(1),
+                         out_pres.eq(1)]
             m.d.comb += [emit.eq(1), e_off.eq(offset), e_wc.eq(0), e_pres.eq(1)]
 
         def stop():
             m.d.sync += [state.eq(HUNT), out_on.eq(0)]
             m.d.comb += emit.eq(0)
 
+        assert AM_SYNC_MAX_BIT_ERRORS == 3
         later_hit = any3 & (first3 >= off)           # an exact AM at or after the failed position, same word
         with m.If(v3):
-            m.d.sync += wc.eq(wc_next)
+            m.d.sync += [wc.eq(wc_next), wc0.eq(wc_last)]
             with m.Switch(state):
                 with m.Case(HUNT):
                     m.d.comb += emit.eq(0)
                     with m.If(any3):
                         start_presync(first3)
                 with m.Case(PRESYNC):
-                    with m.If(wc == 0):
-                        with m.If(err3 == 0):
+                    with m.If(wc0):
+                        with m.If(exact3):
                             m.d.sync += [state.eq(SYNC), misses.eq(0), out_pres.eq(0)]
-                            m.d.comb += [self.locked.eq(1), e_pres.eq(0)]
+                            m.d.comb += [locked.eq(1), e_pres.eq(0)]
                         with m.Elif(cand_v):
                             # the first exact AM after the failed hit started cand_wc words into that frame
-                            m.d.sync += [off.eq(cand_off), wc.eq(Mux(cand_wc == 1, 0, FRAME_WORDS + 1 - cand_wc)), cand_v.eq(0),
+                            m.d.sync += [off.eq(cand_off), wc.eq(cand_wc), wc0.eq(cand_wc0), cand_v.eq(0),
                                          out_on.eq(0)]
-                            m.d.comb += [emit.eq(0), self.blind.eq(1)]
+                            m.d.comb += [emit.eq(0), blind.eq(1)]
                         with m.Elif(later_hit):
                             start_presync(first3)
                         with m.Else():
                             stop()
                     with m.Elif(any3 & ~cand_v):
-                        m.d.sync += [cand_v.eq(1), cand_off.eq(first3), cand_wc.eq(wc)]
+                        # the first exact AM after the failed hit starts ``wc`` words into that frame: store the wc
+                        # to load at the failed check so that the candidate's check comes at wc 0
+                        m.d.sync += [cand_v.eq(1), cand_off.eq(first3), cand_wc.eq(Mux(wc == 1, 0, FRAME_WORDS + 1 - wc)),
+                                     cand_wc0.eq(wc == 1)]
                 with m.Case(SYNC):
-                    with m.If(wc == 0):
-                        with m.If(err3 <= AM_SYNC_MAX_BIT_ERRORS):
+                    with m.If(wc0):
+                        with m.If(err3[2:] == 0):                 # err3 <= AM_SYNC_MAX_BIT_ERRORS
                             m.d.sync += misses.eq(0)
-                            m.d.comb += [self.am_ok.eq(1), self.am_ok_err.eq(err3)]
+                            m.d.comb += [am_ok.eq(1), am_ok_err.eq(err3)]
                         with m.Else():
-                            m.d.comb += self.am_miss.eq(1)
+                            m.d.comb += am_miss.eq(1)
                             with m.If(misses == AM_LOF_MISSES - 1):
-                                m.d.comb += self.lof.eq(1)
+                                m.d.comb += lof.eq(1)
                                 with m.If(later_hit):
                                     start_presync(first3)
                                 with m.Else():

@@ -13,7 +13,8 @@ Input: frame-aligned words from :class:`~din.rtl.physec.rx_align.RxAlign` (``wc`
 * **Overhead** (§4): octet k is ``f[120+8k .. 127+8k]`` MSB first = bit-reversed byte ``(k+7) mod 8`` of word
   ``1 + (k+7) // 8``: O0..O31 are in words 1..5. After word 5: OHCRC16 over O0..O13 (``amaranth.lib.crc``
   CRC-16/CCITT-FALSE, 112 bits in one step) and CRC-8 over JC1‖JC2 (polynomial 0x0D, init 0, 16 bits in one step).
-* **Decisions** (golden ``receiver.py`` ``_lock`` / ``_process``, MODE 00 subset), at word 9 of every frame:
+* **Decisions** (golden ``receiver.py`` ``_lock`` / ``_process``, MODE 00 subset), at word 9 of every frame (``oh``
+  at word 9; ``dec`` and the pulses registered, one cycle later):
 
   - PRESYNC frame: the link state restarts; with a good OHCRC16 its FC is the replay reference and the prediction
     base, and its JC (own CRC-8 good, value accepted) gives Cm of the first SYNC frame. ``blind`` (a candidate whose
@@ -156,6 +157,9 @@ class RxFrame(wiring.Component):
         dv, dwc, dd, dpres = Signal(), Signal(13), Signal(64), Signal()
         m.d.sync += [dv.eq(i.valid), dwc.eq(wc_in), dpres.eq(i.payload.presync),
                      dd.eq(i.payload.data ^ Mux(wc_in == 0, 0, prbs.word) ^ ks)]
+        # word indices 1..9 of the descrambled word, decoded one cycle ahead (registered with it)
+        at_q = {w: Signal(name=f"at{w}") for w in range(1, 10)}
+        m.d.sync += [at_q[w].eq(i.valid & (wc_in == w)) for w in at_q]
 
         # payload gearbox
         m.submodules.gearbox = gb = RxGearbox257()
@@ -165,7 +169,7 @@ class RxFrame(wiring.Component):
         # overhead capture: words 1..5 hold O0..O31
         ohw = [Signal(64, name=f"ohw{w}") for w in range(1, 6)]
         for w, reg in enumerate(ohw, start=1):
-            with m.If(dv & (dwc == w)):
+            with m.If(at_q[w]):
                 m.d.sync += reg.eq(dd)
         oh_bits = Cat(*ohw)                                          # bit 0 = word 1 bit 0
 
@@ -182,12 +186,13 @@ class RxFrame(wiring.Component):
         crc_rx, jc12, jc3 = octets_be(30, 2), octets_be(2, 2), octet(4)
         m.submodules.crc16 = crc16 = OHCRC16(data_width=112).create()
         m.submodules.crc8 = crc8 = JC_CRC8(data_width=16).create()
-        at = lambda w: dv & (dwc == w)                              # noqa: E731
+        at = at_q.__getitem__
         m.d.comb += [crc16.start.eq(at(6)), crc16.valid.eq(at(6)), crc16.data.eq(aad),
                      crc8.start.eq(at(6)), crc8.valid.eq(at(6)), crc8.data.eq(jc12)]
 
         # frame state (golden receiver: _ref, _expect_fc, _mode_an)
         ref, ref_v = Signal(64), Signal()
+        ref_p1 = Signal(64)                      # ref + 1, written with ref (meaningful while ref_v)
         expect, pred_v = Signal(64), Signal()
         mode_p, an_p = Signal(2), Signal(2)
 
@@ -206,42 +211,50 @@ class RxFrame(wiring.Component):
         # word 8: comparisons and increments (registered)
         le, eq1, fc_p1, exp_p1 = Signal(), Signal(), Signal(64), Signal(64)
         with m.If(at(8)):
-            m.d.sync += [le.eq(fc <= ref), eq1.eq(fc == ref + 1), fc_p1.eq(fc + 1), exp_p1.eq(expect + 1)]
-        # word 9: decide
+            m.d.sync += [le.eq(fc <= ref), eq1.eq(fc == ref_p1), fc_p1.eq(fc + 1), exp_p1.eq(expect + 1)]
+        # word 9: decide; ``dec`` and the pulses are registered (they reach the demapper and the counters one cycle
+        # later, word 10), ``oh`` is not
+        dec = Signal(FRAME_DECISION)
+        dec_valid = Signal()
+        pulses = {n: Signal(name=f"{n}_c") for n in ("frame", "oh_crc_err", "replay", "fc_jump", "bad_mode",
+                                                     "crypt_drop")}
+        m.d.sync += [self.dec.valid.eq(dec_valid), self.dec.payload.eq(dec),
+                     *(getattr(self, n).eq(v) for n, v in pulses.items())]
         replay = Signal()
         m.d.comb += replay.eq(fc_known & ref_v & le)
         with m.If(at(9)):
-            m.d.comb += [self.oh.valid.eq(1), self.dec.valid.eq(1)]
+            m.d.comb += [self.oh.valid.eq(1), dec_valid.eq(1)]
             m.d.comb += [self.oh.payload.aad.eq(aad), self.oh.payload.tag.eq(tag), self.oh.payload.fc.eq(fc),
                          self.oh.payload.mode.eq(mode), self.oh.payload.an.eq(an), self.oh.payload.oh_ok.eq(oh_ok),
                          self.oh.payload.fc_known.eq(fc_known), self.oh.payload.presync.eq(dpres),
-                         self.dec.payload.cm_new.eq(cm_new)]
+                         dec.cm_new.eq(cm_new)]
             with m.If(dpres):
-                m.d.comb += [self.dec.payload.presync.eq(1), self.dec.payload.jc_ok.eq(jc_ok & oh_ok)]
-                m.d.sync += [ref.eq(fc_rx), ref_v.eq(oh_ok), expect.eq(fc_p1), pred_v.eq(oh_ok),
+                m.d.comb += [dec.presync.eq(1), dec.jc_ok.eq(jc_ok & oh_ok)]
+                # ref_p1: with oh_ok (ref_v), fc is fc_rx
+                m.d.sync += [ref.eq(fc_rx), ref_p1.eq(fc_p1), ref_v.eq(oh_ok), expect.eq(fc_p1), pred_v.eq(oh_ok),
                              mode_p.eq(mode), an_p.eq(an)]
             with m.Else():
-                m.d.comb += [self.frame.eq(1), self.oh_crc_err.eq(~oh_ok), self.oh.payload.replay.eq(replay)]
+                m.d.comb += [pulses["frame"].eq(1), pulses["oh_crc_err"].eq(~oh_ok), self.oh.payload.replay.eq(replay)]
                 with m.If(replay):
-                    m.d.comb += [self.replay.eq(1), self.dec.payload.replay.eq(1)]
+                    m.d.comb += [pulses["replay"].eq(1), dec.replay.eq(1)]
                     with m.If(pred_v):
                         m.d.sync += expect.eq(exp_p1)
                 with m.Else():
                     is_clear = mode == MODE_CLEAR
-                    m.d.comb += [self.dec.payload.jc_ok.eq(jc_ok),
-                                 self.dec.payload.deliver.eq(fc_known & is_clear & ~self.require_encryption),
-                                 self.dec.payload.policy.eq(fc_known & is_clear & self.require_encryption),
-                                 self.bad_mode.eq(fc_known & (mode == MODE_RESERVED)),
-                                 self.crypt_drop.eq(fc_known & ~is_clear & (mode != MODE_RESERVED))]
+                    m.d.comb += [dec.jc_ok.eq(jc_ok),
+                                 dec.deliver.eq(fc_known & is_clear & ~self.require_encryption),
+                                 dec.policy.eq(fc_known & is_clear & self.require_encryption),
+                                 pulses["bad_mode"].eq(fc_known & (mode == MODE_RESERVED)),
+                                 pulses["crypt_drop"].eq(fc_known & ~is_clear & (mode != MODE_RESERVED))]
                     with m.If(fc_known):
                         with m.If(~ref_v | eq1):
-                            m.d.sync += [ref.eq(fc), ref_v.eq(1)]
+                            m.d.sync += [ref.eq(fc), ref_p1.eq(fc_p1), ref_v.eq(1)]
                         with m.Else():
-                            m.d.comb += self.fc_jump.eq(1)
+                            m.d.comb += pulses["fc_jump"].eq(1)
                         m.d.sync += [expect.eq(fc_p1), pred_v.eq(1), mode_p.eq(mode), an_p.eq(an)]
                     with m.Elif(pred_v):
                         m.d.sync += expect.eq(exp_p1)
         with m.If(self.blind):
-            m.d.comb += [self.dec.valid.eq(1), self.dec.payload.presync.eq(1)]
+            m.d.comb += [dec_valid.eq(1), dec.presync.eq(1)]
             m.d.sync += [ref_v.eq(0), pred_v.eq(0)]
         return m

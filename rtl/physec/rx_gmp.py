@@ -52,7 +52,8 @@ E_BLOCK257 = e_block257()
 
 
 class RxGmp(wiring.Component):
-    """GMP demapper (see the module docstring). Pulses: ``jc_err``, ``policy_drop``."""
+    """GMP demapper (see the module docstring). Pulses (registered, the cycle after ``dec``): ``jc_err``,
+    ``policy_drop``."""
 
     def __init__(self):
         super().__init__({
@@ -71,6 +72,8 @@ class RxGmp(wiring.Component):
         m.d.comb += [self.cm.eq(cm_next), self.cm_known.eq(cm_next_v)]
 
         d = self.dec.payload
+        jc_err, policy_drop = Signal(), Signal()             # registered pulses (one cycle after ``dec``)
+        m.d.sync += [self.jc_err.eq(jc_err), self.policy_drop.eq(policy_drop)]
         with m.If(self.dec.valid):
             with m.If(d.presync):
                 m.d.sync += [delivering.eq(0), on.eq(0), cm_next_v.eq(d.jc_ok),
@@ -82,7 +85,7 @@ class RxGmp(wiring.Component):
                              on.eq(deliv_new & (e_count != 0)),
                              use_data.eq(cm_next_v & d.deliver & ~d.replay)]
                 with m.If(~d.replay):
-                    m.d.comb += [self.jc_err.eq(~d.jc_ok), self.policy_drop.eq(d.policy & (e_count != 0))]
+                    m.d.comb += [jc_err.eq(~d.jc_ok), policy_drop.eq(d.policy & (e_count != 0))]
                     m.d.sync += [cm_next_v.eq(d.jc_ok), cm_next.eq(d.cm_new)]
                     with m.If(d.jc_ok):
                         m.d.sync += cm_last.eq(d.cm_new)
