@@ -2,9 +2,11 @@
 ``docs/regs/flowctl.md`` and ``sim/flowctl/regs.py`` from it, :class:`din.rtl.flowctl.top.FlowCtl` builds the logic.
 
 Implemented so far: control, parameters (PARAMS1[31:16] = D_REACT_CYCLES, spec §4), threshold profile 0 (applied to
-every flow), the global guard, status and the global counters of the data path. Counters are read-only views of the
-block's 32-bit counters (wrapping); a soft reset clears them, the configuration survives. Per-flow words, the
-indirect per-flow window and the MFC registers of background §5.11 are not implemented yet (docs/flowctl.md).
+every flow), the global guard, status, the MFC generator / reaction-point configuration (background §5.11: T_SNAP,
+SNAP_TRAIL, PAUSE_TIME, TIME_EXP, COAL_XOFF / COAL_XON, FC_ETYPE, FC_DA / FC_SA, watchdog) and the global counters
+of the data path and of the MFC side. Counters are read-only views of the block's 32-bit counters (wrapping); a soft
+reset clears them, the configuration survives. Per-flow words and the indirect per-flow window of background §5.11
+are not implemented yet (docs/flowctl.md).
 """
 
 from din.rtl.common.regdecl import RO, RW, Field, Register, RegisterMap
@@ -40,6 +42,30 @@ COUNTERS = (
     ("XOFF_TX", "xoff_tx", "per-flow RUN -> PAUSED transitions (XOFF decisions)"),
     ("XON_TX", "xon_tx", "per-flow PAUSED -> RUN transitions (XON decisions)"),
     ("GLOBAL_XOFF_TX", "global_xoff_tx", "global guard assertions"),
+    # MFC generator (m_fc)
+    ("MFC_TX_DELTA", "mfc_tx_delta", "FLOW_DELTA frames sent"),
+    ("MFC_TX_SNAPSHOT", "mfc_tx_snapshot", "FLOW_SNAPSHOT frames sent (the RESET snapshot included)"),
+    ("MFC_TX_ENTRIES", "mfc_tx_entries", "DELTA entries sent"),
+    ("MFC_TX_XOFF_ENTRIES", "mfc_tx_xoff_entries", "DELTA entries sent with a lease (XOFF)"),
+    ("MFC_TX_XON_ENTRIES", "mfc_tx_xon_entries", "DELTA entries sent with lease 0 (XON)"),
+    # MFC reaction point (s_fc)
+    ("MFC_RX_DELTA", "mfc_rx_frames[0]", "FLOW_DELTA frames accepted"),
+    ("MFC_RX_SNAPSHOT", "mfc_rx_frames[1]", "FLOW_SNAPSHOT frames accepted"),
+    ("MFC_RX_TENANT", "mfc_rx_frames[2]", "TENANT_DELTA frames accepted"),
+    ("FC_RX_ERR_FCS", "fc_rx_err[0]", "s_fc frames ended with tuser[0] (FCS error from the MAC)"),
+    ("FC_RX_ERR_RUNT", "fc_rx_err[1]", "s_fc frames shorter than 60 bytes"),
+    ("FC_RX_ERR_ETYPE", "fc_rx_err[2]", "s_fc frames with another EtherType than FC_ETYPE"),
+    ("FC_RX_ERR_VERSION", "fc_rx_err[3]", "MFC frames with a version other than 1"),
+    ("FC_RX_ERR_TYPE", "fc_rx_err[4]", "MFC frames of an unknown type"),
+    ("FC_RX_ERR_LENGTH", "fc_rx_err[5]", "MFC frames whose length is not the one their count / covered field gives"),
+    ("FC_RX_ERR_OVERSIZE", "fc_rx_err[6]", "s_fc frames longer than 1518 bytes"),
+    ("FC_RX_SEQ_GAP", "fc_rx_seq_gap", "MFC frames missed (sum of seq - last - 1 over accepted frames)"),
+    ("FC_RX_STALE", "fc_rx_stale", "MFC frames ignored as not newer than the last accepted (duplicates included)"),
+    ("FC_RX_DUP", "fc_rx_dup", "MFC frames with the seq of the last accepted frame"),
+    ("FC_RX_RANGE", "fc_rx_range", "entries / set bitmap bits for ids outside the flow (or tenant) table"),
+    ("XOFF_RX", "xoff_rx", "DELTA entries applied with a lease (snapshot bits not counted)"),
+    ("XON_RX", "xon_rx", "DELTA entries applied with lease 0"),
+    ("WD_EVENTS", "wd_events", "watchdog events: a flow paused by the next hop for WD_CYCLES"),
 )
 
 _BASE = 0x40
@@ -51,6 +77,13 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
         Field("GUARD_EN", 1, 1, reset=1, doc="global guard (G_XOFF / G_XON) enabled"),
         Field("PFC_MIRROR_EN", 2, 1, doc="pfc_req[7:0] mirrors the global guard"),
         Field("LOSSLESS", 3, 1, reset=1, doc="every flow is lossless (no CAP drops, CAP only monitored)"),
+        Field("FC_TX_EN", 4, 1, reset=1, doc="MFC generator on m_fc enabled (the RESET snapshot is sent when "
+                                             "it is first enabled after a reset)"),
+        Field("FC_RX_EN", 5, 1, reset=1, doc="MFC reaction point on s_fc enabled (when 0, frames are "
+                                             "dropped without being counted)"),
+        Field("SNAP_EN", 6, 1, reset=1, doc="periodic snapshot rounds (every T_SNAP while anything is paused, "
+                                            "plus SNAP_TRAIL rounds)"),
+        Field("SNAP_IDLE", 7, 1, doc="snapshot rounds also while nothing is paused"),
     ]),
     Register("PARAMS0", 0x0C, RO, doc="elaboration parameters", fields=[
         Field("FLOWS_LOG2", 0, 4, doc="log2 of the number of flows"),
@@ -66,6 +99,10 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
         Field("INIT_DONE", 0, 1, doc="free list refilled, s_axis ready"),
         Field("CFG_ERR", 1, 1, doc="XON >= XOFF, XOFF = 0, XOFF > cells or G_XON >= G_XOFF (clamps applied)"),
         Field("GLOBAL_PAUSED", 2, 1, doc="the global guard is asserted"),
+        Field("WD_FLAG", 3, 1, doc="a watchdog event happened since reset (WD_EVENTS)"),
+        Field("FC_RX_OVERRUN", 4, 1, doc="the reaction point's frame ring (1024 beats) or job queues (64 frames) "
+                                         "overflowed: frames queued beyond this are unreliable"),
+        Field("RX_GLOBAL_PAUSED", 5, 1, doc="the next hop's GLOBAL_PAUSE lease is running"),
     ]),
     Register("XOFF", 0x18, RW, width=17, reset=64, doc="profile 0 XOFF in cells (every flow)"),
     Register("XON", 0x1C, RW, width=17, reset=48, doc="profile 0 XON in cells; clamped to XOFF - 1"),
@@ -75,5 +112,22 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
              doc="global XOFF in cells; the reset value is the safe guard of the default build (2048 cells, "
                  "H = 324 for a 512-cycle link: 2048 - 324 - 24)"),
     Register("G_XON", 0x2C, RW, width=17, reset=1636, doc="global XON in cells; clamped to G_XOFF - 1"),
-] + [Register(name, _BASE + 4 * i, RO, doc=doc) for i, (name, _port, doc) in enumerate(COUNTERS)],
+] + [Register(name, _BASE + 4 * i, RO, doc=doc) for i, (name, _port, doc) in enumerate(COUNTERS)] + [
+    # MFC configuration (background §5.11); reset values: the golden model's defaults for the default build
+    Register("T_SNAP", 0x200, RW, width=16, reset=1024, doc="snapshot period in cycles (at least 16)"),
+    Register("SNAP_TRAIL", 0x204, RW, width=8, reset=3, doc="snapshot rounds sent after the last pause cleared"),
+    Register("PAUSE_TIME", 0x208, RW, width=16, reset=694,
+             doc="lease sent with XOFF entries and snapshots, in 512-bit-time quanta x 2^TIME_EXP; also the global "
+                 "lease before the first snapshot (reset: 4 x T_SNAP + T_loop of the default build, D_link 512)"),
+    Register("TIME_EXP", 0x20C, RW, width=4, doc="lease exponent sent in every frame"),
+    Register("COAL_XOFF", 0x210, RW, width=16, reset=16, doc="cycles an XOFF entry may wait for more entries"),
+    Register("COAL_XON", 0x214, RW, width=16, reset=256, doc="cycles an XON entry may wait for more entries"),
+    Register("FC_ETYPE", 0x218, RW, width=16, reset=0x88B5, doc="EtherType of MFC frames (sent and accepted)"),
+    Register("FC_DA", 0x220, RW, width=48, reset=0x0180C200000E, doc="destination MAC of sent MFC frames"),
+    Register("FC_SA", 0x228, RW, width=48, reset=0x020000000001, doc="source MAC of sent MFC frames"),
+    Register("WD_CYCLES", 0x230, RW, reset=1 << 20, doc="watchdog: cycles a flow may stay paused by the next hop"),
+    Register("WD_ACTION", 0x234, RW, width=1, doc="watchdog action: 0 alert only, 1 ignore the flow's pauses for "
+                                                 "WD_RESTORE cycles"),
+    Register("WD_RESTORE", 0x238, RW, reset=1 << 16, doc="cycles the watchdog ignores a flow's pauses (WD_ACTION 1)"),
+],
     doc="Micro-flow backpressure queue manager (flowctl.md)")

@@ -1,8 +1,9 @@
 """``din_flowctl``: the queue manager core (core.py) behind its AXI4-Lite register block (regs.py).
 
 Ports (spec §1): ``s_axis`` / ``m_axis`` (64-bit, ``tdest`` = flow id), ``m_fc`` / ``s_fc`` (MFC frames), ``pfc_paused``
-/ ``pfc_req``, ``s_axil``. The MFC generator and parser are not implemented yet: ``m_fc`` stays idle and ``s_fc`` is
-accepted and ignored (docs/flowctl.md "RTL status").
+/ ``pfc_req``, ``s_axil``. ``m_fc`` carries the MFC generator's frames, ``s_fc`` feeds the reaction point
+(rtl/flowctl/mfc.py); both are reset by a soft reset like the rest of the core (a frame in progress on ``m_fc`` is
+abandoned, as in the golden model).
 
 Soft reset (``CTRL.SOFT_RESET``, docs/flowctl.md decision 13): the core is reset in the cycle after the write (the
 register's write strobe), counters clear, the configuration in the register block survives; if a packet was in
@@ -64,6 +65,16 @@ class FlowCtl(wiring.Component):
             core.cfg_quantum.eq(regs.quantum), core.cfg_g_xoff.eq(regs.g_xoff), core.cfg_g_xon.eq(regs.g_xon),
             core.cfg_guard_en.eq(regs.ctrl.guard_en), core.cfg_pfc_mirror_en.eq(regs.ctrl.pfc_mirror_en),
             core.cfg_lossless.eq(regs.ctrl.lossless),
+            core.cfg_fc_tx_en.eq(regs.ctrl.fc_tx_en), core.cfg_fc_rx_en.eq(regs.ctrl.fc_rx_en),
+            core.cfg_snap_en.eq(regs.ctrl.snap_en), core.cfg_snap_idle.eq(regs.ctrl.snap_idle),
+            core.cfg_t_snap.eq(regs.t_snap), core.cfg_snap_trail.eq(regs.snap_trail),
+            core.cfg_pause_time.eq(regs.pause_time), core.cfg_time_exp.eq(regs.time_exp),
+            core.cfg_coal_xoff.eq(regs.coal_xoff), core.cfg_coal_xon.eq(regs.coal_xon),
+            core.cfg_fc_etype.eq(regs.fc_etype), core.cfg_fc_da.eq(regs.fc_da), core.cfg_fc_sa.eq(regs.fc_sa),
+            core.cfg_wd_cycles.eq(regs.wd_cycles), core.cfg_wd_action.eq(regs.wd_action),
+            core.cfg_wd_restore.eq(regs.wd_restore),
+            regs.status.wd_flag.eq(core.wd_flag), regs.status.fc_rx_overrun.eq(core.fc_rx_overrun),
+            regs.status.rx_global_paused.eq(core.rx_global_paused),
             core.pfc_paused.eq(self.pfc_paused), self.pfc_req.eq(core.pfc_req),
             regs.params0.flows_log2.eq(exact_log2(p["flows"])), regs.params0.cells_log2.eq(exact_log2(p["cells"])),
             regs.params0.cell_bytes.eq(p["cell_bytes"]),
@@ -95,6 +106,7 @@ class FlowCtl(wiring.Component):
         with m.Else():
             m.d.comb += [o.valid.eq(co.valid), o.payload.eq(co.payload), co.ready.eq(o.ready)]
 
-        # MFC ports: not implemented yet (m_fc idle, s_fc drained)
-        m.d.comb += self.s_fc.ready.eq(1)
+        # MFC ports
+        wiring.connect(m, core.m_fc, wiring.flipped(self.m_fc))
+        wiring.connect(m, wiring.flipped(self.s_fc), core.s_fc)
         return m

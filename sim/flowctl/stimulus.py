@@ -12,9 +12,10 @@ import struct
 
 from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile
 from din.golden.flowctl.model import FlowCtlModel
+from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, to_beats
 
 __all__ = ["small_config", "rtl_cfg_values", "make_frames", "schedule", "run_golden", "frames_by_flow",
-           "COUNTER_KEYS", "ready_fn"]
+           "COUNTER_KEYS", "ready_fn", "mfc_rx_schedule"]
 
 #: counters compared between the RTL and the golden model at the end of a run (golden ``counters()`` keys)
 COUNTER_KEYS = ("enq_pkts", "deq_pkts", "used_cells", "free_cells", "cap_exceeded", "xoff_tx", "xon_tx",
@@ -142,3 +143,73 @@ def ready_fn(kind, seed):
         return cache[t]
     return ready
 
+
+def mfc_rx_schedule(rng, flows, n):
+    """s_fc traffic built with the scapy MFC class: valid deltas and snapshots, stale, duplicated, malformed and
+    corrupted frames, RESET, GLOBAL_PAUSE, TENANT_DELTA, back-to-back frames (a snapshot walk pre-empted by
+    deltas). Returns the per-cycle beat schedule."""
+    seq = 500
+    out = [None] * 40
+    kinds = {}
+
+    def emit(frame, user=0, gap=None):
+        out.extend(to_beats(frame, user_last=user))
+        out.extend([None] * (rng.randrange(0, 120) if gap is None else gap))
+
+    def ents(k):
+        return [MfcEntry(id=rng.randrange(flows + 2), lease=rng.choice((0, 0, 12, 25, 40))) for _ in range(k)]
+    emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST", bitmap=bytes(8)))
+    for i in range(n):
+        r = rng.random()
+        gap = 0 if rng.random() < 0.2 else None
+        kind = "valid"
+        if r < 0.40:
+            seq += rng.choice((1, 1, 1, 2, 3))
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, time_exp=rng.choice((0, 0, 1)), entries=ents(rng.randrange(10)),
+                           flags=rng.choice((0, 0, 0, 1))), gap=gap)
+        elif r < 0.55:
+            seq += 1
+            bm = bytes(rng.choice((0, 0, 0xFF, rng.randrange(256))) for _ in range(8))
+            emit(mfc_frame(type=2, seq=seq & 0xFFFF, base=rng.choice((0, 0, 0, 8, 64)), lease=rng.choice((20, 45)),
+                           bitmap=bm, flags=rng.choice(("SNAP_LAST", "SNAP_LAST+GLOBAL_PAUSE"))), gap=gap)
+        elif r < 0.60:
+            seq += 1
+            emit(mfc_frame(type=3, seq=seq & 0xFFFF, entries=[MfcEntry(id=rng.randrange(2), lease=rng.choice((0, 15)))]),
+                 gap=gap)
+        elif r < 0.66:
+            kind = "dup"
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(2)))
+        elif r < 0.71:
+            kind = "stale"
+            emit(mfc_frame(type=1, seq=(seq - rng.randrange(1, 100)) & 0xFFFF, entries=ents(2)))
+        elif r < 0.76:
+            kind = "fcs"
+            seq += 1
+            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(3)), user=1)
+        elif r < 0.80:
+            kind = "reset"
+            seq = rng.randrange(1 << 16)
+            emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST",
+                           bitmap=bytes([rng.randrange(256), 0, 0, 0, 0, 0, 0, 0])))
+        else:
+            kind = rng.choice(("etype", "version", "type", "length", "runt", "oversize", "length2"))
+            seq += 1
+            good = mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(4))
+            if kind == "etype":
+                frame = mfc_frame(etype=0x88B6, type=1, seq=seq & 0xFFFF, entries=ents(1))
+            elif kind == "version":
+                frame = good[:14] + bytes([0x21]) + good[15:]
+            elif kind == "type":
+                frame = good[:14] + bytes([0x14]) + good[15:]
+            elif kind == "length":
+                frame = good + bytes(8)
+            elif kind == "length2":
+                frame = mfc_frame(type=2, seq=seq & 0xFFFF, base=0, lease=5, bitmap=bytes(8))
+                frame = frame[:22] + b"\x00\x30" + frame[24:]
+            elif kind == "runt":
+                frame = good[:rng.randrange(8, 60)]
+            else:
+                frame = good + bytes(1520 - len(good))
+            emit(frame)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return out, kinds

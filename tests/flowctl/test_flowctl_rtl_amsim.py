@@ -8,15 +8,15 @@ import pytest
 
 from din.rtl.flowctl.core import DROP_REASONS, FlowCtlCore
 from din.rtl.flowctl.mfc import RX_ERR_REASONS, RX_FRAME_KINDS
-from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, parse_mfc, to_beats
+from din.sim.flowctl.mfc_scapy import parse_mfc
 from din.sim.common.amsim import simulate
 from din.sim.common.tb import full_regression, regression_count
 
 # the cocotb bench (tests/flowctl/test_flowctl_rtl.py) covers the same ground on both simulators; here the default
 # suite runs a sample and `make regress` everything
 regress_only = pytest.mark.skipif(not full_regression(), reason="make regress (DIN_REGRESSION=full) only")
-from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, ready_fn, rtl_cfg_values, run_golden, schedule,
-                                      small_config)
+from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, mfc_rx_schedule, ready_fn, rtl_cfg_values,
+                                      run_golden, schedule, small_config)
 
 
 MFC_COUNTERS = ("mfc_tx_delta", "mfc_tx_snapshot", "mfc_tx_entries", "mfc_tx_xoff_entries", "mfc_tx_xon_entries",
@@ -149,8 +149,10 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000, fc_sched=None, fc_
     assert r_cnt["drop_bytes"] == g_cnt["drop_bytes"]
     assert {"tuser": r_cnt["bad_tuser"], "oversize": r_cnt["bad_oversize"], "runt": r_cnt["bad_runt"]} == \
         g_cnt["bad_detail"]
+    # the occupancy extremes depend on the m_axis timing, compared only when that is cycle-exact
+    extremes = ("min_free_cells", "max_used_cells") if exact_cycles else ()
     for key in ("enq_pkts", "deq_pkts", "used_cells", "free_cells", "cap_exceeded", "xoff_tx", "xon_tx",
-                "global_xoff_tx", "min_free_cells", "max_used_cells"):
+                "global_xoff_tx") + extremes:
         assert r_cnt[key] == g_cnt[key], f"{key}: RTL {r_cnt[key]} golden {g_cnt[key]}"
     assert r_cnt["free_cells"] == cfg.cells and r_cnt["used_cells"] == 0, "cells not all reclaimed after the drain"
     # cycle-level: every m_axis beat leaves in the same cycle as the golden model's (not with per-flow leases from
@@ -241,7 +243,7 @@ def test_flowctl_rtl_amsim_mfc_tx():
     rng = random.Random(seed)
     cfg = small_config(xoff=6, xon=3, g_xoff=60, g_xon=40, fc_tx_en=True, snap_en=True, t_snap=96, snap_trail=2,
                        coal_xoff=4, coal_xon=40)
-    frames = make_frames(rng, regression_count(45, 800), flows=cfg.flows, sizes=(60, 129, 200, 300, 700),
+    frames = make_frames(rng, regression_count(35, 800), flows=cfg.flows, sizes=(60, 129, 200, 300, 700),
                          p_bad=0.03)
     sched = schedule(frames, rng, p_gap=0.05)
     from din.sim.common.stall import stall_pattern
@@ -254,77 +256,6 @@ def test_flowctl_rtl_amsim_mfc_tx():
     assert g["mfc_xoff_entries_tx"] > 0 and g["mfc_xon_entries_tx"] > 0 and g["global_xoff_tx"] > 0
 
 
-def _rx_frames(rng, cfg, n):
-    """s_fc traffic built with the scapy MFC class: valid deltas and snapshots, stale, duplicated, malformed and
-    corrupted frames, RESET, GLOBAL_PAUSE, TENANT_DELTA, back-to-back frames (a snapshot walk pre-empted by
-    deltas). Returns the per-cycle beat schedule."""
-    seq = 500
-    out = [None] * 40
-    kinds = {}
-
-    def emit(frame, user=0, gap=None):
-        out.extend(to_beats(frame, user_last=user))
-        out.extend([None] * (rng.randrange(0, 120) if gap is None else gap))
-
-    def ents(k):
-        return [MfcEntry(id=rng.randrange(cfg.flows + 2), lease=rng.choice((0, 0, 12, 25, 40))) for _ in range(k)]
-    emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST", bitmap=bytes(8)))
-    for i in range(n):
-        r = rng.random()
-        gap = 0 if rng.random() < 0.2 else None
-        kind = "valid"
-        if r < 0.40:
-            seq += rng.choice((1, 1, 1, 2, 3))
-            emit(mfc_frame(type=1, seq=seq & 0xFFFF, time_exp=rng.choice((0, 0, 1)), entries=ents(rng.randrange(10)),
-                           flags=rng.choice((0, 0, 0, 1))), gap=gap)
-        elif r < 0.55:
-            seq += 1
-            bm = bytes(rng.choice((0, 0, 0xFF, rng.randrange(256))) for _ in range(8))
-            emit(mfc_frame(type=2, seq=seq & 0xFFFF, base=rng.choice((0, 0, 0, 8, 64)), lease=rng.choice((20, 45)),
-                           bitmap=bm, flags=rng.choice(("SNAP_LAST", "SNAP_LAST+GLOBAL_PAUSE"))), gap=gap)
-        elif r < 0.60:
-            seq += 1
-            emit(mfc_frame(type=3, seq=seq & 0xFFFF, entries=[MfcEntry(id=rng.randrange(2), lease=rng.choice((0, 15)))]),
-                 gap=gap)
-        elif r < 0.66:
-            kind = "dup"
-            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(2)))
-        elif r < 0.71:
-            kind = "stale"
-            emit(mfc_frame(type=1, seq=(seq - rng.randrange(1, 100)) & 0xFFFF, entries=ents(2)))
-        elif r < 0.76:
-            kind = "fcs"
-            seq += 1
-            emit(mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(3)), user=1)
-        elif r < 0.80:
-            kind = "reset"
-            seq = rng.randrange(1 << 16)
-            emit(mfc_frame(type=2, seq=seq, base=0, lease=30, flags="RESET+SNAP_LAST",
-                           bitmap=bytes([rng.randrange(256), 0, 0, 0, 0, 0, 0, 0])))
-        else:
-            kind = rng.choice(("etype", "version", "type", "length", "runt", "oversize", "length2"))
-            seq += 1
-            good = mfc_frame(type=1, seq=seq & 0xFFFF, entries=ents(4))
-            if kind == "etype":
-                frame = mfc_frame(etype=0x88B6, type=1, seq=seq & 0xFFFF, entries=ents(1))
-            elif kind == "version":
-                frame = good[:14] + bytes([0x21]) + good[15:]
-            elif kind == "type":
-                frame = good[:14] + bytes([0x14]) + good[15:]
-            elif kind == "length":
-                frame = good + bytes(8)
-            elif kind == "length2":
-                frame = mfc_frame(type=2, seq=seq & 0xFFFF, base=0, lease=5, bitmap=bytes(8))
-                frame = frame[:22] + b"\x00\x30" + frame[24:]
-            elif kind == "runt":
-                frame = good[:rng.randrange(8, 60)]
-            else:
-                frame = good + bytes(1520 - len(good))
-            emit(frame)
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return out, kinds
-
-
 def test_flowctl_rtl_amsim_mfc_rx():
     """Frames injected on s_fc (valid, stale, duplicated, malformed of every kind, FCS-corrupted, RESET,
     GLOBAL_PAUSE, tenant deltas, out-of-range ids, back-to-back): the pause state of every flow, tenant 0 and the
@@ -332,8 +263,8 @@ def test_flowctl_rtl_amsim_mfc_rx():
     seed = 31
     rng = random.Random(seed)
     cfg = small_config(fc_rx_en=True, wd_cycles=600, wd_action=1, wd_restore=200)
-    fc_sched, kinds = _rx_frames(rng, cfg, regression_count(60, 600))
-    frames = make_frames(rng, regression_count(40, 600), flows=cfg.flows, sizes=(60, 64, 129, 300))
+    fc_sched, kinds = mfc_rx_schedule(rng, cfg.flows, regression_count(40, 600))
+    frames = make_frames(rng, regression_count(25, 600), flows=cfg.flows, sizes=(60, 64, 129, 300))
     sched = schedule(frames, rng, p_gap=0.5, max_gap=10)
     g, r, _, _ = compare(cfg, sched, lambda t: True, fc_sched=fc_sched, tail_cycles=6000, exact_cycles=False)
     assert g["xoff_rx"] > 0 and g["xon_rx"] > 0 and g["fc_rx_stale"] > 0 and g["fc_rx_dup"] > 0
