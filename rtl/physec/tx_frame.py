@@ -202,27 +202,32 @@ class TxFrame(wiring.Component):
         head = head_bits(oh + [Const(0, 8)] * 16 +
                          [p_crc[8:], p_crc[:8]] + [p_kcc.word_select(k, 8) for k in range(32)])
         gin = gb.i
-        is_slot = u >= OH_UNITS
+        # u == 0, u >= OH_UNITS and u == last, kept as registers with u (off the produce / ready chain)
+        u_zero, is_slot, u_last = Signal(init=1), Signal(), Signal()
+        is_head = Signal(init=1)                                     # u < HEAD_UNITS
         take_block = is_slot & slots.data & self.blocks.valid
         unit = Signal(SLOT_BITS)
-        with m.Switch(u):
-            for k in range(HEAD_UNITS):
-                with m.Case(k):
-                    m.d.comb += unit.eq(head[k * SLOT_BITS:(k + 1) * SLOT_BITS])
-            with m.Default():
-                m.d.comb += unit.eq(Mux(take_block, self.blocks.payload, 0))
+        with m.If(is_head):
+            with m.Switch(u[:2]):
+                for k in range(HEAD_UNITS):
+                    with m.Case(k):
+                        m.d.comb += unit.eq(head[k * SLOT_BITS:(k + 1) * SLOT_BITS])
+        with m.Else():
+            m.d.comb += unit.eq(Mux(take_block, self.blocks.payload, 0))
         can_load = ~gin.valid | gin.ready
         produce = Signal()
-        m.d.comb += produce.eq(started & can_load & ((u != 0) | plan_ready))
+        m.d.comb += produce.eq(started & can_load & (~u_zero | plan_ready))
         m.d.comb += [self.blocks.ready.eq(produce & take_block),
-                     slots.start.eq(produce & (u == 0)), slots.cm.eq(p_cm),
+                     slots.start.eq(produce & u_zero), slots.cm.eq(p_cm),
                      slots.step.eq(produce & is_slot)]
         with m.If(produce):
-            m.d.line += [gin.valid.eq(1), gin.payload.eq(unit), u.eq(u + 1)]
-            with m.If(u == 0):
+            m.d.line += [gin.valid.eq(1), gin.payload.eq(unit), u.eq(u + 1), u_zero.eq(0),
+                         is_slot.eq(u >= OH_UNITS - 1), u_last.eq(u == FRAME_SLOTS - 2),
+                         is_head.eq(u < HEAD_UNITS - 1)]
+            with m.If(u_zero):
                 m.d.line += plan_ready.eq(0)
-            with m.If(u == FRAME_SLOTS - 1):
-                m.d.line += u.eq(0)
+            with m.If(u_last):
+                m.d.line += [u.eq(0), u_zero.eq(1), is_slot.eq(0), u_last.eq(0), is_head.eq(1)]
             with m.If(is_slot & slots.data & ~self.blocks.valid):
                 m.d.line += self.underflow.eq(1)
             with m.If(take_block):
