@@ -50,6 +50,16 @@ from .tx_top import PhysecTx
 __all__ = ["PhysecPhy", "DOMAINS"]
 
 DOMAINS = ("sync", "line", "rx_line", "rx_client")
+FRAME_WORDS = 4112
+#: Client blocks enter the TX FIFO from this many line words before frame 1 on (decision, docs/physec.md "The PHY
+#: core"). Frame 0 carries Cm = 0 and Cm(1) = 1016 is announced before any block can have arrived; with the client
+#: writing from frame 0 on (the golden model's default start) about 997 blocks pile up and the controller then
+#: carries 1016 per frame for about 50 frames (1.3 ms of up to 25 µs latency, and a 1.9 % surplus the far end's
+#: client side must absorb). Opening the gate 128 words (about 31 blocks) before frame 1 leaves frame 1 enough
+#: blocks for its 1016 slots (it needs 1016 − 997 = 19 more than arrive during it) and the controller reaches its
+#: target in two frames. Nothing deliverable is lost: the far end locks at frame 1's AM at the earliest, and frame 0
+#: carries no client data anyway. Blocks before the gate opens are counted in TX_BLOCKED.
+CLIENT_LEAD = 128
 
 
 class PhysecPhy(wiring.Component):
@@ -109,10 +119,14 @@ class PhysecPhy(wiring.Component):
         en_line, an_line, fc_line = cfg_line[0], cfg_line[1:3], cfg_line[3:67]
         rx_sync_line = self._bit(m, "rx_sync_tx", rx.sync, "line")
         require_rx = self._bit(m, "rx_require", regs.rx_ctrl.rx_require_encryption, "rx_line")
-        started = Signal()                               # line: the framer has been enabled
-        with m.If(en_line):
-            m.d.line += started.eq(1)
-        running = self._bit(m, "tx_running", started, "sync")
+        # client gate (line): open CLIENT_LEAD words before frame 1 starts (see CLIENT_LEAD)
+        words = Signal(range(FRAME_WORDS))
+        gate = Signal()
+        with m.If(tx.m_axis.valid & ~gate):
+            m.d.line += words.eq(words + 1)
+            with m.If(words == FRAME_WORDS - CLIENT_LEAD - 1):
+                m.d.line += gate.eq(1)
+        running = self._bit(m, "tx_running", gate, "sync")
 
         # ------------------------------------------------------------------ TX: XGMII -> 66b -> 257b -> framer
         m.submodules.enc = enc = Encoder66()

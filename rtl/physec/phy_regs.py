@@ -44,7 +44,8 @@ TX_COUNTERS = (
 )
 #: counters of the client sides: (register, source, doc)
 CLIENT_COUNTERS = (
-    ("TX_BLOCKED", "tx_blocked", "client blocks discarded by the transmitter because of a configuration error"),
+    ("TX_BLOCKED", "tx_blocked", "client blocks discarded by the transmitter: before its client gate opened (just "
+                                 "before frame 1) or after a configuration error"),
     ("XCODE_ERR", "xcode_err", "received 257b blocks the detranscoder could not interpret (sent as /E/)"),
     ("RX_UNDERFLOW", "rx_underflow", "RX client FIFO empty when a block was due (/E/ sent, restart fill)"),
     ("RX_OVERFLOW", "rx_overflow", "RX client FIFO full when a block arrived (dropped, next block /E/)"),
@@ -79,7 +80,7 @@ PHYSEC_REGMAP = RegisterMap("physec", "DPHY", 0x0000_0100, [
         Field("CM_KNOWN", 3, 1, doc="the Cm of the next received frame is known"),
         Field("RX_RUNNING", 4, 1, doc="RX client FIFO filled, client blocks flowing"),
         Field("LOCAL_FAULT", 5, 1, doc="the client side sends Local Fault (not in SYNC)"),
-        Field("TX_RUNNING", 6, 1, doc="the transmitter is framing"),
+        Field("TX_RUNNING", 6, 1, doc="the transmitter carries client blocks (its gate opened before frame 1)"),
         Field("TX_BLOCKED", 7, 1, doc="the transmitter carries no client data (configuration error, until reset)"),
         Field("RDI", 8, 1, doc="RDI sent in this node's frames (receiver not in SYNC)"),
         Field("RX_RDI", 9, 1, doc="RDI in the last received frame (the far end does not see us)"),

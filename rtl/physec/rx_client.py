@@ -8,9 +8,10 @@ blocks {257b, e} (line) ─► AsyncFIFO (depth × 258) ─► [start / underflo
 
 **Clocking and rate adaptation (decision, docs/physec.md).** In steady state the receiver gives the client its exact
 bit stream back, provided the client domain runs at the far-end client's rate (the client clock recovered from GMP, or
-in a loopback the transmitter's own client clock). Two things break that balance: the transmitter's start-up (the Cm
-controller carries 1016 blocks per frame for about 50 frames while its FIFO drains the blocks that came in during frame
-0, physec.md §5 and docs/physec.md), and a free-running RX client clock (±200 ppm at most). Like a 10GBASE-R PCS
+in a loopback the transmitter's own client clock). Two things break that balance: a far-end transmitter whose client
+starts with frame 0 (its Cm controller then carries 1016 blocks per frame for about 50 frames while its FIFO drains the
+blocks that came in during frame 0, physec.md §5 and docs/physec.md; :mod:`.phy` avoids this at its own transmitter),
+and a free-running RX client clock (±200 ppm at most). Like a 10GBASE-R PCS
 (IEEE 802.3 Cl. 49.2.4.7 allows idle insertion and deletion for clock compensation), the client side then adapts
 with whole idle groups (a 257b block of four idle blocks, 32 idle octets), only inside an inter-packet gap:
 
