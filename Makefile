@@ -12,6 +12,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.din-installed
 JOBS   ?= 2
 SEEDS  ?= 1,2,3
+FPGA_FLAGS ?=
 SIM    ?= icarus
 BLOCK  ?= skid_buffer
 PYTEST_ARGS ?=
@@ -62,7 +63,7 @@ bench: install
 fpga: install
 	@failed=""; for f in fpga/*/*.budget.json; do \
 	  [ -e "$$f" ] || continue; b=$$(basename $$f .budget.json); \
-	  $(BIN)/din build $$b --seeds $(SEEDS) || failed="$$failed $$b"; done; \
+	  $(BIN)/din build $$b --seeds $(SEEDS) $(FPGA_FLAGS) || failed="$$failed $$b"; done; \
 	$(BIN)/din report; \
 	if [ -n "$$failed" ]; then echo "din: FPGA budget or build failed for:$$failed"; exit 1; fi
 

