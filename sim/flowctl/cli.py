@@ -4,8 +4,10 @@
     din flowctl headroom [--d-link CYCLES] [--cells N] [--max-pkt BYTES] [--t-snap CYCLES] [--loss-burst K]
 
 ``scenario`` runs one scenario of spec §9 (``din.golden.flowctl.scenarios``) and prints one JSON object (``--json``)
-or a short summary; the exit status is 0 when every criterion passed. Only the golden model runs scenarios so far:
-the RTL (rtl/flowctl/) lacks the MFC generator and parser, so the RTL simulators are refused with one sentence.
+or a short summary; the exit status is 0 when every criterion passed. ``--sim icarus|verilator`` runs ``hot_flow``
+and ``fc_loss`` on the RTL (``din_flowctl`` through the cocotb test ``scenario`` of sim/flowctl/tb_flowctl.py, the
+golden model as a shadow for the bench's bookkeeping, drops and MFC counters read from the RTL); the other scenarios
+are refused on the RTL with one sentence.
 """
 
 import json
@@ -15,13 +17,40 @@ from din.sim.cli import UserError
 __all__ = ["register"]
 
 SIMS = ("golden", "icarus", "verilator")
+RTL_SCENARIOS = ("hot_flow", "fc_loss")
+
+
+def _run_rtl_scenario(args):
+    """Export din_flowctl with the scenario's table size and 1024 cells, run the cocotb ``scenario`` test."""
+    import os
+    import pathlib
+
+    from din.golden.flowctl.scenarios import base_config
+    from din.rtl.catalog import get_top
+    from din.sim.runner import export_top, run_cocotb
+    cfg = base_config(args.flows or 1)
+    top = get_top("flowctl")
+    v_path, meta = export_top("flowctl", {"flows": cfg.flows, "cells": cfg.cells})
+    scn_args = {k: v for k, v in (("flows", args.flows), ("seed", args.seed), ("cycles", args.cycles)) if v is not None}
+    import contextlib
+    import sys
+    with contextlib.redirect_stdout(sys.stderr):           # keep stdout for the one JSON object
+        _, results = run_cocotb(verilog=v_path, toplevel=top.module,
+                                test_module=f"din.sim.{top.folder}.tb_{top.name}", sim=args.sim, seed=args.seed,
+                                params=meta["parameters"], testcase=r"\.scenario$", run_name=f"scenario_{args.name}",
+                                extra_env={"DIN_FLOWCTL_SCENARIO": args.name,
+                                           "DIN_FLOWCTL_SCENARIO_ARGS": json.dumps(scn_args)})
+    path = pathlib.Path(results).parent / "figures.json"
+    if not path.exists() or not os.path.getsize(path):
+        raise UserError(f"the RTL scenario run wrote no result ({path})")
+    return json.loads(path.read_text())["scenario_result"]
 
 
 def cmd_scenario(args):
     from din.golden.flowctl.scenarios import SCENARIOS, run_scenario
     if args.name not in SCENARIOS:
         raise UserError(f"unknown flowctl scenario {args.name!r}; known: {', '.join(SCENARIOS)}")
-    if args.sim != "golden":
+    if args.sim != "golden" and args.name not in RTL_SCENARIOS:
         raise UserError("the flowctl RTL has no MFC generator / parser yet, which the closed loop of every spec §9 "
                         "scenario needs; use --sim golden (the RTL data path is compared with the golden model, "
                         "cycle by cycle, by `din sim flowctl --sim icarus|verilator`)")
@@ -29,11 +58,14 @@ def cmd_scenario(args):
         raise UserError("--flows must be between 1 and 4096")
     if args.cycles is not None and args.cycles < 5000:
         raise UserError("--cycles must be at least 5000 (initialisation alone takes the number of cells)")
-    result = run_scenario(args.name, flows=args.flows, seed=args.seed, cycles=args.cycles)
+    if args.sim == "golden":
+        result = run_scenario(args.name, flows=args.flows, seed=args.seed, cycles=args.cycles)
+    else:
+        result = _run_rtl_scenario(args)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        print(f"flowctl {result['scenario']} on golden (seed {result['seed']}, {result['flows']} flows, "
+        print(f"flowctl {result['scenario']} on {args.sim} (seed {result['seed']}, {result['flows']} flows, "
               f"{result['cycles']} cycles): {'PASS' if result['pass'] else 'FAIL'}")
         for name, c in result["criteria"].items():
             print(f"  {'ok  ' if c['pass'] else 'FAIL'} {name}: {c['value']} (limit {c['limit']})")

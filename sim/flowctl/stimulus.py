@@ -44,7 +44,9 @@ def rtl_cfg_values(cfg):
     the RTL applies the clamps itself)."""
     p = cfg.profiles[0]
     # what this RTL fixes at elaboration (rtl/flowctl/mfc.py) or does not implement
-    assert cfg.fc_max_entries == 9 and cfg.snap_chunk == 64 and cfg.tenants == 1 and not cfg.tenant_fc_active
+    assert cfg.fc_max_entries == 9 and cfg.snap_chunk == 64 and not cfg.tenant_fc_active
+    assert all(cfg.flow(f) == cfg.flow(0) for f in range(cfg.flows)) and cfg.flow(0).tenant == 0 and cfg.flow(0).enable
+    assert len(cfg.profiles) == 1 and not cfg.dt_en
     return {"cfg_xoff": p.xoff, "cfg_xon": p.xon, "cfg_cap": min(p.cap, 0xFFFF), "cfg_quantum": p.quantum,
             "cfg_lossless": int(cfg.flow(0).lossless), "cfg_g_xoff": cfg.g_xoff_eff, "cfg_g_xon": cfg.g_xon_raw,
             "cfg_guard_en": int(cfg.guard_en), "cfg_pfc_mirror_en": int(cfg.pfc_mirror_en),

@@ -16,6 +16,7 @@ The configuration is written over AXI4-Lite during the free-list refill; the gol
 """
 
 import logging
+import os
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
@@ -527,3 +528,240 @@ async def bench(dut):
                    "mfc_reaction_cycles_per_entry": rtl_per, "mfc_reaction_cycles_golden": max(gold_per),
                    "mfc_reaction_cycles_golden_per_entry": gold_per, "mfc_reaction_bound_cycles": bound,
                    "d_react_cycles": cfg.d_react})
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Spec §9 scenarios on the RTL (``din flowctl scenario NAME --sim icarus|verilator``)
+
+_SCENARIO = os.environ.get("DIN_FLOWCTL_SCENARIO")
+# golden counters() key -> register of the RTL (what the scenario report takes from the RTL)
+_SCN_DROP_REGS = _DROP_REGS
+
+
+class _RtlFrameLog(list):
+    """The MFC frames the RTL sent (the shadow model's own frames are not logged)."""
+
+    def append(self, _frame):
+        pass
+
+    def add(self, frame):
+        list.append(self, frame)
+
+
+class _RtlScenarioPort:
+    """The cocotb side: drives ``din_flowctl`` one cycle per call, reads its counters."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.axil = None
+        self.in_readonly = False
+        self.current = None            # the shadow whose run the RTL is doing
+
+    async def start(self):
+        dut = self.dut
+        start_clock(dut.clk, MHZ)
+        for name in ("s_axis_tvalid", "s_axis_tdata", "s_axis_tkeep", "s_axis_tlast", "s_axis_tuser",
+                     "s_axis_tdest", "m_axis_tready", "s_fc_tvalid", "s_fc_tdata", "s_fc_tkeep", "s_fc_tlast",
+                     "s_fc_tuser", "pfc_paused"):
+            getattr(dut, name).value = 0
+        dut.m_fc_tready.value = 1
+        from cocotbext.axi import AxiLiteBus, AxiLiteMaster
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        for side in (self.axil.write_if, self.axil.read_if):
+            side.log.setLevel(logging.WARNING)
+        await reset(dut.clk, dut.rst)
+
+    async def write(self, addr, value):
+        resp = await with_timeout(self.axil.write(addr, value.to_bytes(4, "little")), 50, "us")
+        assert int(resp.resp) == 0
+
+    async def read(self, addr):
+        resp = await with_timeout(self.axil.read(addr, 4), 50, "us")
+        assert int(resp.resp) == 0
+        return int.from_bytes(resp.data, "little")
+
+    async def begin(self, cfg):
+        """Configure, soft reset; returns in the read-only phase of the first initialisation cycle (shadow t = 0)."""
+        dut = self.dut
+        if self.in_readonly:
+            await RisingEdge(dut.clk)
+            self.in_readonly = False
+        for name in ("s_axis_tvalid", "s_fc_tvalid", "pfc_paused"):
+            getattr(dut, name).value = 0
+        dut.m_fc_tready.value = 1
+        if self.current is not None and self.current.rtl_counts is None:
+            self.current.rtl_counts = await self.counters()
+        values = rtl_cfg_values(cfg)
+        ctrl = (R.CTRL_GUARD_EN_MASK if cfg.guard_en else 0) | (R.CTRL_PFC_MIRROR_EN_MASK if cfg.pfc_mirror_en
+                                                                 else 0)
+        ctrl |= R.CTRL_LOSSLESS_MASK if values["cfg_lossless"] else 0
+        for name in ("fc_tx_en", "fc_rx_en", "snap_en", "snap_idle"):
+            ctrl |= getattr(R, f"CTRL_{name.upper()}_MASK") if values[f"cfg_{name}"] else 0
+        await self.write(R.CTRL_ADDR, ctrl)
+        for name, addr in _CFG_REGS.items():
+            await self.write(addr, values[name])
+        for name, addr in _MFC_CFG_REGS.items():
+            await self.write(addr, values[name] & 0xFFFFFFFF)
+            if name in ("cfg_fc_da", "cfg_fc_sa"):
+                await self.write(addr + 4, values[name] >> 32)
+        while True:                     # initialisation after the hard reset or the previous soft reset
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if int(dut.s_axis_tready.value):
+                break
+        await RisingEdge(dut.clk)
+        cocotb.start_soon(self.write(R.CTRL_ADDR, ctrl | R.CTRL_SOFT_RESET_MASK))
+        for _ in range(100):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if not int(dut.s_axis_tready.value):
+                self.in_readonly = True
+                return
+        raise AssertionError("the soft reset did not take effect")
+
+    async def cycle(self, beat, m_ready, fc_in, fc_ready, pfc):
+        dut = self.dut
+        if not self.in_readonly:        # the first cycle of a run was driven idle before the soft reset showed
+            if beat is None:
+                dut.s_axis_tvalid.value = 0
+            else:
+                data, last, user, dest = beat
+                dut.s_axis_tvalid.value = 1
+                dut.s_axis_tdata.value = int.from_bytes(data.ljust(8, b"\0"), "little")
+                dut.s_axis_tkeep.value = (1 << len(data)) - 1
+                dut.s_axis_tlast.value = int(last)
+                dut.s_axis_tuser.value = user
+                dut.s_axis_tdest.value = dest
+            dut.m_axis_tready.value = int(m_ready)
+            dut.m_fc_tready.value = int(fc_ready)
+            dut.pfc_paused.value = pfc
+            if fc_in is None:
+                dut.s_fc_tvalid.value = 0
+            else:
+                data, last = fc_in[0], fc_in[1]
+                dut.s_fc_tvalid.value = 1
+                dut.s_fc_tdata.value = int.from_bytes(data.ljust(8, b"\0"), "little")
+                dut.s_fc_tkeep.value = (1 << len(data)) - 1
+                dut.s_fc_tlast.value = int(last)
+                dut.s_fc_tuser.value = fc_in[2] if len(fc_in) > 2 else 0
+            await ReadOnly()
+        else:
+            assert beat is None and fc_in is None, "traffic in the first (initialisation) cycle"
+        m = f = None
+        if int(dut.m_axis_tready.value) and int(dut.m_axis_tvalid.value):
+            n = dut.m_axis_tkeep.value.to_unsigned().bit_length()
+            m = (dut.m_axis_tdata.value.to_unsigned().to_bytes(8, "little")[:n], bool(int(dut.m_axis_tlast.value)),
+                 int(dut.m_axis_tuser.value), dut.m_axis_tdest.value.to_unsigned())
+        if int(dut.m_fc_tready.value) and int(dut.m_fc_tvalid.value):
+            n = dut.m_fc_tkeep.value.to_unsigned().bit_length()
+            f = (dut.m_fc_tdata.value.to_unsigned().to_bytes(8, "little")[:n], bool(int(dut.m_fc_tlast.value)))
+        s_ready = bool(int(dut.s_axis_tready.value))
+        await RisingEdge(dut.clk)
+        self.in_readonly = False
+        return m, f, s_ready
+
+    async def counters(self):
+        """The RTL's counters in the golden ``counters()`` format (the keys the scenario report uses)."""
+        if self.in_readonly:
+            await RisingEdge(self.dut.clk)
+            self.in_readonly = False
+        out = {"drops": {k: await self.read(a) for k, a in _SCN_DROP_REGS.items()},
+               "mfc_frames_tx": {k: await self.read(a) for k, a in _MFC_TX_FRAME_REGS.items()} | {"tenant": 0},
+               "mfc_frames_rx": {k: await self.read(a) for k, a in _MFC_RX_FRAME_REGS.items()},
+               "fc_rx_err_detail": {k: await self.read(a) for k, a in _FC_RX_ERR_REGS.items()}}
+        for k, a in _COUNTER_REGS.items():
+            out[k] = await self.read(a)
+        for k, a in _MFC_COUNTER_REGS.items():
+            out[k] = await self.read(a)
+        return out
+
+
+def _shadow_class(port):
+    """A FlowCtlModel that is the golden shadow of the RTL: every step drives the RTL with the same inputs and returns
+    the RTL's m_axis / m_fc beats; the bench's bookkeeping (occupancy hooks, quiet(), invariants) reads the shadow;
+    counters() returns the RTL's counters where the RTL has them."""
+    from cocotb.task import resume
+
+    from din.golden.flowctl.model import FlowCtlModel as _Model
+
+    class RtlShadow(_Model):
+        def __init__(self, cfg, *, bounds=None):
+            super().__init__(cfg, bounds=bounds)
+            self.rtl_counts = None
+            self.rtl_log = _RtlFrameLog()
+            self.sender.log = self.rtl_log
+            self._fc_buf = bytearray()
+            self.s_ready_mismatch = 0
+            resume(port.begin)(cfg)
+            port.current = self
+
+        def step(self, in_beat=None, m_ready=True, fc_in=None, fc_ready=True, pfc_paused=0):
+            assert port.current is self and self.rtl_counts is None, "a finished shadow was stepped"
+            m, f, s_ready = resume(port.cycle)(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            if s_ready != self.s_ready:
+                self.s_ready_mismatch += 1
+            super().step(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            if f is not None:
+                self._fc_buf += f[0]
+                if f[1]:
+                    self.rtl_log.add(bytes(self._fc_buf))
+                    self._fc_buf = bytearray()
+            return m, f
+
+        def soft_reset(self):
+            raise NotImplementedError("soft reset in the middle of an RTL scenario run (use --sim golden)")
+
+        def counters(self):
+            c = super().counters()
+            if self.rtl_counts is None:
+                self.rtl_counts = resume(port.counters)()
+            self.golden_counts = dict(c)
+            c.update(self.rtl_counts)
+            return c
+    return RtlShadow
+
+
+@cocotb.test(skip=_SCENARIO is None)
+async def scenario(dut):
+    """``DIN_FLOWCTL_SCENARIO`` (hot_flow, fc_loss) on the RTL: the spec §9 bench of golden/flowctl/scenarios.py with
+    ``din_flowctl`` in place of the golden model (the model runs as a shadow with the same inputs for the bench's
+    bookkeeping); the result JSON goes to figures.json."""
+    import json
+
+    from cocotb.task import bridge
+
+    import din.golden.flowctl.scenarios as S
+    args = json.loads(os.environ.get("DIN_FLOWCTL_SCENARIO_ARGS", "{}"))
+    port = _RtlScenarioPort(dut)
+    await port.start()
+    shadows = []
+    cls = _shadow_class(port)
+
+    def factory(cfg, bounds=None):
+        s = cls(cfg, bounds=bounds)
+        shadows.append(s)
+        return s
+    saved = S.FlowCtlModel
+    S.FlowCtlModel = factory
+    try:
+        result = await bridge(S.run_scenario)(_SCENARIO, **args)
+    finally:
+        S.FlowCtlModel = saved
+    for s in shadows:
+        if s.rtl_counts is None:
+            s.rtl_counts = await port.counters()
+    mism = {}
+    for i, s in enumerate(shadows):
+        g = getattr(s, "golden_counts", None) or _Model_counters(s)
+        for k, v in s.rtl_counts.items():
+            if g.get(k) != v:
+                mism[f"run{i}.{k}"] = {"rtl": v, "golden_shadow": g.get(k)}
+    result["sim"] = os.environ.get("DIN_SIM", "rtl")
+    result["rtl_vs_golden_shadow_counter_differences"] = mism
+    result["s_ready_mismatch_cycles"] = sum(s.s_ready_mismatch for s in shadows)
+    write_figures({"scenario_result": json.loads(json.dumps(result, default=str))})
+
+
+def _Model_counters(s):
+    from din.golden.flowctl.model import FlowCtlModel as _Model
+    return _Model.counters(s)
