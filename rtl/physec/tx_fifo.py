@@ -21,8 +21,8 @@ register buffer that the block RAM fills ahead of the reader.
   Timing: a block written at client edge ``c`` is counted in ``written`` in the line cycle that starts two line edges
   after ``c`` (first edge strictly after ``c``, then the second synchroniser flop): the golden model's
   ``ClientClock(latency=...)`` is set from this (see ``din.sim.physec.tb_tx_model``).
-* ``level`` (``line``): blocks in the FIFO including the output buffer and the read in flight, as seen from the line
-  domain.
+* ``level`` (``line``, a register: one cycle late): blocks in the FIFO including the output buffer and the read in
+  flight, as seen from the line domain.
 
 Reset: as ``AsyncFIFO``, the write domain's reset empties the FIFO (the line side takes the synchronised write
 pointer as its read pointer and clears its buffer while it sees that reset); reset both domains together.
@@ -104,7 +104,8 @@ class TxClientFifo(wiring.Component):
         wsel, rsel, inflight = Signal(), Signal(), Signal()
         held = Signal(2)
         m.d.comb += held.eq(bv[0] + bv[1] + inflight)
-        issue = (r_gry != w_gry_r) & (held < 2)
+        stale = Signal()                                               # r_bin1 / r_gry1 to recompute (after r_rst)
+        issue = (r_gry != w_gry_r) & (held < 2) & ~stale
         pop = self.o.valid & self.o.ready
         m.d.comb += [rport.addr.eq(r_bin[:-1]), rport.en.eq(1),
                      self.o.valid.eq(bv.bit_select(rsel, 1)), self.o.payload.eq(Mux(rsel, buf[1], buf[0]))]
@@ -121,9 +122,12 @@ class TxClientFifo(wiring.Component):
         m.d.line += [bv.eq((bv & ~bv_clr) | bv_set), inflight.eq(issue)]
         with m.If(issue):
             m.d.line += [r_bin.eq(r_bin1), r_gry.eq(r_gry1), r_bin1.eq(nxt_r), r_gry1.eq(gray(nxt_r))]
+        with m.If(stale):
+            m.d.line += [r_bin1.eq(r_bin + 1), r_gry1.eq(gray(r_bin + 1)), stale.eq(0)]
         with m.If(r_rst):                                              # write side in reset: empty
-            m.d.line += [r_bin.eq(w_bin_r), r_gry.eq(w_gry_r), r_bin1.eq(w_bin_r + 1), r_gry1.eq(gray(w_bin_r + 1)),
+            # the successors are recomputed in the cycle after (``stale``: no read issued then)
+            m.d.line += [r_bin.eq(w_bin_r), r_gry.eq(w_gry_r), stale.eq(1),
                          bv.eq(0), inflight.eq(0), wsel.eq(0), rsel.eq(0)]
-        m.d.comb += [self.written.eq(w_bin_r),
-                     self.level.eq(w_bin_r - r_bin + held)]
+        m.d.comb += self.written.eq(w_bin_r)
+        m.d.line += self.level.eq(w_bin_r - r_bin + held)             # status: registered, one cycle late
         return m
