@@ -129,7 +129,7 @@ class PhysecPhy(wiring.Component):
         running = self._bit(m, "tx_running", gate, "sync")
 
         # ------------------------------------------------------------------ TX: XGMII -> 66b -> 257b -> framer
-        m.submodules.enc = enc = Encoder66()
+        m.submodules.enc = enc = Encoder66(pipelined=True)
         m.submodules.xcode = xcode = Transcoder257()
         m.d.comb += [enc.i.valid.eq(1), enc.i.payload.data.eq(self.xgmii_txd), enc.i.payload.ctrl.eq(self.xgmii_txc)]
         wiring.connect(m, enc.o, xcode.i)
@@ -162,8 +162,10 @@ class PhysecPhy(wiring.Component):
 
         # ------------------------------------------------------------------ water marks
         tx_hwm = Signal(16)
-        with m.If(tx.fifo_level > tx_hwm):
-            m.d.line += tx_hwm.eq(tx.fifo_level)
+        tx_level = Signal.like(tx.fifo_level)              # registered before the compare
+        m.d.line += tx_level.eq(tx.fifo_level)
+        with m.If(tx_level > tx_hwm):
+            m.d.line += tx_hwm.eq(tx_level)
         rx_hwm, rx_lwm = Signal(16), Signal(16, init=0xFFFF)
         with m.If(rxc.running & (rxc.level > rx_hwm)):
             m.d.rx_client += rx_hwm.eq(rxc.level)

@@ -143,7 +143,7 @@ class RxClient(wiring.Component):
         link = Signal()
         m.submodules.link_sync = FFSynchronizer(self.link_up, link, o_domain="sync")
         m.submodules.detx = detx = Detranscoder257()
-        m.submodules.dec = dec = Decoder66()
+        m.submodules.dec = dec = Decoder66(pipelined=True)
         wiring.connect(m, detx.o, dec.i)
 
         running = Signal()
@@ -153,10 +153,14 @@ class RxClient(wiring.Component):
         m.d.comb += head_idle.eq(fifo.r_rdy & (head.block == IDLE_BLOCK257) & ~head.e)
         prev_idle = Signal()                           # the last group given to the detranscoder was all idle
         due = running & detx.i.ready                   # a group goes into the detranscoder this cycle
-        insert = due & prev_idle & (~fifo.r_rdy | (fifo.r_level < self.insert_level))
+        # the FIFO level, registered: AsyncFIFO's r_level is a Gray decode and a subtraction; every decision below
+        # takes the level of the previous cycle (a block more or less changes none of them materially)
+        level = Signal.like(fifo.r_level)
+        m.d.sync += level.eq(fifo.r_level)
+        insert = due & prev_idle & (~fifo.r_rdy | (level < self.insert_level))
         take = due & fifo.r_rdy & ~insert
         # surplus per window: the lowest level of the last window above keep_level
-        lvl_bits = len(fifo.r_level)
+        lvl_bits = len(level)
         win = Signal(self.WINDOW_BITS)
         win_min = Signal(lvl_bits, init=(1 << lvl_bits) - 1)
         excess = Signal(lvl_bits)
@@ -166,8 +170,8 @@ class RxClient(wiring.Component):
             m.d.sync += [win_min.eq((1 << lvl_bits) - 1),
                          excess.eq(Mux(running & (win_min > self.keep_level), win_min - self.keep_level, 0))]
         with m.Else():
-            with m.If(running & (fifo.r_level < win_min)):
-                m.d.sync += win_min.eq(fifo.r_level)
+            with m.If(running & (level < win_min)):
+                m.d.sync += win_min.eq(level)
             with m.If(delete):
                 m.d.sync += excess.eq(excess - 1)
         group = Signal(257)
@@ -182,7 +186,7 @@ class RxClient(wiring.Component):
             self.e_blocks.eq(take & head.e),
             self.data_blocks.eq(take & ~head.e),
             self.xcode_err.eq(detx.xcode_err),
-            self.level.eq(fifo.r_level),
+            self.level.eq(level),
             self.running.eq(running),
             dec.o.ready.eq(1),
         ]
@@ -190,7 +194,7 @@ class RxClient(wiring.Component):
             m.d.sync += prev_idle.eq(group == IDLE_BLOCK257)
         with m.If(~link | (due & ~fifo.r_rdy & ~prev_idle)):
             m.d.sync += [running.eq(0), prev_idle.eq(0)]
-        with m.Elif(fifo.r_level >= self.start_level):
+        with m.Elif(level >= self.start_level):
             m.d.sync += running.eq(1)
 
         # output register: LF while not in SYNC, the decoder's words while they come, idles otherwise
