@@ -179,7 +179,8 @@ class TxFrame(wiring.Component):
             fc_octets = [fc[8 * (7 - k):8 * (8 - k)] for k in range(8)]    # big-endian
             m.d.line += [o.eq(v) for o, v in zip(oh, [fc[:8], stat, cmc.jc[16:24], cmc.jc[8:16], cmc.jc[:8], sec,
                                                       *fc_octets])]
-            m.d.line += [p_cm.eq(cmc.cm), crc_step.eq(1), fc.eq(fc + (fc != (1 << 64) - 1))]
+            fc_inc = Cat(fc, Const(0, 1)) + 1                        # saturates: bit 64 = fc was all ones
+            m.d.line += [p_cm.eq(cmc.cm), crc_step.eq(1), fc.eq(Mux(fc_inc[64], fc, fc_inc[:64]))]
         with m.Elif(crc_step != 0):
             m.d.line += crc_step.eq(Mux(crc_step == 7, 0, crc_step + 1))
         words = Cat(*(Cat(oh[2 * k + 1], oh[2 * k]) for k in range(7)))     # O0 is the first (top) octet
