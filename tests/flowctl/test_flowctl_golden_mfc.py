@@ -5,50 +5,21 @@ import struct
 
 import pytest
 from scapy.contrib.mac_control import MACControlClassBasedFlowControl
-from scapy.fields import (BitField, ByteField, ConditionalField, FlagsField, PacketListField, ShortField,
-                          StrFixedLenField, StrLenField)
 from scapy.layers.l2 import Ether
-from scapy.packet import Packet, bind_layers
 
 from din.golden.flowctl.config import FlowCtlConfig, L_EVT, L_FCGEN
 from din.golden.flowctl.mfc import MfcSender, beats
 from din.golden.flowctl.pfc import PfcMirror
 from din.golden.flowctl.reaction import MfcReceiver
+from din.sim.flowctl.mfc_scapy import MFC_ETYPE, Mfc, MfcEntry, mfc_frame, paused_from_bitmap
 
 
-# ---- an independent dissector written from spec §5 ----
-class MFCEntry(Packet):
-    name = "MFC entry"
-    fields_desc = [ShortField("id", 0), ShortField("lease", 0)]
-
-    def extract_padding(self, s):
-        return b"", s
-
-
-class MFC(Packet):
-    name = "MFC"
-    fields_desc = [
-        BitField("version", 1, 4), BitField("type", 1, 4),
-        FlagsField("flags", 0, 8, ["GLOBAL_PAUSE", "RESET", "SNAP_LAST", "b3", "b4", "b5", "b6", "b7"]),
-        ShortField("seq", 0), ByteField("time_exp", 0), ByteField("reserved", 0),
-        ShortField("count", 0), ShortField("covered", 0),
-        ConditionalField(PacketListField("entries", [], MFCEntry, count_from=lambda p: p.count),
-                         lambda p: p.type in (1, 3)),
-        ConditionalField(ShortField("lease", 0), lambda p: p.type == 2),
-        ConditionalField(StrFixedLenField("reserved2", b"\0" * 6, 6), lambda p: p.type == 2),
-        ConditionalField(StrLenField("bitmap", b"", length_from=lambda p: p.covered // 8), lambda p: p.type == 2),
-    ]
-
-
-bind_layers(Ether, MFC, type=0x88B5)
+# The independent scapy dissector written from spec §5 lives in din.sim.flowctl.mfc_scapy (the RTL tests use it
+# too): one class bound to the MFC EtherType, since scapy decodes with whichever binding was registered first.
 
 
 def pad60(b):
     return b + bytes(max(0, 60 - len(b)))
-
-
-def scapy_bits(bitmap, base):
-    return sorted(base + 8 * k + i for k, byte in enumerate(bitmap) for i in range(8) if byte >> i & 1)
 
 
 CFG = FlowCtlConfig(flows=64, cells=1024, d_link=64, t_snap=512, coal_xoff=4, coal_xon=32)
@@ -77,11 +48,11 @@ def test_first_frame_is_reset_snapshot_all_clear():
     frames, _ = run_sender([], 10)
     assert len(frames) == 1
     p = Ether(frames[0])
-    m = p[MFC]
+    m = p[Mfc]
     assert p.dst == "01:80:c2:00:00:0e" and p.type == 0x88B5 and len(frames[0]) == 60
     assert (m.version, m.type, m.seq) == (1, 2, 0)
     assert m.flags.RESET and m.flags.SNAP_LAST and not m.flags.GLOBAL_PAUSE
-    assert m.count == 0 and m.covered == 64 and scapy_bits(m.bitmap, 0) == []
+    assert m.base == 0 and m.covered == 64 and paused_from_bitmap(m) == []
 
 
 def test_delta_coalescing_order_and_leases_decoded_by_scapy():
@@ -89,9 +60,9 @@ def test_delta_coalescing_order_and_leases_decoded_by_scapy():
     ev = [(20, "flow", 9, True), (20, "flow", 3, True), (21, "flow", 5, False), (22, "flow", 9, False),
           (22, "flow", 9, True), (23, "flow", 7, True)]
     frames, t_first = run_sender(ev, 200)
-    m = Ether(frames[1])[MFC]
+    m = Ether(frames[1])[Mfc]
     # XOFF entries first, oldest first; flow 9's last action (XOFF) wins and keeps one entry; XON of 5 after.
-    assert m.type == 1 and m.seq == 1 and m.covered == 0
+    assert m.type == 1 and m.seq == 1 and m.zero == 0
     assert [(e.id, e.lease) for e in m.entries] == [(3, lease), (9, lease), (7, lease), (5, 0)]
     # the frame is due when the oldest XOFF has waited COAL_XOFF cycles after becoming pending
     assert t_first[1] == 20 + L_EVT + CFG.coal_xoff + L_FCGEN
@@ -102,25 +73,23 @@ def test_snapshot_and_global_flag_decoded_by_scapy():
     lease = CFG.pause_time_eff
     ev = [(5, "flow", 2, True), (5, "flow", 63, True), (6, "global", 0, True)]
     frames, _ = run_sender(ev, CFG.t_snap + 100)
-    decoded = [Ether(f)[MFC] for f in frames]
+    decoded = [Ether(f)[Mfc] for f in frames]
     seqs = [m.seq for m in decoded]
     assert seqs == list(range(len(frames)))                      # seq counts frames
     snaps = [m for m in decoded if m.type == 2 and not m.flags.RESET]
     assert snaps, "a snapshot round must follow within T_SNAP while flows are paused"
     s = snaps[0]
     assert s.lease == lease and s.flags.SNAP_LAST and s.flags.GLOBAL_PAUSE
-    assert scapy_bits(s.bitmap, s.count) == [2, 63]
+    assert paused_from_bitmap(s) == [2, 63]
     assert all(m.flags.GLOBAL_PAUSE for m in decoded[1:])        # repeated in every frame while active
 
 
 # ---- scapy-built frames applied by the reaction point ----
 def scapy_frame(**kw):
     entries = kw.pop("entries", None)
-    m = MFC(**kw)
     if entries is not None:
-        m.entries = [MFCEntry(id=i, lease=l) for i, l in entries]
-        m.count = len(entries)
-    return pad60(bytes(Ether(dst="01:80:c2:00:00:0e", src="02:00:00:00:00:02", type=0x88B5) / m))
+        kw["entries"] = [MfcEntry(id=i, lease=l) for i, l in entries]
+    return mfc_frame(src="02:00:00:00:00:02", **kw)
 
 
 def feed(rx, t, frame, bad=False):
@@ -158,11 +127,11 @@ def test_scapy_snapshot_and_reset():
     bitmap = bytearray(8)
     bitmap[0] = 0b1000_0010          # flows 1 and 7
     bitmap[7] = 0x80                 # flow 63
-    feed(rx, 0, scapy_frame(type=2, seq=1, count=0, covered=64, lease=50, bitmap=bytes(bitmap), flags=0b101))
+    feed(rx, 0, scapy_frame(type=2, seq=1, base=0, covered=64, lease=50, bitmap=bytes(bitmap), flags=0b101))
     run(rx, 0, 4 + 64)
     assert [f for f in range(64) if rx.leases.flow_paused(f)] == [1, 7, 63]
     assert rx.leases.global_paused()
-    feed(rx, 70, scapy_frame(type=2, seq=900, count=0, covered=64, lease=50, bitmap=bytes(8), flags=0b010))
+    feed(rx, 70, scapy_frame(type=2, seq=900, base=0, covered=64, lease=50, bitmap=bytes(8), flags=0b010))
     run(rx, 70, 6)
     assert not any(rx.leases.flow_paused(f) for f in range(64)) and not rx.leases.global_paused()
     assert rx.seq_gap == 0                         # RESET resynchronises without counting a gap
@@ -178,7 +147,7 @@ def test_bad_frames_each_counted():
     feed(rx, 40, scapy_frame(version=2, type=1, seq=15, entries=[]))
     feed(rx, 50, scapy_frame(type=7, seq=16))
     feed(rx, 60, scapy_frame(type=1, seq=17, entries=[(1, 5)])[:-8] + bytes(8) + b"\0" * 4)   # length
-    feed(rx, 70, bytes(Ether(dst="01:80:c2:00:00:0e", type=0x88B5) / MFC(type=1, seq=18))[:40])  # runt
+    feed(rx, 70, bytes(Ether(dst="01:80:c2:00:00:0e", type=MFC_ETYPE) / Mfc(type=1, seq=18))[:40])  # runt
     eth = bytearray(good)
     eth[12:14] = b"\x88\xb6"
     feed(rx, 80, bytes(eth))                                        # wrong EtherType
