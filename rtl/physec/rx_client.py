@@ -191,7 +191,9 @@ class RxClient(wiring.Component):
             dec.o.ready.eq(1),
         ]
         with m.If(due):
-            m.d.sync += prev_idle.eq(group == IDLE_BLOCK257)
+            # the group sent is all idle iff it is an inserted one or the FIFO head was (head_idle: /E/-flagged
+            # blocks are /E/ groups), so the head compare serves both and no second 257-bit compare is needed
+            m.d.sync += prev_idle.eq(insert | head_idle)
         with m.If(~link | (due & ~fifo.r_rdy & ~prev_idle)):
             m.d.sync += [running.eq(0), prev_idle.eq(0)]
         with m.Elif(level >= self.start_level):
