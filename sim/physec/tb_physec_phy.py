@@ -24,6 +24,7 @@ from cocotb.utils import get_sim_time
 import numpy as np
 
 from din.sim.common.tb import quiet_thirdparty_warnings, rng, sim_name, write_figures
+from din.rtl.physec.phy_regs import CLIENT_COUNTERS, PHYSEC_REGMAP, RX_COUNTERS, TX_COUNTERS
 from din.sim.physec import regs as R
 
 quiet_thirdparty_warnings()
@@ -34,6 +35,9 @@ FRAME_WORDS = 4112
 LF = (0x0100009C0100009C, 0x11)
 IDLE = (0x0707070707070707, 0xFF)
 
+
+COUNTERS = TX_COUNTERS + RX_COUNTERS + CLIENT_COUNTERS
+STATUS_FIELDS = [f.name for r in PHYSEC_REGMAP.registers if r.name == "STATUS" for f in r.fields]
 
 #: the two clock corners of the loopback tests: (client ppm, line ppm) from nominal
 CLOCKS = {"cfast": (100, -100), "cslow": (-100, 100)}
@@ -152,16 +156,12 @@ class Phy:
         await self.axil.write(addr, int(value).to_bytes(4 * words, "little"))
 
     async def counters(self):
-        names = ("FRAMES_TX", "BLOCKS_TX", "FRAMES_RX", "LOCKS", "LOF", "AM_MISS", "AM_BIT_ERR", "OH_CRC_ERR",
-                 "JC_ERR", "REPLAY", "FC_JUMP", "BAD_MODE", "POLICY_DROP", "CRYPT_DROP", "BLOCKS_RX", "E_BLOCKS_RX",
-                 "TX_BLOCKED", "XCODE_ERR", "RX_UNDERFLOW", "RX_OVERFLOW", "RX_IDLE_DELETED", "RX_IDLE_INSERTED")
-        return {n: await self.read(getattr(R, f"{n}_ADDR")) for n in names}
+        """Every counter register of the map (names from its declaration, addresses from sim/physec/regs.py)."""
+        return {n: await self.read(getattr(R, f"{n}_ADDR")) for n, _src, _doc in COUNTERS}
 
     async def status(self):
         v = await self.read(R.STATUS_ADDR)
-        fields = ("SYNC", "RX_STATE", "CM_KNOWN", "RX_RUNNING", "LOCAL_FAULT", "TX_RUNNING", "TX_BLOCKED", "RDI",
-                  "RX_RDI", "RX_RIF", "RX_MODE", "RX_AN", "CM")
-        return {f: (v & getattr(R, f"STATUS_{f}_MASK")) >> getattr(R, f"STATUS_{f}_SHIFT") for f in fields}
+        return {f: (v & getattr(R, f"STATUS_{f}_MASK")) >> getattr(R, f"STATUS_{f}_SHIFT") for f in STATUS_FIELDS}
 
     async def wait_line_words(self, n):
         target = len(self.fibre.sent) + n
