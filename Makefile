@@ -24,7 +24,7 @@ run: install
 	$(BIN)/din demo
 
 test: install
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --durations=25 $(PYTEST_ARGS)
 
 # The long regressions: every sweep at full size (DIN_REGRESSION=full; `make test` and CI run a sample).
 regress: install

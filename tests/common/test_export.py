@@ -94,8 +94,15 @@ def test_unchanged_export_keeps_file_time(tmp_path):
     assert v.stat().st_mtime_ns == t
 
 
+#: Tops linted at a smaller configuration than their catalog default. flowctl's first RTL keeps its per-flow state in
+#: register arrays (issue 5, open): at the default 256 flows it exports 27 MB of Verilog and the WebAssembly Yosys
+#: can run out of its 4 GB while converting it. The generated code has the same structure at every flow count, so
+#: lint is checked at the configuration the cocotb tests simulate (tests/flowctl/test_flowctl_rtl.py).
+LINT_PARAMS = {"flowctl": {"flows": 16, "cells": 256}}
+
+
 @pytest.mark.parametrize("block", list(TOPS))
 def test_verilator_lint_clean_with_three_waivers(block):
-    verilog, meta = export_top(block)
+    verilog, meta = export_top(block, LINT_PARAMS.get(block))
     ok, out = lint_verilator(verilog, meta["module"])
     assert ok, out
