@@ -22,8 +22,10 @@ all four together):
 Ports: ``xgmii_txd`` / ``xgmii_txc`` (XGMII in, 64-bit SDR at ``clk``, lane 0 in bits 7:0, one word every cycle: a
 PCS cannot stall its MAC), ``m_line`` (64-bit line words, bit i sent i-th, every ``line_clk`` cycle from frame 0 on;
 ``tready`` ignored), ``s_line`` (received line words, ``tvalid`` may drop, no ``tready``), ``xgmii_rxd`` / ``xgmii_rxc`` (XGMII
-out at ``rx_client_clk``, a word every cycle), ``s_kcc`` (KCC octets into O32..O63 of transmitted frames, ``line`` domain),
-``s_axil`` (AXI4-Lite, ``sync``).
+out at ``rx_client_clk``, a word every cycle), ``s_kcc`` (KCC octets into O32..O63 of transmitted frames, ``line`` domain:
+up to 32 per frame, zero-filled), ``m_kcc`` (the 32 KCC octets of every frame received in SYNC, O32 first, ``tlast`` on
+O63, ``rx_line`` domain; ``KCC_FIFO_FRAMES`` frames are buffered, a frame arriving with the buffer full is dropped
+whole and counted in KCC_DROP), ``s_axil`` (AXI4-Lite, ``sync``).
 
 The security engine (AES-256-GCM, docs/physec-security.md) is not in this build: MODE 00 only, see
 :mod:`.phy_regs` for the fail-closed result of asking for more.
@@ -33,11 +35,13 @@ from amaranth import Cat, Module, Signal
 from amaranth.hdl import DomainRenamer
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from din.rtl.common.axil import AXI4LiteSignature
 from din.rtl.common.axil_regs import AXI4LiteRegisters
 from din.rtl.common.cdc import BusSynchronizer
+from din.rtl.common.layouts import PacketStream
 
 from .layouts import LINE_WORD
 from .pcs import Encoder66
@@ -60,6 +64,8 @@ FRAME_WORDS = 4112
 #: target in two frames. Nothing deliverable is lost: the far end locks at frame 1's AM at the earliest, and frame 0
 #: carries no client data anyway. Blocks before the gate opens are counted in TX_BLOCKED.
 CLIENT_LEAD = 128
+#: received frames whose KCC octets wait for ``m_kcc`` (a frame every 4112 rx_line cycles, 32 beats each)
+KCC_FIFO_FRAMES = 4
 
 
 class PhysecPhy(wiring.Component):
@@ -83,6 +89,7 @@ class PhysecPhy(wiring.Component):
             "s_line": In(stream.Signature(LINE_WORD, always_ready=True)),
             "xgmii_rxd": Out(64), "xgmii_rxc": Out(8),
             "s_kcc": In(stream.Signature(8)),
+            "m_kcc": Out(PacketStream(data_width=8, user_width=0)),
             "s_axil": In(AXI4LiteSignature(addr_width=PHYSEC_REGMAP.addr_width, data_width=32)),
         })
 
@@ -160,6 +167,16 @@ class PhysecPhy(wiring.Component):
         with m.If(rx.oh.valid & oh.oh_ok & ~oh.presync):
             m.d.rx_line += [rx_rdi.eq(oh.aad[103]), rx_rif.eq(oh.aad[102]), rx_mode.eq(oh.mode), rx_an.eq(oh.an)]
 
+        # ------------------------------------------------------------------ RX KCC: 32 octets per frame -> m_kcc
+        m.submodules.kcc_fifo = kf = DomainRenamer("rx_line")(SyncFIFOBuffered(width=256, depth=KCC_FIFO_FRAMES))
+        m.d.comb += [kf.w_en.eq(rx.kcc.valid), kf.w_data.eq(rx.kcc.payload)]
+        kcc_idx = Signal(5)
+        m.d.comb += [self.m_kcc.valid.eq(kf.r_rdy), self.m_kcc.payload.data.eq(kf.r_data.word_select(kcc_idx, 8)),
+                     self.m_kcc.payload.keep.eq(1), self.m_kcc.payload.last.eq(kcc_idx == 31)]
+        with m.If(self.m_kcc.valid & self.m_kcc.ready):
+            m.d.rx_line += kcc_idx.eq(kcc_idx + 1)               # wraps after O63
+            m.d.comb += kf.r_en.eq(kcc_idx == 31)
+
         # ------------------------------------------------------------------ water marks
         tx_hwm = Signal(16)
         tx_level = Signal.like(tx.fifo_level)              # registered before the compare
@@ -174,15 +191,19 @@ class PhysecPhy(wiring.Component):
 
         # ------------------------------------------------------------------ counters of the client sides
         cnt = {name: Signal(32, name=f"cnt_{name}") for name in ("xcode_err", "rx_underflow", "rx_overflow",
-                                                                 "rx_idle_deleted", "rx_idle_inserted")}
+                                                                 "rx_idle_deleted", "rx_idle_inserted",
+                                                                 "kcc_rx", "kcc_drop")}
         m.d.rx_client += [cnt["xcode_err"].eq(cnt["xcode_err"] + rxc.xcode_err),
                           cnt["rx_underflow"].eq(cnt["rx_underflow"] + rxc.underflow),
                           cnt["rx_idle_deleted"].eq(cnt["rx_idle_deleted"] + rxc.idle_deleted),
                           cnt["rx_idle_inserted"].eq(cnt["rx_idle_inserted"] + rxc.idle_inserted)]
-        m.d.rx_line += cnt["rx_overflow"].eq(cnt["rx_overflow"] + rxc.overflow)
+        m.d.rx_line += [cnt["rx_overflow"].eq(cnt["rx_overflow"] + rxc.overflow),
+                        cnt["kcc_rx"].eq(cnt["kcc_rx"] + (rx.kcc.valid & kf.w_rdy)),
+                        cnt["kcc_drop"].eq(cnt["kcc_drop"] + (rx.kcc.valid & ~kf.w_rdy))]
         cnt["tx_blocked"] = tx_blocked
         dom = {"tx_blocked": "sync", "xcode_err": "rx_client", "rx_underflow": "rx_client", "rx_overflow": "rx_line",
-               "rx_idle_deleted": "rx_client", "rx_idle_inserted": "rx_client"}
+               "rx_idle_deleted": "rx_client", "rx_idle_inserted": "rx_client", "kcc_rx": "rx_line",
+               "kcc_drop": "rx_line"}
 
         # ------------------------------------------------------------------ status and counters -> sync
         st_rx = self._bus(m, "st_rx", Cat(rx.sync, rx.state, rx.cm_known, rx.cm, rx_rdi, rx_rif, rx_mode, rx_an),

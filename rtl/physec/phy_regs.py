@@ -52,6 +52,8 @@ CLIENT_COUNTERS = (
     ("RX_IDLE_DELETED", "rx_idle_deleted", "idle groups (32 idle octets) deleted in gaps by the RX client side "
                                            "(transmitter start-up surplus, clock compensation)"),
     ("RX_IDLE_INSERTED", "rx_idle_inserted", "idle groups inserted in gaps by the RX client side (clock compensation)"),
+    ("KCC_RX", "kcc_rx", "received frames whose 32 KCC octets were queued for m_kcc"),
+    ("KCC_DROP", "kcc_drop", "received frames whose KCC octets were dropped: m_kcc not drained (buffer full)"),
 )
 #: sticky events (W1C, bit positions)
 EVENTS = ("LOF", "RDI_SEEN", "RIF_SEEN", "TX_OVERFLOW", "TX_UNDERFLOW", "TX_GAP", "RX_UNDERFLOW", "RX_OVERFLOW",

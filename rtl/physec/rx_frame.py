@@ -41,7 +41,7 @@ from .consts import (CM_MAX, CM_MIN_ACCEPTED, FRAME_WORDS, JC_CRC8_INIT, JC_CRC8
 from .prbs31 import Prbs31Words
 from .rx_align import RX_ALIGNED
 
-__all__ = ["OH_INFO", "FRAME_DECISION", "RxFrame", "RxGearbox257", "OHCRC16", "JC_CRC8", "octet_of"]
+__all__ = ["OH_INFO", "KCC_OCTETS", "FRAME_DECISION", "RxFrame", "RxGearbox257", "OHCRC16", "JC_CRC8", "octet_of"]
 
 OHCRC16 = Algorithm(crc_width=16, polynomial=OH_CRC16_POLY, initial_crc=OH_CRC16_INIT, reflect_input=False,
                     reflect_output=False, xor_output=0)          # physec.md §4 (CRC-16/CCITT-FALSE)
@@ -59,6 +59,9 @@ OH_INFO = data.StructLayout({
     "replay": 1,
     "presync": 1,        # the PRESYNC frame (overhead read, no data)
 })
+
+#: the KCC octets O32..O63 of a received frame, element k = O(32 + k) (valid on ``kcc.valid``)
+KCC_OCTETS = data.ArrayLayout(8, 32)
 
 #: what the demapper needs per frame (valid on ``dec.valid``)
 FRAME_DECISION = data.StructLayout({
@@ -137,6 +140,7 @@ class RxFrame(wiring.Component):
             "keystream": In(64),
             "require_encryption": In(1),
             "oh": Out(stream.Signature(OH_INFO, always_ready=True)),
+            "kcc": Out(stream.Signature(KCC_OCTETS, always_ready=True)),
             "dec": Out(stream.Signature(FRAME_DECISION, always_ready=True)),
             "slot": Out(stream.Signature(data.StructLayout({"block": SLOT_BITS, "last": 1}), always_ready=True)),
             "frame": Out(1), "oh_crc_err": Out(1), "replay": Out(1), "fc_jump": Out(1), "bad_mode": Out(1),
@@ -181,6 +185,19 @@ class RxFrame(wiring.Component):
         def octets_be(first, count):
             """O_first..O_{first+count-1} as a big-endian number."""
             return Cat(*[octet(k) for k in reversed(range(first, first + count))])
+
+        # KCC (physec.md §4, O32..O63 in words 5..9; an octet never straddles a word): captured octet by octet as
+        # the words pass and delivered one cycle after word 9 for every frame processed in SYNC, as the golden
+        # receiver reports them (RxFrameReport.kcc); not for the PRESYNC frame, whose overhead only seeds the checks.
+        # KCC is outside OHCRC16 and the AAD: a raw channel whose user protects its own messages (MKA-like).
+        kcc = Signal(KCC_OCTETS)
+        for k in range(32, 64):
+            w, bit = octet_of(k)
+            with m.If(at_q[w]):
+                m.d.sync += kcc[k - 32].eq(Cat(dd[bit + 7 - n] for n in range(8)))
+        kcc_v = Signal()
+        m.d.sync += kcc_v.eq(at_q[9] & ~dpres)
+        m.d.comb += [self.kcc.valid.eq(kcc_v), self.kcc.payload.eq(kcc)]
 
         aad, tag = octets_be(0, 14), octets_be(14, 16)
         crc_rx, jc12, jc3 = octets_be(30, 2), octets_be(2, 2), octet(4)

@@ -17,6 +17,8 @@ Interface provided to the integrator (everything in the ``line`` domain, 161.132
 * ``oh`` (out, one pulse per frame at word 9): the received AAD (O0..O13), TAG, FC / MODE / AN used, OHCRC16 status;
   ``oh_presync`` marks the PRESYNC frame's overhead. The decryption engine plugs in at ``RxFrame.keystream`` (see
   ``rx_frame.py``; this MODE 00 top ties it to zero).
+* ``kcc`` (out, one pulse per frame processed in SYNC, the cycle after word 9): the frame's 32 KCC octets O32..O63
+  (element k = O(32 + k)), as received; not for the PRESYNC frame.
 * status: ``sync`` (in SYNC; RDI for this node's transmitter is ``~sync``), ``state``, ``lof`` (one-cycle pulse),
   ``cm`` / ``cm_known`` (Cm of the next frame);
   counters (32 bits, wrap): ``frames_rx`` (SYNC frames processed), ``locks``, ``lof_count``, ``am_miss``,
@@ -36,7 +38,7 @@ from amaranth.lib.wiring import In, Out
 
 from .layouts import LINE_WORD
 from .rx_align import RxAlign
-from .rx_frame import OH_INFO, RxFrame
+from .rx_frame import KCC_OCTETS, OH_INFO, RxFrame
 from .rx_gmp import RX_BLOCK, RxGmp
 
 __all__ = ["RxTop", "COUNTERS"]
@@ -55,6 +57,7 @@ class RxTop(wiring.Component):
             "line": In(stream.Signature(LINE_WORD, always_ready=True)),
             "blocks": Out(stream.Signature(RX_BLOCK, always_ready=True)),
             "oh": Out(stream.Signature(OH_INFO, always_ready=True)),
+            "kcc": Out(stream.Signature(KCC_OCTETS, always_ready=True)),
             "require_encryption": In(1),
             "sync": Out(1), "state": Out(2), "lof": Out(1), "cm": Out(11), "cm_known": Out(1),
         }
@@ -73,6 +76,7 @@ class RxTop(wiring.Component):
         wiring.connect(m, frame.slot, gmp.slot)
         wiring.connect(m, gmp.o, wiring.flipped(self.blocks))
         wiring.connect(m, frame.oh, wiring.flipped(self.oh))
+        wiring.connect(m, frame.kcc, wiring.flipped(self.kcc))
         m.d.comb += [frame.blind.eq(align.blind), frame.keystream.eq(0),
                      frame.require_encryption.eq(self.require_encryption),
                      self.sync.eq(align.state == 2), self.state.eq(align.state), self.lof.eq(align.lof),

@@ -13,6 +13,7 @@ words must equal the golden receiver's output word for word.
 """
 
 from fractions import Fraction
+import itertools
 import logging
 import os
 import random
@@ -116,6 +117,7 @@ class Phy:
         dut.s_line_tdata.value = 0
         dut.s_kcc_tvalid.value = 0
         dut.s_kcc_tdata.value = 0
+        dut.m_kcc_tready.value = 1
         dut.m_line_tready.value = 1
         cocotb.start_soon(drive_clock([dut.clk, dut.rx_client_clk], self.t_client, Fraction(1001)))
         cocotb.start_soon(drive_clock([dut.line_clk, dut.rx_line_clk], self.t_line,
@@ -243,16 +245,64 @@ def check_frames(sent, got):
         assert g.get_payload() == s, f"frame {i}: payload differs (len {len(g.get_payload())} vs {len(s)})"
 
 
-def golden_rx(phy):
-    """Run the golden receiver on the words the RTL received; return (client data, ctrl, counters)."""
+def golden_receiver(phy):
+    """The golden receiver, run on the words the RTL received."""
     from din.golden.physec.receiver import Receiver
     from din.sim.physec.tb_rx_golden import clear_keys
     dump = np.array(phy.fibre.sent, dtype="<u8").tobytes()
     rx = Receiver(clear_keys())
     rx.feed(dump)
     rx.finish()
+    return rx
+
+
+def golden_rx(phy):
+    """Run the golden receiver on the words the RTL received; return (client data, ctrl, counters)."""
+    rx = golden_receiver(phy)
     data, ctrl = rx.output()
     return data, ctrl, rx.counters
+
+
+class Kcc:
+    """The KCC channel end to end: a cocotbext-axi ``AxiStreamSource`` feeds ``s_kcc`` (line domain) with a random
+    octet stream, an ``AxiStreamSink`` takes ``m_kcc`` (rx_line domain, 32-octet packets); both with the test's
+    load pattern as pause pattern (``full``: none, ``periodic``: 1 in 4 cycles, ``random``: seeded, half the
+    cycles)."""
+
+    def __init__(self, phy, load, n_octets=32 * 400):
+        from cocotbext.axi import AxiStreamBus, AxiStreamSink, AxiStreamSource
+        dut = phy.dut
+        self.sent = bytes(phy.rng.randrange(256) for _ in range(n_octets))
+        self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_kcc"), dut.line_clk, dut.line_rst)
+        self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_kcc"), dut.rx_line_clk, dut.rx_line_rst)
+        for model in (self.source, self.sink):
+            model.log.setLevel(logging.WARNING)
+            gen = {"full": None, "periodic": itertools.cycle((0, 0, 0, 1)),
+                   "random": (r.random() < 0.5 for r in itertools.repeat(random.Random(phy.rng.random())))}[load]
+            if gen is not None:
+                model.set_pause_generator(gen)
+        self.source.send_nowait(self.sent)
+
+    def received(self):
+        got = []
+        while not self.sink.empty():
+            got.append(bytes(self.sink.recv_nowait().tdata))
+        return got
+
+    def check(self, got, rx, c):
+        """``got``: the packets of m_kcc; ``rx``: the golden receiver on the same line words; ``c``: counters."""
+        gold = [r.kcc for r in rx.reports]
+        n = min(len(got), len(gold))
+        assert all(len(p) == 32 for p in got), [len(p) for p in got]
+        assert n >= max(1, len(gold) - 1), (len(got), len(gold))
+        assert got[:n] == gold[:n], "m_kcc differs from the golden receiver's KCC octets"
+        # independently of the golden model: the octets given to the transmitter, in order, none lost or repeated
+        # from the first frame the receiver delivered on (the frames before its lock are not received)
+        joined = b"".join(got)
+        start = self.sent.find(got[0])
+        assert start >= 0 and self.sent[start:start + len(joined)] == joined, "m_kcc is not the s_kcc stream"
+        assert c["KCC_DROP"] == 0 and c["KCC_RX"] == c["FRAMES_RX"], c
+        return len(got)
 
 
 def check_client_words(phy, gdata, gctrl):
@@ -291,6 +341,7 @@ async def ethernet_loopback(dut, clocks, load):
     phy = Phy(dut, client_ppm=client_ppm, line_ppm=line_ppm, seed_salt=f"loop:{clocks}:{load}")
     await phy.reset()
     assert await phy.read(R.ID_ADDR) == R.ID and await phy.read(R.VERSION_ADDR) == R.VERSION
+    kcc = Kcc(phy, load)
     phy.recording = True
     await phy.wait_sync()
     frames = make_frames(phy.rng, n_frames(24, 120))
@@ -304,8 +355,11 @@ async def ethernet_loopback(dut, clocks, load):
     ev = await phy.read(R.EVENTS_ADDR)
     st = await phy.status()
     wall = time.perf_counter() - wall
-    gdata, gctrl, gc = golden_rx(phy)
+    grx = golden_receiver(phy)
+    gdata, gctrl = grx.output()
+    gc = grx.counters
     n = check_client_words(phy, gdata, gctrl)
+    n_kcc = kcc.check(kcc.received(), grx, c)
     assert st["SYNC"] == 1 and st["RX_RUNNING"] == 1 and st["TX_RUNNING"] == 1 and st["TX_BLOCKED"] == 0, st
     for name in ("LOF", "AM_MISS", "OH_CRC_ERR", "JC_ERR", "REPLAY", "FC_JUMP", "BAD_MODE", "POLICY_DROP",
                  "CRYPT_DROP", "E_BLOCKS_RX", "XCODE_ERR", "RX_UNDERFLOW", "RX_OVERFLOW", "RX_IDLE_INSERTED"):
@@ -318,7 +372,8 @@ async def ethernet_loopback(dut, clocks, load):
     # the RTL counted at least what the golden receiver processed (it may be one frame further)
     assert 0 <= c["FRAMES_RX"] - gc.frames_rx <= 1, (c["FRAMES_RX"], gc.frames_rx)
     dut._log.info("ppm client %+d line %+d, %s load: %d frames back exactly, %d client words = golden receiver, "
-                  "counters %s, %.1f s", client_ppm, line_ppm, load, len(frames), n, c, wall)
+                  "%d KCC packets = golden receiver = s_kcc stream, counters %s, %.1f s", client_ppm, line_ppm, load,
+                  len(frames), n, n_kcc, c, wall)
 
 
 @cocotb.test()

@@ -29,12 +29,13 @@ def clear_keys(fc_init=5):
 
 
 @lru_cache(maxsize=8)
-def golden_line_bits(frames, seed=1, fc_init=5):
-    """The golden transmitter's line bits (uint8 0/1) for ``frames`` frames of random Ethernet traffic, MODE 00."""
+def golden_line_bits(frames, seed=1, fc_init=5, kcc=b""):
+    """The golden transmitter's line bits (uint8 0/1) for ``frames`` frames of random Ethernet traffic, MODE 00;
+    ``kcc``: octets queued for the KCC channel (32 per frame, the rest zero)."""
     rng = np.random.default_rng(seed)
     eth = [rng.bytes(int(k)) for k in rng.integers(60, 1515, 40 * frames)]
     trace = ClientTrace(*frames_to_xgmii(eth))
-    line, _ = transmit_trace(trace, clear_keys(fc_init), frames=frames)
+    line, _ = transmit_trace(trace, clear_keys(fc_init), frames=frames, kcc=kcc)
     bits = np.unpackbits(np.frombuffer(line, dtype=np.uint8), bitorder="little")
     bits.setflags(write=False)
     return bits
@@ -86,7 +87,7 @@ class Stimulus:
     first_frame_bit: int  # line bit of f[0] of the first transmitted frame
 
 
-def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rng_seed=0):
+def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rng_seed=0, kcc=b""):
     """A golden dump of ``frames`` frames behind ``pre_words`` random words and ``offset`` random bits.
 
     ``slips``: (frame bit position, delta) pairs, positions in the transmitted stream; delta > 0 inserts that many random
@@ -95,7 +96,7 @@ def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rn
     checked (a partial frame the golden receiver would not process never starts in the RTL either).
     """
     rng = np.random.default_rng(rng_seed)
-    tx = golden_line_bits(frames, seed).copy()
+    tx = golden_line_bits(frames, seed, kcc=kcc).copy()
     for pos in flips:
         tx[pos] ^= 1
     parts, last = [], 0

@@ -146,9 +146,10 @@ class _FrameChain(wiring.Component):
 PULSES = ("frame", "oh_crc_err", "replay", "fc_jump", "bad_mode", "crypt_drop")
 
 
-def _run_chain(words, gaps_seed=None):
+def _run_chain(words, gaps_seed=None, kcc=None):
     dut = _FrameChain()
     out, counts = [], {p: 0 for p in PULSES + ("jc_err",)}
+    kcc = [] if kcc is None else kcc
     r = random.Random(gaps_seed)
 
     async def tb(ctx):
@@ -165,10 +166,13 @@ def _run_chain(words, gaps_seed=None):
             await ctx.tick()
 
     async def mon(ctx):
-        async for _, _, v, p, *pulses in ctx.tick().sample(dut.o.valid, dut.o.payload,
-                                                         *[getattr(dut.frame, n) for n in PULSES], dut.gmp.jc_err):
+        async for _, _, v, p, kv, kp, *pulses in ctx.tick().sample(
+                dut.o.valid, dut.o.payload, dut.frame.kcc.valid, dut.frame.kcc.payload,
+                *[getattr(dut.frame, n) for n in PULSES], dut.gmp.jc_err):
             if v:
                 out.append((p.block, bool(p.e)))
+            if kv:
+                kcc.append(bytes(kp[k] for k in range(32)))
             for name, val in zip(PULSES + ("jc_err",), pulses):
                 counts[name] += val
     sim = Simulator(dut)
@@ -187,10 +191,16 @@ def test_physec_rx_frame_chain_vs_golden(case):
     flips = {"clean_gaps": (),
              "errors": (FRAME_BITS * 1 + 120 + 8 * 2 + 5, FRAME_BITS * 1 + 120 + 8 * 7 + 3,
                         FRAME_BITS * 2 + 120 + 8 * 1 + 1)}[case]
-    stim = make_stimulus(3, offset=0, flips=flips)
+    sent_kcc = bytes(random.Random(case).randrange(1, 256) for _ in range(32 * 2 + 20))
+    stim = make_stimulus(3, offset=0, flips=flips, kcc=sent_kcc)
     words = stim.words[:3 * FRAME_WORDS]
-    out, counts = _run_chain(words, gaps_seed=7 if case == "clean_gaps" else None)
+    kcc = []
+    out, counts = _run_chain(words, gaps_seed=7 if case == "clean_gaps" else None, kcc=kcc)
     c = stim.counters
+    # KCC: the golden receiver's octets of every SYNC frame (frame 0 is the PRESYNC one: not delivered), and,
+    # independently, the octets the transmitter was given, 32 per frame in order, zero-filled at the end
+    assert kcc == [r.kcc for r in stim.reports] and len(kcc) == 2
+    assert b"".join(kcc) == sent_kcc[32:].ljust(64, b"\0")
     assert counts["frame"] == c.frames_rx == 2
     assert counts["oh_crc_err"] == c.oh_crc_err and counts["jc_err"] == c.jc_err and counts["replay"] == c.replay
     assert out == stim.blocks and len(out) > 1000
