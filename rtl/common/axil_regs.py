@@ -8,8 +8,9 @@ Bus behaviour (AMBA AXI and ACE Protocol Specification, ARM IHI 0022, part B "AX
   and ``bvalid`` rises in the next cycle. Byte lanes follow ``wstrb`` for RW, WO and W1C; a COUNTER is cleared by
   any write. BRESP is OKAY, or SLVERR for an unmapped word and for writes to RO, ID and VERSION (which change
   nothing). One write completes every two cycles at best.
-* **Reads.** One outstanding read: ``arready = ~rvalid``. The read data is registered at the AR handshake (an RO
-  input is sampled in that cycle); RRESP is OKAY, or SLVERR (data 0) for an unmapped word. WO registers read 0
+* **Reads.** One outstanding read: ``arready`` is low from the AR handshake until the R handshake. The word
+  address is registered at the AR handshake and ``rdata`` one cycle later (an RO input is sampled in the cycle after
+  the handshake); ``rvalid`` rises two cycles after the handshake; RRESP is OKAY, or SLVERR (data 0) for an unmapped word. WO registers read 0
   with OKAY: their storage is not connected to the read multiplexer at all (spec/README.md "Registers").
 * **Handshakes.** No valid depends on a ready, and no ready depends on the same channel's valid, so no ordering of
   valid and ready on the five channels can hang the block. ``bvalid`` / ``rvalid`` and their payloads stay stable
@@ -154,14 +155,21 @@ class AXI4LiteRegisters(wiring.Component):
             m.d.comb += port.eq(q)
 
     def _read_channel(self, m, storage):
-        """One outstanding read, registered data; WO storage is never an input of this multiplexer."""
+        """One outstanding read in two steps: the word address is registered at the AR handshake, the multiplexer
+        drives ``rdata`` in the next cycle (the decode and the wide multiplexer never share a cycle with the bus
+        inputs: the read path of a map with dozens of words is otherwise the longest path of a block, issue 6). WO
+        storage is never an input of this multiplexer."""
         bus = self.s_axil
-        m.d.comb += bus.arready.eq(~bus.rvalid)
+        pend = Signal()
+        raddr = Signal(len(bus.araddr) - 2)
+        m.d.comb += bus.arready.eq(~bus.rvalid & ~pend)
         with m.If(bus.rvalid & bus.rready):
             m.d.sync += bus.rvalid.eq(0)
         with m.If(bus.arvalid & bus.arready):
-            m.d.sync += [bus.rvalid.eq(1), bus.rdata.eq(0), bus.rresp.eq(RESP_SLVERR)]
-            with m.Switch(bus.araddr[2:]):
+            m.d.sync += [pend.eq(1), raddr.eq(bus.araddr[2:])]
+        with m.If(pend):
+            m.d.sync += [pend.eq(0), bus.rvalid.eq(1), bus.rdata.eq(0), bus.rresp.eq(RESP_SLVERR)]
+            with m.Switch(raddr):
                 for addr, reg, index in self.regmap.words():
                     with m.Case(addr >> 2):
                         m.d.sync += bus.rresp.eq(RESP_OKAY)

@@ -2,7 +2,7 @@
 XGMII words (client domain).
 
 ```
-blocks {257b, e} (line) ─► AsyncFIFO (depth × 258) ─► [start / underflow / flush control] ─► Detranscoder257 (4 × 66b)
+blocks {257b, e} (line) ─► [idle flag] ─► AsyncPrefetchFIFO (depth × 259) ─► [start / underflow / flush control] ─► Detranscoder257 (4 × 66b)
     ─► Decoder66 ─► XGMII (client, one word every cycle) ; Local Fault ordered sets while the receiver is not in SYNC
 ```
 
@@ -53,13 +53,13 @@ Domains: ``line`` (write) and ``sync`` (client); the PHY top renames them. Reset
 """
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
-from amaranth.lib.fifo import AsyncFIFO
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from ..common.layouts import validate_width
+from ..common.prefetch_fifo import AsyncPrefetchFIFO
 from .layouts import XGMII
 from .pcs import Decoder66
 from .rx_gmp import E_BLOCK257, RX_BLOCK
@@ -126,17 +126,26 @@ class RxClient(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.fifo = fifo = AsyncFIFO(width=RX_BLOCK.size, depth=self.depth, w_domain="line", r_domain="sync")
+        # Timing (issue 6): the FIFO serves reads from registers (AsyncPrefetchFIFO: the read address never depends on
+        # r_en), and whether an entry is an all-idle group is decided on the write side and stored with it, so the
+        # client side's decisions start from registers, not from a 257-bit compare of the RAM output.
+        entry = data.StructLayout({"blk": RX_BLOCK, "idle": 1})
+        m.submodules.fifo = fifo = AsyncPrefetchFIFO(width=entry.size, depth=self.depth, w_domain="line",
+                                                     r_domain="sync")
 
-        # ---- line side: write every block; a full FIFO drops it and poisons the next one
+        # ---- line side: a register stage (the block and its idle compare), then the write; a full FIFO drops the
+        # block and poisons the next one
+        v1, blk1, idle1 = Signal(), Signal(RX_BLOCK), Signal()
+        m.d.line += [v1.eq(self.blocks.valid), blk1.eq(self.blocks.payload),
+                     idle1.eq((self.blocks.payload.block == IDLE_BLOCK257) & ~self.blocks.payload.e)]
         poison = Signal()
-        wblk = Signal(RX_BLOCK)
-        m.d.comb += wblk.eq(self.blocks.payload)
+        went = Signal(entry)
+        m.d.comb += [went.blk.eq(blk1), went.idle.eq(idle1)]
         with m.If(poison):
-            m.d.comb += [wblk.block.eq(E_BLOCK257), wblk.e.eq(1)]
-        m.d.comb += [fifo.w_en.eq(self.blocks.valid), fifo.w_data.eq(wblk)]
-        m.d.comb += self.overflow.eq(self.blocks.valid & ~fifo.w_rdy)
-        with m.If(self.blocks.valid):
+            m.d.comb += [went.blk.block.eq(E_BLOCK257), went.blk.e.eq(1), went.idle.eq(0)]
+        m.d.comb += [fifo.w_en.eq(v1), fifo.w_data.eq(went)]
+        m.d.line += self.overflow.eq(v1 & ~fifo.w_rdy)                 # registered pulse (it feeds a counter)
+        with m.If(v1):
             m.d.line += poison.eq(~fifo.w_rdy)
 
         # ---- client side
@@ -147,16 +156,16 @@ class RxClient(wiring.Component):
         wiring.connect(m, detx.o, dec.i)
 
         running = Signal()
-        head = Signal(RX_BLOCK)
-        m.d.comb += head.eq(fifo.r_data)
+        rent = Signal(entry)
+        m.d.comb += rent.eq(fifo.r_data)
+        head = rent.blk
         head_idle = Signal()
-        m.d.comb += head_idle.eq(fifo.r_rdy & (head.block == IDLE_BLOCK257) & ~head.e)
+        m.d.comb += head_idle.eq(fifo.r_rdy & rent.idle)
         prev_idle = Signal()                           # the last group given to the detranscoder was all idle
         due = running & detx.i.ready                   # a group goes into the detranscoder this cycle
-        # the FIFO level, registered: AsyncFIFO's r_level is a Gray decode and a subtraction; every decision below
-        # takes the level of the previous cycle (a block more or less changes none of them materially)
-        level = Signal.like(fifo.r_level)
-        m.d.sync += level.eq(fifo.r_level)
+        # the FIFO level is a register (one cycle late); every decision below takes it (a block more or less changes
+        # none of them materially)
+        level = fifo.r_level
         insert = due & prev_idle & (~fifo.r_rdy | (level < self.insert_level))
         take = due & fifo.r_rdy & ~insert
         # surplus per window: the lowest level of the last window above keep_level

@@ -1,9 +1,10 @@
 """PHYSec TX client FIFO: 257b blocks from the client domain ``sync`` (156.25 MHz) to the line domain ``line``
 (161.1328125 MHz), physec.md §1 and §5.
 
-Construction (Cummings "style #2" like ``amaranth.lib.fifo.AsyncFIFO``, rebuilt here for timing, issue 6): Gray-code
-pointers with two-flop synchronisers, ``depth`` entries of 257 bits in block RAM, and on the line side a two-entry
-register buffer that the block RAM fills ahead of the reader.
+Construction: :class:`din.rtl.common.prefetch_fifo.AsyncPrefetchFIFO` (Cummings "style #2" like
+``amaranth.lib.fifo.AsyncFIFO``, rebuilt for timing, issue 6): Gray-code pointers with two-flop synchronisers,
+``depth`` entries of 257 bits in block RAM, and on the line side a two-entry register buffer that the block RAM fills
+ahead of the reader. This module adds the client-side rules.
 
 * Client side (``s``, ``sync``): a client PCS never stalls, so ``s.ready`` is always 1. A block offered while the
   memory is full is dropped and sets the sticky ``overflow`` flag (``sync`` domain); it never happens with the Cm
@@ -28,14 +29,13 @@ Reset: as ``AsyncFIFO``, the write domain's reset empties the FIFO (the line sid
 pointer as its read pointer and clears its buffer while it sees that reset); reset both domains together.
 """
 
-from amaranth import Cat, Module, Mux, ResetSignal, Signal
+from amaranth import Module
 from amaranth.lib import stream, wiring
-from amaranth.lib.cdc import AsyncFFSynchronizer, FFSynchronizer
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from ..common.layouts import validate_width
+from ..common.prefetch_fifo import AsyncPrefetchFIFO
 from .layouts import BLOCK257
 
 __all__ = ["TxClientFifo"]
@@ -58,76 +58,12 @@ class TxClientFifo(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        n = self.ptr_bits
-        mem = m.submodules.mem = Memory(shape=257, depth=self.depth, init=[])
-        wport = mem.write_port(domain="sync")
-        rport = mem.read_port(domain="line")
-
-        def gray(v):
-            return v ^ (v >> 1)
-
-        def ungray(g):
-            bits = [g[-1]]
-            for k in reversed(range(n - 1)):
-                bits.insert(0, bits[0] ^ g[k])
-            return Cat(*bits)
-
-        # ---- client side: never stalls; a block meeting a full FIFO is dropped and flagged
-        w_bin, w_gry = Signal(n), Signal(n)
-        w_bin1, w_gry1 = Signal(n, init=1), Signal(n, init=gray(1))    # the successor, precomputed
-        r_gry = Signal(n, reset_less=True)                             # read pointer (Gray), line domain
-        r_gry_w = Signal(n)                                            # ... as seen by sync
-        m.submodules.r_cdc = FFSynchronizer(r_gry, r_gry_w, o_domain="sync")
-        full = (w_gry[-1] != r_gry_w[-1]) & (w_gry[-2] != r_gry_w[-2]) & (w_gry[:-2] == r_gry_w[:-2])
-        write = self.s.valid & ~full
-        m.d.comb += [self.s.ready.eq(1), wport.addr.eq(w_bin[:-1]), wport.data.eq(self.s.payload),
-                     wport.en.eq(write)]
-        nxt = w_bin1 + 1
-        with m.If(write):
-            m.d.sync += [w_bin.eq(w_bin1), w_gry.eq(w_gry1), w_bin1.eq(nxt), w_gry1.eq(gray(nxt))]
-        with m.If(self.s.valid & full):
+        m.submodules.fifo = fifo = AsyncPrefetchFIFO(width=257, depth=self.depth, w_domain="sync", r_domain="line")
+        # client side: never stalls; a block meeting a full FIFO is dropped and flagged (sticky)
+        m.d.comb += [self.s.ready.eq(1), fifo.w_en.eq(self.s.valid), fifo.w_data.eq(self.s.payload)]
+        with m.If(self.s.valid & ~fifo.w_rdy):
             m.d.sync += self.overflow.eq(1)
-
-        # ---- line side
-        w_gry_r = Signal(n)
-        m.submodules.w_cdc = FFSynchronizer(w_gry, w_gry_r, o_domain="line")
-        w_rst = ResetSignal("sync")
-        r_rst = Signal()
-        m.submodules.rst_cdc = AsyncFFSynchronizer(w_rst, r_rst, o_domain="line")
-        r_bin = Signal(n, reset_less=True)
-        r_bin1, r_gry1 = Signal(n, reset_less=True, init=1), Signal(n, reset_less=True, init=gray(1))
-        w_bin_r = Signal(n)
-        m.d.comb += w_bin_r.eq(ungray(w_gry_r))
-        # two-entry buffer: entry k valid in ``bv[k]``; written at ``wsel``, read at ``rsel``
-        buf = [Signal(257, name=f"buf{k}") for k in range(2)]
-        bv = Signal(2)
-        wsel, rsel, inflight = Signal(), Signal(), Signal()
-        held = Signal(2)
-        m.d.comb += held.eq(bv[0] + bv[1] + inflight)
-        stale = Signal()                                               # r_bin1 / r_gry1 to recompute (after r_rst)
-        issue = (r_gry != w_gry_r) & (held < 2) & ~stale
-        pop = self.o.valid & self.o.ready
-        m.d.comb += [rport.addr.eq(r_bin[:-1]), rport.en.eq(1),
-                     self.o.valid.eq(bv.bit_select(rsel, 1)), self.o.payload.eq(Mux(rsel, buf[1], buf[0]))]
-        nxt_r = r_bin1 + 1
-        bv_set = Signal(2)
-        bv_clr = Signal(2)
-        with m.If(inflight):                                           # the RAM data of last cycle's read
-            m.d.line += [buf[0].eq(Mux(wsel, buf[0], rport.data)), buf[1].eq(Mux(wsel, rport.data, buf[1])),
-                         wsel.eq(~wsel)]
-            m.d.comb += bv_set.eq(Mux(wsel, 0b10, 0b01))
-        with m.If(pop):
-            m.d.line += rsel.eq(~rsel)
-            m.d.comb += bv_clr.eq(Mux(rsel, 0b10, 0b01))
-        m.d.line += [bv.eq((bv & ~bv_clr) | bv_set), inflight.eq(issue)]
-        with m.If(issue):
-            m.d.line += [r_bin.eq(r_bin1), r_gry.eq(r_gry1), r_bin1.eq(nxt_r), r_gry1.eq(gray(nxt_r))]
-        with m.If(stale):
-            m.d.line += [r_bin1.eq(r_bin + 1), r_gry1.eq(gray(r_bin + 1)), stale.eq(0)]
-        with m.If(r_rst):                                              # write side in reset: empty
-            # the successors are recomputed in the cycle after (``stale``: no read issued then)
-            m.d.line += [r_bin.eq(w_bin_r), r_gry.eq(w_gry_r), stale.eq(1),
-                         bv.eq(0), inflight.eq(0), wsel.eq(0), rsel.eq(0)]
-        m.d.comb += self.written.eq(w_bin_r)
-        m.d.line += self.level.eq(w_bin_r - r_bin + held)             # status: registered, one cycle late
+        # line side
+        m.d.comb += [self.o.valid.eq(fifo.r_rdy), self.o.payload.eq(fifo.r_data), fifo.r_en.eq(self.o.ready),
+                     self.written.eq(fifo.r_written), self.level.eq(fifo.r_level)]
         return m

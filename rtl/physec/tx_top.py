@@ -1,7 +1,7 @@
 """PHYSec TX framer top (physec.md §1, §4–§6): client 257b blocks in (``sync``, 156.25 MHz), line words out
 (``line``, 161.1328125 MHz), MODE 00 on the data path. Exported as ``din_physec_tx``.
 
-    s_axis (BLOCK257, sync) ─► TxClientFifo (AsyncFIFO, 1024 × 257b) ─► TxFrame (Cm controller + JC, GMP slots,
+    s_axis (BLOCK257, sync) ─► TxClientFifo (prefetch FIFO, 1024 × 257b) ─► TxFrame (Cm controller + JC, GMP slots,
     AM + overhead + OHCRC16 + KCC, 257b → 64-bit gearbox, [keystream ⊕ TAG point], PRBS31) ─► m_axis (LINE_WORD, line)
 
 Ports (flat names on the Verilog top): ``s_axis_tdata/tvalid/tready`` (257-bit client blocks from the 4×66b → 257b

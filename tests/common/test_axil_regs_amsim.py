@@ -366,6 +366,8 @@ def test_valid_holds_until_ready():
         ctx.set(bus.arvalid, 1)
         await ctx.tick()
         ctx.set(bus.araddr, 0x04)                 # a second request waits
+        assert ctx.get(bus.rvalid) == 0 and ctx.get(bus.arready) == 0      # the word address is registered first
+        await ctx.tick()
         for _ in range(10):
             assert ctx.get(bus.rvalid) == 1 and ctx.get(bus.rdata) == R.ident_value
             assert ctx.get(bus.arready) == 0
@@ -375,6 +377,7 @@ def test_valid_holds_until_ready():
         assert rv and rd == R.ident_value
         *_, arv, arr = await ctx.tick().sample(bus.arvalid, bus.arready)
         assert arv and arr, "the second AR was not accepted once the first response was taken"
+        await ctx.tick()
         *_, rv, rd = await ctx.tick().sample(bus.rvalid, bus.rdata)
         assert rv and rd == R.version, "the second read was not served after the first completed"
     simulate(dut, tb)
@@ -424,6 +427,7 @@ def test_reset_mid_transaction():
         ctx.set(bus.awvalid, 0)
         ctx.set(bus.arvalid, 0)
         ctx.set(dut.frames_inc, 0)
+        await ctx.tick()
         assert ctx.get(bus.rvalid) == 1
         ctx.set(rst, 1)
         await ctx.tick().repeat(2)
