@@ -10,8 +10,9 @@ Bus behaviour (AMBA AXI and ACE Protocol Specification, ARM IHI 0022, part B "AX
   nothing). One write completes every two cycles at best.
 * **Reads.** One outstanding read: ``arready`` is low from the AR handshake until the R handshake. The word
   address is registered at the AR handshake and ``rdata`` one cycle later (an RO input is sampled in the cycle after
-  the handshake); ``rvalid`` rises two cycles after the handshake; RRESP is OKAY, or SLVERR (data 0) for an unmapped word. WO registers read 0
-  with OKAY: their storage is not connected to the read multiplexer at all (spec/README.md "Registers").
+  the handshake); ``rvalid`` rises two cycles after the handshake, one read every three cycles at best. RRESP is
+  OKAY, or SLVERR (data 0) for an unmapped word. WO registers read 0 with OKAY: their storage is not connected to the
+  read multiplexer at all (spec/README.md "Registers").
 * **Handshakes.** No valid depends on a ready, and no ready depends on the same channel's valid, so no ordering of
   valid and ready on the five channels can hang the block. ``bvalid`` / ``rvalid`` and their payloads stay stable
   until the manager takes them (A3.2.1). ``awprot`` / ``arprot`` are ignored. Address bits 1:0 are ignored (a
