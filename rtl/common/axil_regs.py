@@ -9,7 +9,8 @@ Bus behaviour (AMBA AXI and ACE Protocol Specification, ARM IHI 0022, part B "AX
   any write. BRESP is OKAY, or SLVERR for an unmapped word and for writes to RO, ID and VERSION (which change
   nothing). One write completes every two cycles at best.
 * **Reads.** One outstanding read: ``arready`` is low from the AR handshake until the R handshake. The word
-  address is registered at the AR handshake and ``rdata`` one cycle later (an RO input is sampled in the cycle after
+  address is decoded at the AR handshake into a registered one-hot select and ``rdata`` (an AND-OR tree of the
+  readable words) is registered one cycle later (an RO input is sampled in the cycle after
   the handshake); ``rvalid`` rises two cycles after the handshake, one read every three cycles at best. RRESP is
   OKAY, or SLVERR (data 0) for an unmapped word. WO registers read 0 with OKAY: their storage is not connected to the
   read multiplexer at all (spec/README.md "Registers").
@@ -156,32 +157,45 @@ class AXI4LiteRegisters(wiring.Component):
             m.d.comb += port.eq(q)
 
     def _read_channel(self, m, storage):
-        """One outstanding read in two steps: the word address is registered at the AR handshake, the multiplexer
-        drives ``rdata`` in the next cycle (the decode and the wide multiplexer never share a cycle with the bus
-        inputs: the read path of a map with dozens of words is otherwise the longest path of a block, issue 6). WO
-        storage is never an input of this multiplexer."""
+        """One outstanding read in two steps: the word address is decoded at the AR handshake into a registered
+        one-hot word select, and in the next cycle ``rdata`` is the OR of every readable word masked by its select
+        bit (an AND-OR tree: about log4 of the word count in LUT levels, where a ``Switch`` on the address becomes a
+        priority chain as long as the map; issue 6: the read path of a map with dozens of words was the longest path
+        of the whole PHY's ``sync`` domain). WO storage is never an input of this multiplexer."""
         bus = self.s_axil
         pend = Signal()
-        raddr = Signal(len(bus.araddr) - 2)
+        words = list(self.regmap.words())
+        hit = Signal(len(words))                            # one-hot (or zero: unmapped -> SLVERR)
         m.d.comb += bus.arready.eq(~bus.rvalid & ~pend)
         with m.If(bus.rvalid & bus.rready):
             m.d.sync += bus.rvalid.eq(0)
         with m.If(bus.arvalid & bus.arready):
-            m.d.sync += [pend.eq(1), raddr.eq(bus.araddr[2:])]
+            m.d.sync += [pend.eq(1), hit.eq(Cat(bus.araddr[2:] == addr >> 2 for addr, _reg, _index in words))]
+        terms = []
+        for k, (_addr, reg, index) in enumerate(words):
+            if reg.kind is CONST:
+                value = _word(Const(reg.reset_value, reg.width), index, reg.width)
+            elif reg.kind is RO:
+                value = _word(Value.cast(getattr(self, reg.port_name)), index, reg.width)
+            elif reg.kind.readable:
+                value = _word(storage[reg.name], index, reg.width)
+            else:
+                continue                                    # WO: reads 0 (no read path)
+            terms.append(Mux(hit[k], value, 0))
+        rdata = Signal(DATA_WIDTH)
+        m.d.comb += rdata.eq(_or_tree(terms))
         with m.If(pend):
-            m.d.sync += [pend.eq(0), bus.rvalid.eq(1), bus.rdata.eq(0), bus.rresp.eq(RESP_SLVERR)]
-            with m.Switch(raddr):
-                for addr, reg, index in self.regmap.words():
-                    with m.Case(addr >> 2):
-                        m.d.sync += bus.rresp.eq(RESP_OKAY)
-                        if reg.kind is CONST:
-                            m.d.sync += bus.rdata.eq(_word(Const(reg.reset_value, reg.width), index, reg.width))
-                        elif reg.kind is RO:
-                            m.d.sync += bus.rdata.eq(_word(Value.cast(getattr(self, reg.port_name)), index,
-                                                           reg.width))
-                        elif reg.kind.readable:
-                            m.d.sync += bus.rdata.eq(_word(storage[reg.name], index, reg.width))
-                        # WO: rdata stays 0 (no read path)
+            m.d.sync += [pend.eq(0), bus.rvalid.eq(1), bus.rdata.eq(rdata),
+                         bus.rresp.eq(Mux(hit.any(), RESP_OKAY, RESP_SLVERR))]
+
+
+def _or_tree(terms):
+    """The OR of ``terms`` as a balanced tree (0 when there are none)."""
+    if not terms:
+        return Const(0, DATA_WIDTH)
+    while len(terms) > 1:
+        terms = [terms[i] | terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
 
 
 #: The example map behind ``din_axil_regs``: every kind, a fielded RW, a multi-word RW, a 256-bit WO key.

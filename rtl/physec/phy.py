@@ -74,7 +74,7 @@ class PhysecPhy(wiring.Component):
     ``rx_fifo_depth`` (RX client FIFO blocks), ``rx_start_level`` (blocks before the RX client side starts),
     ``rx_keep_level`` (the lowest RX FIFO level per window that idle-group deletion converges to; :mod:`.rx_client`)."""
 
-    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=2048, rx_start_level=12,
+    def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=2048, rx_start_level=16,
                  rx_keep_level=6):
         self.params = {"tx_fifo_depth": tx_fifo_depth, "target": target, "sample_lead": sample_lead,
                        "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level,

@@ -2,7 +2,8 @@
 XGMII words (client domain).
 
 ```
-blocks {257b, e} (line) ─► [idle flag] ─► AsyncPrefetchFIFO (depth × 259) ─► [start / underflow / flush control] ─► Detranscoder257 (4 × 66b)
+blocks {257b, e} (line) ─► [idle flag, decode_meta] ─► AsyncPrefetchFIFO (depth × 267) ─► [start / underflow / flush control]
+    ─► Detranscoder257(meta_in) (4 × 66b)
     ─► Decoder66 ─► XGMII (client, one word every cycle) ; Local Fault ordered sets while the receiver is not in SYNC
 ```
 
@@ -47,12 +48,13 @@ the default 12 leaves a margin (the cocotb test reports the low-water mark).
 Ports: ``blocks`` (in, line domain, no ready), ``link_up`` (in, line domain: the receiver's SYNC), ``xgmii`` (out,
 client domain, a register that holds Local Fault from reset; ``valid`` is always 1 and ``ready`` is ignored: a PCS does not stall), status in the
 client domain: ``local_fault``, ``running`` (reading the FIFO), ``level`` (FIFO blocks), ``underflow`` / ``xcode_err`` /
-``e_blocks`` / ``data_blocks`` / ``idle_deleted`` / ``idle_inserted`` (pulses); line domain: ``overflow`` (pulse).
+``e_blocks`` / ``data_blocks`` / ``idle_deleted`` / ``idle_inserted`` (registered pulses, one cycle after the
+decision); line domain: ``overflow`` (registered pulse).
 
 Domains: ``line`` (write) and ``sync`` (client); the PHY top renames them. Reset both together.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
@@ -63,7 +65,7 @@ from ..common.prefetch_fifo import AsyncPrefetchFIFO
 from .layouts import XGMII
 from .pcs import Decoder66
 from .rx_gmp import E_BLOCK257, RX_BLOCK
-from .transcode import Detranscoder257
+from .transcode import BLOCK257_META, DETX_META, Detranscoder257, decode_meta
 
 __all__ = ["RxClient", "LOCAL_FAULT", "IDLE_WORD", "IDLE_BLOCK257", "idle_block257"]
 
@@ -129,20 +131,26 @@ class RxClient(wiring.Component):
         # Timing (issue 6): the FIFO serves reads from registers (AsyncPrefetchFIFO: the read address never depends on
         # r_en), and whether an entry is an all-idle group is decided on the write side and stored with it, so the
         # client side's decisions start from registers, not from a 257-bit compare of the RAM output.
-        entry = data.StructLayout({"blk": RX_BLOCK, "idle": 1})
+        # The detranscoder's decisions (first control block, type nibble, error) are computed there too and stored
+        # with the block (DETX_META, 8 bits: the entry still fits the same EBRs), so the client side's path from the
+        # FIFO to the 66b registers is one group multiplexer and the restore multiplexers.
+        entry = data.StructLayout({"blk": RX_BLOCK, "idle": 1, "meta": DETX_META})
         m.submodules.fifo = fifo = AsyncPrefetchFIFO(width=entry.size, depth=self.depth, w_domain="line",
                                                      r_domain="sync")
 
         # ---- line side: a register stage (the block and its idle compare), then the write; a full FIFO drops the
         # block and poisons the next one
-        v1, blk1, idle1 = Signal(), Signal(RX_BLOCK), Signal()
+        v1, blk1, idle1, meta1 = Signal(), Signal(RX_BLOCK), Signal(), Signal(DETX_META)
         m.d.line += [v1.eq(self.blocks.valid), blk1.eq(self.blocks.payload),
-                     idle1.eq((self.blocks.payload.block == IDLE_BLOCK257) & ~self.blocks.payload.e)]
+                     idle1.eq((self.blocks.payload.block == IDLE_BLOCK257) & ~self.blocks.payload.e),
+                     meta1.eq(decode_meta(m, self.blocks.payload.block))]
+        e_meta = decode_meta(m, Const(E_BLOCK257, 257))            # constants: they fold away
+        idle_meta = decode_meta(m, Const(IDLE_BLOCK257, 257))
         poison = Signal()
         went = Signal(entry)
-        m.d.comb += [went.blk.eq(blk1), went.idle.eq(idle1)]
+        m.d.comb += [went.blk.eq(blk1), went.idle.eq(idle1), went.meta.eq(meta1)]
         with m.If(poison):
-            m.d.comb += [went.blk.block.eq(E_BLOCK257), went.blk.e.eq(1), went.idle.eq(0)]
+            m.d.comb += [went.blk.block.eq(E_BLOCK257), went.blk.e.eq(1), went.idle.eq(0), went.meta.eq(e_meta)]
         m.d.comb += [fifo.w_en.eq(v1), fifo.w_data.eq(went)]
         m.d.line += self.overflow.eq(v1 & ~fifo.w_rdy)                 # registered pulse (it feeds a counter)
         with m.If(v1):
@@ -151,7 +159,7 @@ class RxClient(wiring.Component):
         # ---- client side
         link = Signal()
         m.submodules.link_sync = FFSynchronizer(self.link_up, link, o_domain="sync")
-        m.submodules.detx = detx = Detranscoder257()
+        m.submodules.detx = detx = Detranscoder257(meta_in=True)
         m.submodules.dec = dec = Decoder66(pipelined=True)
         wiring.connect(m, detx.o, dec.i)
 
@@ -161,19 +169,34 @@ class RxClient(wiring.Component):
         head = rent.blk
         head_idle = Signal()
         m.d.comb += head_idle.eq(fifo.r_rdy & rent.idle)
-        prev_idle = Signal()                           # the last group given to the detranscoder was all idle
-        due = running & detx.i.ready                   # a group goes into the detranscoder this cycle
-        # the FIFO level is a register (one cycle late); every decision below takes it (a block more or less changes
-        # none of them materially)
+        prev_idle = Signal()                           # the last group chosen for the detranscoder was all idle
+        # Timing (issue 6): the group is chosen into a stage register one cycle before the detranscoder takes it, so
+        # neither the choice nor the 257b restore shares a cycle with the other. The detranscoder takes a group every
+        # 4 cycles (its 66b side never stalls: the decoder is always ready), so a 2-bit phase counter that runs with
+        # ``running`` says when: ``due`` (a register) is high in phase 2, the stage is taken in phase 3. ``due`` also
+        # requires an empty stage, so a group is never overwritten (it cannot be full then; the check costs nothing).
+        ph = Signal(2)
+        due = Signal()
+        stage = Signal(BLOCK257_META)
+        stage_v = Signal()
+        m.d.sync += [ph.eq(Mux(running, ph + 1, 0)), due.eq(running & (ph == 1) & ~stage_v)]
+        # the FIFO level is a register (one cycle late) and its compares are registered once more (two cycles late);
+        # every decision below takes them (a block more or less changes none of them materially: a block is read
+        # every 4 cycles at most)
         level = fifo.r_level
-        insert = due & prev_idle & (~fifo.r_rdy | (level < self.insert_level))
+        low, started = Signal(), Signal()
+        m.d.sync += [low.eq(level < self.insert_level), started.eq(level >= self.start_level)]
+        insert = due & prev_idle & (~fifo.r_rdy | low)
         take = due & fifo.r_rdy & ~insert
         # surplus per window: the lowest level of the last window above keep_level
         lvl_bits = len(level)
         win = Signal(self.WINDOW_BITS)
         win_min = Signal(lvl_bits, init=(1 << lvl_bits) - 1)
         excess = Signal(lvl_bits)
-        delete = running & ~due & head_idle & prev_idle & (excess != 0)
+        # a deletion only in phase 3, the cycle after ``due``: at most one FIFO read per cycle pair, so the FIFO's
+        # two-entry read buffer (refilled two cycles after a read) is full again at the next ``due`` and a group
+        # that is in the FIFO is never mistaken for an empty FIFO (which would insert an idle group)
+        delete = running & (ph == 3) & head_idle & prev_idle & (excess != 0)
         m.d.sync += win.eq(win + 1)
         with m.If(win == (1 << self.WINDOW_BITS) - 1):
             m.d.sync += [win_min.eq((1 << lvl_bits) - 1),
@@ -183,30 +206,39 @@ class RxClient(wiring.Component):
                 m.d.sync += win_min.eq(level)
             with m.If(delete):
                 m.d.sync += excess.eq(excess - 1)
-        group = Signal(257)
-        m.d.comb += group.eq(Mux(insert, IDLE_BLOCK257, Mux(fifo.r_rdy, head.block, E_BLOCK257)))
+        with m.If(detx.i.valid & detx.i.ready):
+            m.d.sync += stage_v.eq(0)
+        with m.If(due):
+            m.d.sync += [stage_v.eq(1),
+                         stage.block.eq(Mux(insert, IDLE_BLOCK257, Mux(fifo.r_rdy, head.block, E_BLOCK257))),
+                         stage.meta.eq(Mux(insert, idle_meta, Mux(fifo.r_rdy, rent.meta, e_meta)))]
         m.d.comb += [
-            detx.i.valid.eq(running),
-            detx.i.payload.eq(group),
+            detx.i.valid.eq(stage_v),
+            detx.i.payload.eq(stage),
             fifo.r_en.eq(Mux(link, take | delete, 1)),  # not in SYNC: flush
+            self.level.eq(level),
+            self.running.eq(running),
+            dec.o.ready.eq(1),
+        ]
+        with m.If(due):
+            # the group chosen is all idle iff it is an inserted one or the FIFO head was (head_idle: /E/-flagged
+            # blocks are /E/ groups), so the head compare serves both and no second 257-bit compare is needed
+            m.d.sync += prev_idle.eq(insert | head_idle)
+        with m.If(~link | (due & ~fifo.r_rdy & ~prev_idle)):
+            m.d.sync += [running.eq(0), prev_idle.eq(0)]
+        with m.Elif(started):
+            m.d.sync += running.eq(1)
+        with m.If(~link):
+            m.d.sync += stage_v.eq(0)
+        # the pulses are registered (they feed counters and clock-domain crossings): one cycle after the decision
+        m.d.sync += [
             self.underflow.eq(due & ~fifo.r_rdy & ~prev_idle),
             self.idle_inserted.eq(insert),
             self.idle_deleted.eq(delete),
             self.e_blocks.eq(take & head.e),
             self.data_blocks.eq(take & ~head.e),
             self.xcode_err.eq(detx.xcode_err),
-            self.level.eq(level),
-            self.running.eq(running),
-            dec.o.ready.eq(1),
         ]
-        with m.If(due):
-            # the group sent is all idle iff it is an inserted one or the FIFO head was (head_idle: /E/-flagged
-            # blocks are /E/ groups), so the head compare serves both and no second 257-bit compare is needed
-            m.d.sync += prev_idle.eq(insert | head_idle)
-        with m.If(~link | (due & ~fifo.r_rdy & ~prev_idle)):
-            m.d.sync += [running.eq(0), prev_idle.eq(0)]
-        with m.Elif(level >= self.start_level):
-            m.d.sync += running.eq(1)
 
         # output register: LF while not in SYNC, the decoder's words while they come, idles otherwise
         word = Signal(XGMII)

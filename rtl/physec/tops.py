@@ -60,7 +60,7 @@ TOPS += [
         "PHYSec PHY, MODE 00: XGMII -> 64b/66b -> 257b -> client FIFO -> GMP / frame / PRBS31 -> line words, and "
         "line words -> lock / overhead checks / GMP demap -> client FIFO -> 257b -> 64b/66b -> XGMII (Local Fault "
         "while not in SYNC); AXI4-Lite registers and counters of physec.md §9",
-        defaults={"tx_fifo_depth": 1024, "target": 8, "sample_lead": 32, "rx_fifo_depth": 2048, "rx_start_level": 12,
+        defaults={"tx_fifo_depth": 1024, "target": 8, "sample_lead": 32, "rx_fifo_depth": 2048, "rx_start_level": 16,
                   "rx_keep_level": 6},
         domains=("sync", "line", "rx_line", "rx_client"),
         clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ, "rx_line": LINE_MHZ, "rx_client": CLIENT_MHZ}),

@@ -16,12 +16,13 @@ transcoding and ``hdr_err`` pulses, so bad input yields a defined 257b block and
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .layouts import BLOCK66, BLOCK257, SYNC_CTRL, SYNC_DATA
 
-__all__ = ["BLOCK_TYPES", "E_PAYLOAD", "Transcoder257", "Detranscoder257", "Transcode257"]
+__all__ = ["BLOCK_TYPES", "E_PAYLOAD", "DETX_META", "BLOCK257_META", "decode_meta", "restore", "Transcoder257",
+           "Detranscoder257", "Transcode257"]
 
 #: the 15 control block types of IEEE 802.3 Figure 49-7 (physec.md §2); their low nibbles are distinct (§3)
 BLOCK_TYPES = (0x1E, 0x2D, 0x33, 0x66, 0x55, 0x78, 0x4B, 0x87, 0x99, 0xAA, 0xB4, 0xCC, 0xD2, 0xE1, 0xFF)
@@ -89,51 +90,82 @@ class Transcoder257(wiring.Component):
         return m
 
 
+#: what the detranscoder decides before it restores the blocks (``decode_meta``): the first control block's index, the
+#: {high nibble, valid} entry of its type and the error flag. :class:`Detranscoder257` with ``meta_in`` takes it with
+#: the block, so that a user can compute it a pipeline stage (or a clock domain) earlier.
+DETX_META = data.StructLayout({"first": 2, "entry": 5, "err": 1})
+#: input payload of ``Detranscoder257(meta_in=True)``
+BLOCK257_META = data.StructLayout({"block": BLOCK257, "meta": DETX_META})
+
+
+def decode_meta(m, x):
+    """The decisions of the 257b decode of ``x`` (a 257-bit value; physec.md §3), as a :data:`DETX_META` value
+    (combinational, added to ``m``): ``first`` = index of the first control block (the lowest 0 of ``x<1..4>``),
+    ``entry`` = {high nibble, valid} of the block type whose low nibble is bits 0..3 of that block's payload,
+    ``err`` = ``x<0> = 0`` and (mask 1111 or no such block type). A constant ``x`` folds to constants."""
+    mask, body = x[1:5], x[5:]
+    first_ctrl = Signal(range(GROUP))
+    for k in reversed(range(GROUP)):
+        with m.If(~mask[k]):
+            m.d.comb += first_ctrl.eq(k)
+    low = body.word_select(first_ctrl, 64)[:4]         # bits 64k .. 64k+3 of the body: type low nibble
+    rom = Array(Const(v | h << 1, 5) for v, h in _high_nibble_rom())
+    entry = Signal(5)                                  # {high nibble, valid}; its own signal: err depends on it
+    m.d.comb += entry.eq(rom[low])
+    meta = Signal(DETX_META)
+    m.d.comb += [meta.first.eq(first_ctrl), meta.entry.eq(entry), meta.err.eq(~x[0] & (mask.all() | ~entry[0]))]
+    return meta
+
+
+def restore(x, meta):
+    """The four :data:`BLOCK66` values of 257b ``x`` given its :func:`decode_meta` ``meta`` (physec.md §3; /E/ control
+    blocks when ``meta.err``)."""
+    body, mask = x[5:], x[1:5]
+    blocks = []
+    for j in range(GROUP):
+        restored = Array(
+            body[64 * j:64 * j + 64] if j < k else
+            Cat(body[64 * k:64 * k + 4], meta.entry[1:5], body[64 * k + 4:64 * k + 60]) if j == k else
+            body[64 * j - 4:64 * j + 60]
+            for k in range(GROUP))[meta.first]
+        header = Mux(x[0] | mask[j], SYNC_DATA, SYNC_CTRL)
+        payload = Mux(x[0], x[1 + 64 * j:65 + 64 * j], restored)
+        blocks.append(Mux(meta.err, Cat(Const(SYNC_CTRL, 2), Const(E_PAYLOAD, 64)), Cat(header, payload)))
+    return blocks
+
+
 class Detranscoder257(wiring.Component):
-    """257b → 4 × 66b (physec.md §3). ``i``: stream of :data:`BLOCK257`; ``o``: stream of :data:`BLOCK66`, four beats
-    per input beat, block 0 first; ``xcode_err``: one-cycle pulse when an erroneous 257b block is accepted (its four
-    blocks come out as /E/ control blocks).
+    """257b → 4 × 66b (physec.md §3). ``i``: stream of :data:`BLOCK257` (or, with ``meta_in=True``, of
+    :data:`BLOCK257_META`: the block with its :func:`decode_meta` computed upstream); ``o``: stream of :data:`BLOCK66`,
+    four beats per input beat, block 0 first; ``xcode_err``: one-cycle pulse when an erroneous 257b block is accepted
+    (its four blocks come out as /E/ control blocks).
 
     The accepted 257b block is decoded into four registered 66b blocks, sent one per cycle; the next 257b block is
     accepted with the fourth (``i.ready`` depends on ``o.ready`` then), so the 66b side runs at one beat per cycle.
-    Latency: one cycle from the 257b block to its first 66b block. No parameters.
+    Latency: one cycle from the 257b block to its first 66b block. Keyword-only ``meta_in`` (default False): with it the
+    path from ``i`` to the output registers is the restore multiplexers only (issue 6 timing: the RX client side
+    computes the decisions on the line side of its FIFO, :mod:`.rx_client`).
     """
 
-    def __init__(self):
-        self.params = {}
-        super().__init__({"i": In(stream.Signature(BLOCK257)), "o": Out(stream.Signature(BLOCK66)),
-                          "xcode_err": Out(1)})
+    def __init__(self, *, meta_in=False):
+        self.meta_in = meta_in
+        self.params = {"meta_in": meta_in}
+        super().__init__({"i": In(stream.Signature(BLOCK257_META if meta_in else BLOCK257)),
+                          "o": Out(stream.Signature(BLOCK66)), "xcode_err": Out(1)})
 
     def decode(self, m, x):
         """Combinational decode of 257b ``x`` into ``(four BLOCK66 values, err)``."""
-        mask, body = x[1:5], x[5:]
-        first_ctrl = Signal(range(GROUP))
-        for k in reversed(range(GROUP)):
-            with m.If(~mask[k]):
-                m.d.comb += first_ctrl.eq(k)
-        low = body.word_select(first_ctrl, 64)[:4]     # bits 64k .. 64k+3 of the body: type low nibble
-        rom = Array(Const(v | h << 1, 5) for v, h in _high_nibble_rom())
-        entry = Signal(5)                              # {high nibble, valid}
-        m.d.comb += entry.eq(rom[low])
-        err = ~x[0] & (mask.all() | ~entry[0])
-
-        blocks = []
-        for j in range(GROUP):
-            restored = Array(
-                body[64 * j:64 * j + 64] if j < k else
-                Cat(body[64 * k:64 * k + 4], entry[1:5], body[64 * k + 4:64 * k + 60]) if j == k else
-                body[64 * j - 4:64 * j + 60]
-                for k in range(GROUP))[first_ctrl]
-            header = Mux(x[0] | mask[j], SYNC_DATA, SYNC_CTRL)
-            payload = Mux(x[0], x[1 + 64 * j:65 + 64 * j], restored)
-            blocks.append(Mux(err, Cat(Const(SYNC_CTRL, 2), Const(E_PAYLOAD, 64)), Cat(header, payload)))
-        return blocks, err
+        meta = decode_meta(m, x)
+        return restore(x, meta), meta.err
 
     def elaborate(self, platform):
         m = Module()
         out = [Signal(BLOCK66, name=f"out{j}") for j in range(GROUP)]
         index = Signal(range(GROUP))                   # which of the four is on ``o``
-        decoded, err = self.decode(m, self.i.payload)
+        if self.meta_in:
+            decoded, err = restore(self.i.payload.block, self.i.payload.meta), self.i.payload.meta.err
+        else:
+            decoded, err = self.decode(m, self.i.payload)
 
         m.d.comb += self.o.payload.eq(Array(out)[index])
         m.d.comb += self.i.ready.eq(~self.o.valid | (self.o.ready & (index == GROUP - 1)))
