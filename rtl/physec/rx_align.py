@@ -127,7 +127,14 @@ class RxAlign(wiring.Component):
 
         # S2: hits; popcount of each octet of the difference
         hit2 = Signal(W)
-        m.d.sync += hit2.eq(Cat(e.all() for e in eq1))
+        hit = Cat(e.all() for e in eq1)
+        # sfx2[k]: an exact AM at offset k or above (a suffix OR, log-depth), so that "a hit at or after the followed
+        # offset" is one bit selection in S3 instead of a compare of the first hit's index in the FSM's cycle
+        sfx = hit
+        for d in (1, 2, 4, 8, 16, 32):
+            sfx = sfx | (sfx >> d)
+        sfx2 = Signal(W)
+        m.d.sync += [hit2.eq(hit), sfx2.eq(sfx)]
         pc2 = [Signal(5, name=f"pc2_{g}") for g in range((AM_BITS + 15) // 16)]
         for g, p in enumerate(pc2):
             m.d.sync += p.eq(tree_sum(x1[i] for i in range(16 * g, min(16 * g + 16, AM_BITS))))
@@ -137,8 +144,20 @@ class RxAlign(wiring.Component):
         # S3: first hit, AM bit errors
         any3, first3, err3 = Signal(), Signal(6), Signal(7)
         h_any, h_idx = priority_encoder([hit2[k] for k in range(W)])
-        exact3 = Signal()                            # an exact AM at the followed offset (the PRESYNC check)
-        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)), exact3.eq(hit2.bit_select(off, 1))]
+        # An exact AM at the followed offset (the PRESYNC check) and one at or after it (``later_hit``), for the
+        # offset the FSM follows when it looks at them: the FSM changes ``off`` in the cycle before only to first3
+        # (start_presync) or to cand_off (the candidate switch, whose check can come in the very next cycle), so
+        # all three are registered and ``off_src`` (set with the change) selects.
+        ex_o, ex_f, ex_c, lat_o, lat_f, lat_c = (Signal(name=n) for n in ("ex_o", "ex_f", "ex_c",
+                                                                        "lat_o", "lat_f", "lat_c"))
+        off_src = Signal(2)                          # 0: off unchanged, 1: off := first3, 2: off := cand_off
+        cand_off = Signal(6)
+        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)),
+                     ex_o.eq(hit2.bit_select(off, 1)), ex_f.eq(hit2.bit_select(first3, 1)),
+                     ex_c.eq(hit2.bit_select(cand_off, 1)),
+                     lat_o.eq(sfx2.bit_select(off, 1)), lat_f.eq(sfx2.bit_select(first3, 1)),
+                     lat_c.eq(sfx2.bit_select(cand_off, 1)), off_src.eq(0)]
+        exact3 = Mux(off_src == 1, ex_f, Mux(off_src == 2, ex_c, ex_o))
         v3, a3, b3 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v3.eq(v2), a3.eq(a2), b3.eq(b2)]
 
@@ -148,7 +167,7 @@ class RxAlign(wiring.Component):
         misses = Signal(range(AM_LOF_MISSES))
         out_on = Signal()                            # a frame is being output
         out_pres = Signal()
-        cand_v, cand_off, cand_wc, cand_wc0 = Signal(), Signal(6), Signal(13), Signal()
+        cand_v, cand_wc, cand_wc0 = Signal(), Signal(13), Signal()
         m.d.comb += self.state.eq(state)
         # the pulses are registered (one cycle after the FSM decision), so the counters and the frame stage start
         # from a register
@@ -165,8 +184,9 @@ class RxAlign(wiring.Component):
         m.d.comb += [emit.eq(out_on), e_off.eq(off), e_wc.eq(wc), e_pres.eq(out_pres)]
 
         def start_presync(offset):
-            m.d.sync += [state.eq(PRESYNC), off.eq(offset), wc.eq(1), wc0.eq(0), cand_v.eq(0), out_on.eq(1),
-                         out_pres.eq(1)]
+            assert offset is first3
+            m.d.sync += [state.eq(PRESYNC), off.eq(offset), off_src.eq(1), wc.eq(1), wc0.eq(0), cand_v.eq(0),
+                         out_on.eq(1), out_pres.eq(1)]
             m.d.comb += [emit.eq(1), e_off.eq(offset), e_wc.eq(0), e_pres.eq(1)]
 
         def stop():
@@ -174,7 +194,8 @@ class RxAlign(wiring.Component):
             m.d.comb += emit.eq(0)
 
         assert AM_SYNC_MAX_BIT_ERRORS == 3
-        later_hit = any3 & (first3 >= off)           # an exact AM at or after the failed position, same word
+        later_hit = Mux(off_src == 1, lat_f, Mux(off_src == 2, lat_c, lat_o))   # an exact AM at or after the failed
+        #                                                                          position, same word
         with m.If(v3):
             m.d.sync += [wc.eq(wc_next), wc0.eq(wc_last)]
             with m.Switch(state):
@@ -185,12 +206,14 @@ class RxAlign(wiring.Component):
                 with m.Case(PRESYNC):
                     with m.If(wc0):
                         with m.If(exact3):
-                            m.d.sync += [state.eq(SYNC), misses.eq(0), out_pres.eq(0)]
-                            m.d.comb += [locked.eq(1), e_pres.eq(0)]
+                            # this frame is the first processed one: output it (after a candidate switch nothing
+                            # was being output, the candidate's PRESYNC frame having started in the past)
+                            m.d.sync += [state.eq(SYNC), misses.eq(0), out_pres.eq(0), out_on.eq(1)]
+                            m.d.comb += [locked.eq(1), emit.eq(1), e_pres.eq(0)]
                         with m.Elif(cand_v):
                             # the first exact AM after the failed hit started cand_wc words into that frame
-                            m.d.sync += [off.eq(cand_off), wc.eq(cand_wc), wc0.eq(cand_wc0), cand_v.eq(0),
-                                         out_on.eq(0)]
+                            m.d.sync += [off.eq(cand_off), off_src.eq(2), wc.eq(cand_wc), wc0.eq(cand_wc0),
+                                         cand_v.eq(0), out_on.eq(0)]
                             m.d.comb += [emit.eq(0), blind.eq(1)]
                         with m.Elif(later_hit):
                             start_presync(first3)

@@ -240,3 +240,64 @@ def test_physec_rx_align_locks_and_realigns(seed):
     assert len(got) >= FRAME_WORDS + 1
     for n, (d, wc, pres) in enumerate(got):
         assert (d, wc, pres) == (tx_words[n], n % FRAME_WORDS, n < FRAME_WORDS), n
+
+
+def test_physec_rx_align_candidate_switch_vs_golden():
+    """The PRESYNC candidate path (physec.md §8; module docstring of rx_align): an exact AM in the random bits before
+    the stream (a false lock, as a line attacker could place) sends the aligner to PRESYNC at the wrong offset; the
+    real frame 0 AM starts in the very next word, so it is recorded as the candidate with its check one word after the
+    failed one. The aligner must switch, confirm the candidate at frame 1's AM (its offset, not the failed one's) and
+    output frame 1 on as processed frames, as the golden receiver does (it processes frames 1 and 2). Regression test
+    for two faults found together: the check used the offset of the cycle before the switch, and a confirmed
+    candidate was never output."""
+    from din.golden.physec.receiver import Receiver
+    from din.sim.physec.tb_rx_golden import clear_keys
+    from din.rtl.physec.consts import AM_BITS, AM_OCTETS
+    rng = np.random.default_rng(7)
+    tx = golden_line_bits(3)
+    lead = 64 * 2 + 60                                  # real AM at word 2, offset 60
+    fake_at = 64 + 2                                    # a false AM at word 1, offset 2 (ends at bit 185 < 188)
+    am = np.unpackbits(np.frombuffer(AM_OCTETS, dtype=np.uint8), bitorder="little")[:AM_BITS]
+    head = rng.integers(0, 2, lead, dtype=np.uint8)
+    head[fake_at:fake_at + AM_BITS] = am
+    bits = np.concatenate([head, tx, rng.integers(0, 2, 64 * 8, dtype=np.uint8)])
+    bits = bits[:len(bits) // 64 * 64]
+    words = words_of(bits)
+    grx = Receiver(clear_keys())
+    grx.feed(np.packbits(bits, bitorder="little").tobytes())
+    grx.finish()
+    assert grx.counters.frames_rx == 2 and grx.counters.locks == 1, grx.counters
+
+    tx_words = words_of(tx)
+    dut = RxAlign()
+    got, pulses = [], {"locked": 0, "lof": 0, "blind": 0}
+
+    async def tb(ctx):
+        for w in words:
+            ctx.set(dut.i.valid, 1)
+            ctx.set(dut.i.payload, w)
+            _, _, v, p, lk, lf, bl = await ctx.tick().sample(dut.o.valid, dut.o.payload, dut.locked, dut.lof,
+                                                             dut.blind)
+            pulses["locked"] += lk
+            pulses["lof"] += lf
+            pulses["blind"] += bl
+            if v:
+                got.append((p.data, p.wc, p.presync))
+        ctx.set(dut.i.valid, 0)
+        for _ in range(12):
+            _, _, v, p = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if v:
+                got.append((p.data, p.wc, p.presync))
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    assert pulses == {"locked": 1, "lof": 0, "blind": 1}
+    # first the false lock's PRESYNC frame (flagged: its data is never delivered), then frames 1 and 2, whole and
+    # processed, as the golden receiver processes them
+    pres = [g for g in got if g[2]]
+    assert len(pres) == FRAME_WORDS and got[:FRAME_WORDS] == pres
+    proc = got[FRAME_WORDS:]
+    assert len(proc) >= 2 * FRAME_WORDS
+    for n, (d, wc, _) in enumerate(proc[:2 * FRAME_WORDS]):
+        assert (d, wc) == (tx_words[FRAME_WORDS + n], n % FRAME_WORDS), n
