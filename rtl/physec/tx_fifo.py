@@ -82,7 +82,7 @@ class TxClientFifo(wiring.Component):
         write = self.s.valid & ~full
         m.d.comb += [self.s.ready.eq(1), wport.addr.eq(w_bin[:-1]), wport.data.eq(self.s.payload),
                      wport.en.eq(write)]
-        nxt = (w_bin1 + 1)[:n]              # n bits: Gray of the carry-out bit would be wrong at wrap-around
+        nxt = w_bin1 + 1
         with m.If(write):
             m.d.sync += [w_bin.eq(w_bin1), w_gry.eq(w_gry1), w_bin1.eq(nxt), w_gry1.eq(gray(nxt))]
         with m.If(self.s.valid & full):
@@ -109,7 +109,7 @@ class TxClientFifo(wiring.Component):
         pop = self.o.valid & self.o.ready
         m.d.comb += [rport.addr.eq(r_bin[:-1]), rport.en.eq(1),
                      self.o.valid.eq(bv.bit_select(rsel, 1)), self.o.payload.eq(Mux(rsel, buf[1], buf[0]))]
-        nxt_r = (r_bin1 + 1)[:n]
+        nxt_r = r_bin1 + 1
         bv_set = Signal(2)
         bv_clr = Signal(2)
         with m.If(inflight):                                           # the RAM data of last cycle's read
@@ -123,7 +123,7 @@ class TxClientFifo(wiring.Component):
         with m.If(issue):
             m.d.line += [r_bin.eq(r_bin1), r_gry.eq(r_gry1), r_bin1.eq(nxt_r), r_gry1.eq(gray(nxt_r))]
         with m.If(stale):
-            m.d.line += [r_bin1.eq(r_bin + 1), r_gry1.eq(gray((r_bin + 1)[:n])), stale.eq(0)]
+            m.d.line += [r_bin1.eq(r_bin + 1), r_gry1.eq(gray(r_bin + 1)), stale.eq(0)]
         with m.If(r_rst):                                              # write side in reset: empty
             # the successors are recomputed in the cycle after (``stale``: no read issued then)
             m.d.line += [r_bin.eq(w_bin_r), r_gry.eq(w_gry_r), stale.eq(1),
