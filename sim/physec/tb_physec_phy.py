@@ -13,7 +13,6 @@ words must equal the golden receiver's output word for word.
 """
 
 from fractions import Fraction
-import itertools
 import logging
 import os
 import random
@@ -24,6 +23,7 @@ from cocotb.triggers import FallingEdge, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 import numpy as np
 
+from din.sim.common.stall import stall_pattern
 from din.sim.common.tb import quiet_thirdparty_warnings, rng, sim_name, write_figures
 from din.rtl.physec.phy_regs import CLIENT_COUNTERS, PHYSEC_REGMAP, RX_COUNTERS, TX_COUNTERS
 from din.sim.physec import regs as R
@@ -275,12 +275,11 @@ class Kcc:
         self.sent = bytes(phy.rng.randrange(256) for _ in range(n_octets))
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_kcc"), dut.line_clk, dut.line_rst)
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_kcc"), dut.rx_line_clk, dut.rx_line_rst)
+        kind = {"full": "none", "periodic": "periodic", "random": "random"}[load]
         for model in (self.source, self.sink):
             model.log.setLevel(logging.WARNING)
-            gen = {"full": None, "periodic": itertools.cycle((0, 0, 0, 1)),
-                   "random": (r.random() < 0.5 for r in itertools.repeat(random.Random(phy.rng.random())))}[load]
-            if gen is not None:
-                model.set_pause_generator(gen)
+            model.set_pause_generator(stall_pattern(kind, seed=phy.rng.randrange(1 << 30), period=(3, 1),
+                                                    probability=0.5))
         self.source.send_nowait(self.sent)
 
     def received(self):
