@@ -11,7 +11,7 @@ Per frame (on ``dec`` from :class:`~din.rtl.physec.rx_frame.RxFrame`, word 9, be
   replayed frame's JC is ignored (the Cm stays for the next frame); a PRESYNC frame (or a ``blind`` candidate)
   restarts everything.
 * Slot j carries a block iff ``(j · Cm) mod 1016 < Cm`` (G.709 Annex D), computed incrementally:
-  ``acc_j = (acc_{j-1} + Cm) mod 1016``.
+  ``acc_j = (acc_{j-1} + Cm) mod 1016``; ``acc_j < Cm`` exactly when that sum reached 1016 (Cm ≤ 1016).
 
 /E/ blocks: the 257b block of four /E/ control blocks (:data:`E_BLOCK257`, what the golden transmitter's transcoder
 makes of four XGMII /E/ words, and what the golden receiver's /E/ output re-encodes to), flagged ``e`` = 1.
@@ -20,7 +20,7 @@ Output ``o``: ``block`` (257 bits, bit i = x<i>) and ``e``, one per client slot,
 4 cycles). Latency: 1 cycle from ``slot``.
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -69,6 +69,7 @@ class RxGmp(wiring.Component):
         cm_next, cm_next_v = Signal(11), Signal()
         cm_last, delivering = Signal(11), Signal()          # cm_last is 0 while no good Cm was seen
         count, use_data, on, acc = Signal(11), Signal(), Signal(), Signal(10)
+        count_m = Signal(signed(12))                         # count - 1016, kept with count
         m.d.comb += [self.cm.eq(cm_next), self.cm_known.eq(cm_next_v)]
 
         d = self.dec.payload
@@ -81,7 +82,8 @@ class RxGmp(wiring.Component):
             with m.Else():
                 e_count = Mux(cm_next_v, cm_next, Mux(delivering, cm_last, 0))
                 deliv_new = delivering | cm_next_v
-                m.d.sync += [count.eq(e_count), acc.eq(0), delivering.eq(deliv_new),
+                m.d.sync += [count.eq(e_count), count_m.eq(e_count - PAYLOAD_SLOTS), acc.eq(0),
+                             delivering.eq(deliv_new),
                              on.eq(deliv_new & (e_count != 0)),
                              use_data.eq(cm_next_v & d.deliver & ~d.replay)]
                 with m.If(~d.replay):
@@ -90,11 +92,15 @@ class RxGmp(wiring.Component):
                     with m.If(d.jc_ok):
                         m.d.sync += cm_last.eq(d.cm_new)
 
-        acc_sum = acc + count
-        acc_n = Mux(acc_sum >= PAYLOAD_SLOTS, acc_sum - PAYLOAD_SLOTS, acc_sum)
+        # acc_j < Cm iff the sum wrapped (acc < 1016 and Cm <= 1016, which JC acceptance guarantees): the slot
+        # decision is the sign of acc + (Cm - 1016), and both sums are formed in parallel (timing, issue 6)
+        acc_wrap = Signal(signed(13))
+        m.d.comb += acc_wrap.eq(acc + count_m)
+        wrap = acc_wrap >= 0
+        acc_n = Mux(wrap, acc_wrap[:10], (acc + count)[:10])
         with m.If(self.slot.valid):
             m.d.sync += acc.eq(acc_n)
-        m.d.sync += [self.o.valid.eq(self.slot.valid & on & (acc_n < count)),
+        m.d.sync += [self.o.valid.eq(self.slot.valid & on & wrap),
                      self.o.payload.block.eq(Mux(use_data, self.slot.payload.block, E_BLOCK257)),
                      self.o.payload.e.eq(~use_data)]
         return m

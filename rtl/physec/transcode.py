@@ -140,7 +140,8 @@ class Detranscoder257(wiring.Component):
     four beats per input beat, block 0 first; ``xcode_err``: one-cycle pulse when an erroneous 257b block is accepted
     (its four blocks come out as /E/ control blocks).
 
-    The accepted 257b block is decoded into four registered 66b blocks, sent one per cycle; the next 257b block is
+    The accepted 257b block is decoded into four registered 66b blocks, which shift out one per cycle (``o`` is a
+    register); the next 257b block is
     accepted with the fourth (``i.ready`` depends on ``o.ready`` then), so the 66b side runs at one beat per cycle.
     Latency: one cycle from the 257b block to its first 66b block. Keyword-only ``meta_in`` (default False): with it the
     path from ``i`` to the output registers is the restore multiplexers only (issue 6 timing: the RX client side
@@ -167,11 +168,14 @@ class Detranscoder257(wiring.Component):
         else:
             decoded, err = self.decode(m, self.i.payload)
 
-        m.d.comb += self.o.payload.eq(Array(out)[index])
+        # the four blocks shift towards ``out0``, which is ``o``: the output is a register (no 4:1 multiplexer on the
+        # index in front of the consumer; issue 6 timing of the RX client's decoder)
+        m.d.comb += self.o.payload.eq(out[0])
         m.d.comb += self.i.ready.eq(~self.o.valid | (self.o.ready & (index == GROUP - 1)))
         m.d.comb += self.xcode_err.eq(self.i.valid & self.i.ready & err)
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += index.eq(index + 1)            # wraps 3 -> 0
+            m.d.sync += [out[j].eq(out[j + 1]) for j in range(GROUP - 1)]
             with m.If(index == GROUP - 1):
                 m.d.sync += self.o.valid.eq(0)
         with m.If(self.i.valid & self.i.ready):
