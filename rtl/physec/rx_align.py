@@ -127,14 +127,7 @@ class RxAlign(wiring.Component):
 
         # S2: hits; popcount of each octet of the difference
         hit2 = Signal(W)
-        hit = Cat(e.all() for e in eq1)
-        # sfx2[k]: an exact AM at offset k or above (a suffix OR, log-depth), so that "a hit at or after the followed
-        # offset" is one bit selection in S3 instead of a compare of the first hit's index in the FSM's cycle
-        sfx = hit
-        for d in (1, 2, 4, 8, 16, 32):
-            sfx = sfx | (sfx >> d)
-        sfx2 = Signal(W)
-        m.d.sync += [hit2.eq(hit), sfx2.eq(sfx)]
+        m.d.sync += hit2.eq(Cat(e.all() for e in eq1))
         pc2 = [Signal(5, name=f"pc2_{g}") for g in range((AM_BITS + 15) // 16)]
         for g, p in enumerate(pc2):
             m.d.sync += p.eq(tree_sum(x1[i] for i in range(16 * g, min(16 * g + 16, AM_BITS))))
@@ -144,19 +137,27 @@ class RxAlign(wiring.Component):
         # S3: first hit, AM bit errors
         any3, first3, err3 = Signal(), Signal(6), Signal(7)
         h_any, h_idx = priority_encoder([hit2[k] for k in range(W)])
-        # An exact AM at the followed offset (the PRESYNC check) and one at or after it (``later_hit``), for the
-        # offset the FSM follows when it looks at them: the FSM changes ``off`` in the cycle before only to first3
-        # (start_presync) or to cand_off (the candidate switch, whose check can come in the very next cycle), so
-        # all three are registered and ``off_src`` (set with the change) selects.
+        # An exact AM at the followed offset (the PRESYNC check) and "the first hit is at or after it" (``later_hit``,
+        # first3 >= off), for the offset the FSM follows when it looks at them: the FSM changes ``off`` in the
+        # cycle before only to first3 (start_presync) or to cand_off (the candidate switch, whose check can come in
+        # the very next cycle), so all three are registered and ``off_src`` (set with the change) selects. The
+        # compare is "no hit below the offset": a 64-bit AND-OR with a below-mask register kept with each offset
+        # (``ltm_*``; the mask of first3 is the complement of the prefix OR of that word's hits, ``pfx3``), so no
+        # index compare is in the FSM's cycle (the rx_line critical path before).
         ex_o, ex_f, ex_c, lat_o, lat_f, lat_c = (Signal(name=n) for n in ("ex_o", "ex_f", "ex_c",
                                                                         "lat_o", "lat_f", "lat_c"))
         off_src = Signal(2)                          # 0: off unchanged, 1: off := first3, 2: off := cand_off
         cand_off = Signal(6)
-        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)),
+        pfx3 = Signal(W)                             # pfx3[k]: a hit at offset <= k in the S3 word
+        ltm_off, ltm_cand = Signal(W), Signal(W)     # bit k: k < off, k < cand_off
+        pfx = hit2
+        for d in (1, 2, 4, 8, 16, 32):
+            pfx = pfx | (pfx << d)[:W]
+        m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)), pfx3.eq(pfx),
                      ex_o.eq(hit2.bit_select(off, 1)), ex_f.eq(hit2.bit_select(first3, 1)),
                      ex_c.eq(hit2.bit_select(cand_off, 1)),
-                     lat_o.eq(sfx2.bit_select(off, 1)), lat_f.eq(sfx2.bit_select(first3, 1)),
-                     lat_c.eq(sfx2.bit_select(cand_off, 1)), off_src.eq(0)]
+                     lat_o.eq(~(hit2 & ltm_off).any()), lat_f.eq(~(hit2 & ~pfx3).any()),
+                     lat_c.eq(~(hit2 & ltm_cand).any()), off_src.eq(0)]
         exact3 = Mux(off_src == 1, ex_f, Mux(off_src == 2, ex_c, ex_o))
         v3, a3, b3 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v3.eq(v2), a3.eq(a2), b3.eq(b2)]
@@ -185,8 +186,8 @@ class RxAlign(wiring.Component):
 
         def start_presync(offset):
             assert offset is first3
-            m.d.sync += [state.eq(PRESYNC), off.eq(offset), off_src.eq(1), wc.eq(1), wc0.eq(0), cand_v.eq(0),
-                         out_on.eq(1), out_pres.eq(1)]
+            m.d.sync += [state.eq(PRESYNC), off.eq(offset), ltm_off.eq(~pfx3), off_src.eq(1), wc.eq(1), wc0.eq(0),
+                         cand_v.eq(0), out_on.eq(1), out_pres.eq(1)]
             m.d.comb += [emit.eq(1), e_off.eq(offset), e_wc.eq(0), e_pres.eq(1)]
 
         def stop():
@@ -194,8 +195,8 @@ class RxAlign(wiring.Component):
             m.d.comb += emit.eq(0)
 
         assert AM_SYNC_MAX_BIT_ERRORS == 3
-        later_hit = Mux(off_src == 1, lat_f, Mux(off_src == 2, lat_c, lat_o))   # an exact AM at or after the failed
-        #                                                                          position, same word
+        # an exact AM at or after the failed position, same word (the first one of the word, as first3 >= off)
+        later_hit = any3 & Mux(off_src == 1, lat_f, Mux(off_src == 2, lat_c, lat_o))
         with m.If(v3):
             m.d.sync += [wc.eq(wc_next), wc0.eq(wc_last)]
             with m.Switch(state):
@@ -212,8 +213,8 @@ class RxAlign(wiring.Component):
                             m.d.comb += [locked.eq(1), emit.eq(1), e_pres.eq(0)]
                         with m.Elif(cand_v):
                             # the first exact AM after the failed hit started cand_wc words into that frame
-                            m.d.sync += [off.eq(cand_off), off_src.eq(2), wc.eq(cand_wc), wc0.eq(cand_wc0),
-                                         cand_v.eq(0), out_on.eq(0)]
+                            m.d.sync += [off.eq(cand_off), ltm_off.eq(ltm_cand), off_src.eq(2), wc.eq(cand_wc),
+                                         wc0.eq(cand_wc0), cand_v.eq(0), out_on.eq(0)]
                             m.d.comb += [emit.eq(0), blind.eq(1)]
                         with m.Elif(later_hit):
                             start_presync(first3)
@@ -222,8 +223,8 @@ class RxAlign(wiring.Component):
                     with m.Elif(any3 & ~cand_v):
                         # the first exact AM after the failed hit starts ``wc`` words into that frame: store the wc
                         # to load at the failed check so that the candidate's check comes at wc 0
-                        m.d.sync += [cand_v.eq(1), cand_off.eq(first3), cand_wc.eq(Mux(wc == 1, 0, FRAME_WORDS + 1 - wc)),
-                                     cand_wc0.eq(wc == 1)]
+                        m.d.sync += [cand_v.eq(1), cand_off.eq(first3), ltm_cand.eq(~pfx3),
+                                     cand_wc.eq(Mux(wc == 1, 0, FRAME_WORDS + 1 - wc)), cand_wc0.eq(wc == 1)]
                 with m.Case(SYNC):
                     with m.If(wc0):
                         with m.If(err3[2:] == 0):                 # err3 <= AM_SYNC_MAX_BIT_ERRORS

@@ -30,8 +30,10 @@ sends back-to-back frames through it, and drains it through the next idle gaps.
 
 **Start.** After the receiver reaches SYNC the FIFO fills until it holds ``start_level`` blocks; then one block is read
 every 4 client cycles. Blocks arrive in bursts (a block per 257 line bits during the payload, nothing during the
-AM/overhead slots and stuff slots), so ``start_level`` must cover about 9 blocks of overhead gap plus the stuff jitter;
-the default 12 leaves a margin (the cocotb test reports the low-water mark).
+AM/overhead slots and stuff slots), so ``start_level`` must cover ``insert_level`` plus about 9 blocks of overhead
+gap plus the stuff jitter, or a start just before a frame's overhead inserts an idle group; the PHY uses 16 (the
+cocotb loopback reports the water marks when a counter is wrong), and the surplus above ``keep_level`` is deleted in
+the next idle gaps.
 
 **Defined results.**
 
@@ -97,7 +99,7 @@ class RxClient(wiring.Component):
 
     WINDOW_BITS = 12                 # 4096 client cycles = 26.2 µs at 156.25 MHz, longer than a frame (25.5 µs)
 
-    def __init__(self, *, depth=2048, start_level=12, keep_level=6, insert_level=4):
+    def __init__(self, *, depth=2048, start_level=16, keep_level=6, insert_level=4):
         try:
             validate_width("depth", depth, minimum=16, power_of_2=True)
             if not isinstance(start_level, int) or not 1 <= start_level <= depth - 8:
