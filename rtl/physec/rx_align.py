@@ -38,10 +38,13 @@ candidate AM is remembered per PRESYNC frame, and at most one AM start per 64-bi
 real AM stream never violates (the AM does not overlap itself by less than 120 bits).
 """
 
+import operator
+
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..common.tree import balanced_reduce
 from .consts import AM_BITS, AM_LOF_MISSES, AM_OCTETS, AM_SYNC_MAX_BIT_ERRORS, FRAME_WORDS, LINE_WORD_BITS
 from .layouts import LINE_WORD
 
@@ -72,10 +75,7 @@ def priority_encoder(bits):
 
 def tree_sum(values):
     """Balanced adder tree over ``values``."""
-    values = list(values)
-    while len(values) > 1:
-        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i] for i in range(0, len(values), 2)]
-    return values[0]
+    return balanced_reduce(values, operator.add)
 
 
 class RxAlign(wiring.Component):
@@ -138,15 +138,15 @@ class RxAlign(wiring.Component):
         any3, first3, err3 = Signal(), Signal(6), Signal(7)
         h_any, h_idx = priority_encoder([hit2[k] for k in range(W)])
         # An exact AM at the followed offset (the PRESYNC check) and "the first hit is at or after it" (``later_hit``,
-        # first3 >= off), for the offset the FSM follows when it looks at them: the FSM changes ``off`` in the
-        # cycle before only to first3 (start_presync) or to cand_off (the candidate switch, whose check can come in
-        # the very next cycle), so all three are registered and ``off_src`` (set with the change) selects. The
-        # compare is "no hit below the offset": a 64-bit AND-OR with a below-mask register kept with each offset
-        # (``ltm_*``; the mask of first3 is the complement of the prefix OR of that word's hits, ``pfx3``), so no
-        # index compare is in the FSM's cycle (the rx_line critical path before).
-        ex_o, ex_f, ex_c, lat_o, lat_f, lat_c = (Signal(name=n) for n in ("ex_o", "ex_f", "ex_c",
-                                                                        "lat_o", "lat_f", "lat_c"))
-        off_src = Signal(2)                          # 0: off unchanged, 1: off := first3, 2: off := cand_off
+        # first3 >= off), for the offset the FSM follows when it looks at them. Both are used only at a frame start
+        # (wc0). ``off`` changes either in start_presync, which sets wc to 1 (so neither is looked at in the next
+        # cycle), or in the candidate switch, whose check can come in the very next cycle: so both are registered for
+        # ``off`` and for ``cand_off``, and ``switched`` (set with the switch) selects. The compare is "no hit below
+        # the offset": a 64-bit AND-OR with a below-mask register kept with each offset (``ltm_*``; the mask of
+        # first3 is the complement of the prefix OR of that word's hits, ``pfx3``), so no index compare is in the
+        # FSM's cycle (the rx_line critical path before).
+        ex_o, ex_c, lat_o, lat_c = (Signal(name=n) for n in ("ex_o", "ex_c", "lat_o", "lat_c"))
+        switched = Signal()                          # off := cand_off in the cycle before
         cand_off = Signal(6)
         pfx3 = Signal(W)                             # pfx3[k]: a hit at offset <= k in the S3 word
         ltm_off, ltm_cand = Signal(W), Signal(W)     # bit k: k < off, k < cand_off
@@ -154,11 +154,9 @@ class RxAlign(wiring.Component):
         for d in (1, 2, 4, 8, 16, 32):
             pfx = pfx | (pfx << d)[:W]
         m.d.sync += [any3.eq(h_any), first3.eq(h_idx), err3.eq(tree_sum(pc2)), pfx3.eq(pfx),
-                     ex_o.eq(hit2.bit_select(off, 1)), ex_f.eq(hit2.bit_select(first3, 1)),
-                     ex_c.eq(hit2.bit_select(cand_off, 1)),
-                     lat_o.eq(~(hit2 & ltm_off).any()), lat_f.eq(~(hit2 & ~pfx3).any()),
-                     lat_c.eq(~(hit2 & ltm_cand).any()), off_src.eq(0)]
-        exact3 = Mux(off_src == 1, ex_f, Mux(off_src == 2, ex_c, ex_o))
+                     ex_o.eq(hit2.bit_select(off, 1)), ex_c.eq(hit2.bit_select(cand_off, 1)),
+                     lat_o.eq(~(hit2 & ltm_off).any()), lat_c.eq(~(hit2 & ltm_cand).any()), switched.eq(0)]
+        exact3 = Mux(switched, ex_c, ex_o)
         v3, a3, b3 = Signal(), Signal(W), Signal(W)
         m.d.sync += [v3.eq(v2), a3.eq(a2), b3.eq(b2)]
 
@@ -185,8 +183,8 @@ class RxAlign(wiring.Component):
         m.d.comb += [emit.eq(out_on), e_off.eq(off), e_wc.eq(wc), e_pres.eq(out_pres)]
 
         def start_presync(offset):
-            assert offset is first3
-            m.d.sync += [state.eq(PRESYNC), off.eq(offset), ltm_off.eq(~pfx3), off_src.eq(1), wc.eq(1), wc0.eq(0),
+            assert offset is first3                  # ltm_off below is first3's mask
+            m.d.sync += [state.eq(PRESYNC), off.eq(offset), ltm_off.eq(~pfx3), wc.eq(1), wc0.eq(0),
                          cand_v.eq(0), out_on.eq(1), out_pres.eq(1)]
             m.d.comb += [emit.eq(1), e_off.eq(offset), e_wc.eq(0), e_pres.eq(1)]
 
@@ -196,7 +194,7 @@ class RxAlign(wiring.Component):
 
         assert AM_SYNC_MAX_BIT_ERRORS == 3
         # an exact AM at or after the failed position, same word (the first one of the word, as first3 >= off)
-        later_hit = any3 & Mux(off_src == 1, lat_f, Mux(off_src == 2, lat_c, lat_o))
+        later_hit = any3 & Mux(switched, lat_c, lat_o)
         with m.If(v3):
             m.d.sync += [wc.eq(wc_next), wc0.eq(wc_last)]
             with m.Switch(state):
@@ -213,7 +211,7 @@ class RxAlign(wiring.Component):
                             m.d.comb += [locked.eq(1), emit.eq(1), e_pres.eq(0)]
                         with m.Elif(cand_v):
                             # the first exact AM after the failed hit started cand_wc words into that frame
-                            m.d.sync += [off.eq(cand_off), ltm_off.eq(ltm_cand), off_src.eq(2), wc.eq(cand_wc),
+                            m.d.sync += [off.eq(cand_off), ltm_off.eq(ltm_cand), switched.eq(1), wc.eq(cand_wc),
                                          wc0.eq(cand_wc0), cand_v.eq(0), out_on.eq(0)]
                             m.d.comb += [emit.eq(0), blind.eq(1)]
                         with m.Elif(later_hit):

@@ -134,7 +134,7 @@ class RxClient(wiring.Component):
         # r_en), and whether an entry is an all-idle group is decided on the write side and stored with it, so the
         # client side's decisions start from registers, not from a 257-bit compare of the RAM output.
         # The detranscoder's decisions (first control block, type nibble, error) are computed there too and stored
-        # with the block (DETX_META, 8 bits: the entry still fits the same EBRs), so the client side's path from the
+        # with the block (DETX_META, 8 bits: 267-bit entries, one EBR more than 259 at depth 2048), so the client side's path from the
         # FIFO to the 66b registers is one group multiplexer and the restore multiplexers.
         entry = data.StructLayout({"blk": RX_BLOCK, "idle": 1, "meta": DETX_META})
         m.submodules.fifo = fifo = AsyncPrefetchFIFO(width=entry.size, depth=self.depth, w_domain="line",
