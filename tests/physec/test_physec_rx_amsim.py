@@ -210,6 +210,28 @@ def test_physec_rx_frame_chain_vs_golden(case):
 
 # ---------------------------------------------------------------------------------------------------- aligner
 
+def run_align(words, pulse_names, drain=0):
+    """Drive ``words`` into a fresh :class:`RxAlign`, one per cycle, then ``drain`` idle cycles; return the aligned
+    outputs ``[(data, wc, presync)]`` and the count of each pulse port in ``pulse_names``."""
+    dut = RxAlign()
+    got, pulses = [], dict.fromkeys(pulse_names, 0)
+    ports = [getattr(dut, n) for n in pulse_names]
+
+    async def tb(ctx):
+        for k in range(len(words) + drain):
+            ctx.set(dut.i.valid, k < len(words))
+            ctx.set(dut.i.payload, words[k] if k < len(words) else 0)
+            _, _, v, p, *counts = await ctx.tick().sample(dut.o.valid, dut.o.payload, *ports)
+            for n, c in zip(pulse_names, counts):
+                pulses[n] += c
+            if v:
+                got.append((p.data, p.wc, p.presync))
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    return got, pulses
+
 def test_physec_rx_align_locks_and_realigns(seed):
     """One random offset (the cocotb tests cover every offset class): HUNT → PRESYNC → SYNC, and the aligned words
     are the transmitted frame words, frame 0 flagged PRESYNC."""
@@ -218,24 +240,7 @@ def test_physec_rx_align_locks_and_realigns(seed):
     tx = golden_line_bits(3)
     stim = make_stimulus(3, offset=offset, pre_words=pre)
     tx_words = words_of(tx)
-    dut = RxAlign()
-    got, pulses = [], {"locked": 0, "lof": 0, "am_ok": 0}
-
-    async def tb(ctx):
-        for w in stim.words[:2 * FRAME_WORDS + pre + 4]:
-            ctx.set(dut.i.valid, 1)
-            ctx.set(dut.i.payload, w)
-            _, _, v, p, lk, lf, ok = await ctx.tick().sample(dut.o.valid, dut.o.payload, dut.locked, dut.lof,
-                                                             dut.am_ok)
-            pulses["locked"] += lk
-            pulses["lof"] += lf
-            pulses["am_ok"] += ok
-            if v:
-                got.append((p.data, p.wc, p.presync))
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    got, pulses = run_align(stim.words[:2 * FRAME_WORDS + pre + 4], ("locked", "lof", "am_ok"))
     assert pulses == {"locked": 1, "lof": 0, "am_ok": 0}
     assert len(got) >= FRAME_WORDS + 1
     for n, (d, wc, pres) in enumerate(got):
@@ -269,29 +274,7 @@ def test_physec_rx_align_candidate_switch_vs_golden():
     assert grx.counters.frames_rx == 2 and grx.counters.locks == 1, grx.counters
 
     tx_words = words_of(tx)
-    dut = RxAlign()
-    got, pulses = [], {"locked": 0, "lof": 0, "blind": 0}
-
-    async def tb(ctx):
-        for w in words:
-            ctx.set(dut.i.valid, 1)
-            ctx.set(dut.i.payload, w)
-            _, _, v, p, lk, lf, bl = await ctx.tick().sample(dut.o.valid, dut.o.payload, dut.locked, dut.lof,
-                                                             dut.blind)
-            pulses["locked"] += lk
-            pulses["lof"] += lf
-            pulses["blind"] += bl
-            if v:
-                got.append((p.data, p.wc, p.presync))
-        ctx.set(dut.i.valid, 0)
-        for _ in range(12):
-            _, _, v, p = await ctx.tick().sample(dut.o.valid, dut.o.payload)
-            if v:
-                got.append((p.data, p.wc, p.presync))
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    got, pulses = run_align(words, ("locked", "lof", "blind"), drain=12)
     assert pulses == {"locked": 1, "lof": 0, "blind": 1}
     # first the false lock's PRESYNC frame (flagged: its data is never delivered), then frames 1 and 2, whole and
     # processed, as the golden receiver processes them
