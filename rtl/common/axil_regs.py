@@ -47,12 +47,15 @@ the testbench proves each word landed where it belongs; the bus still has no rea
 ``din build axil_regs --seeds 1``: 857 LUT4, 492 FF, 185 MHz against the 156.25 MHz target.
 """
 
+import operator
+
 from amaranth import Cat, Const, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from .axil import AXI4LiteSignature, RESP_OKAY, RESP_SLVERR
 from .regdecl import COUNTER, CONST, RO, RW, W1C, WO, Field, Register, RegisterMap
+from .tree import balanced_reduce
 
 __all__ = ["AXI4LiteRegisters", "ExampleRegisters", "EXAMPLE_REGMAP", "register_shape"]
 
@@ -191,11 +194,7 @@ class AXI4LiteRegisters(wiring.Component):
 
 def _or_tree(terms):
     """The OR of ``terms`` as a balanced tree (0 when there are none)."""
-    if not terms:
-        return Const(0, DATA_WIDTH)
-    while len(terms) > 1:
-        terms = [terms[i] | terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
-    return terms[0]
+    return balanced_reduce(terms, operator.or_) if terms else Const(0, DATA_WIDTH)
 
 
 #: The example map behind ``din_axil_regs``: every kind, a fielded RW, a multi-word RW, a 256-bit WO key.
