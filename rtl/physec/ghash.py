@@ -11,7 +11,9 @@ on it. No table is typed in.
 Multiplier: digit-serial with ``digit_bits`` = d in {128, 64, 32}: each cycle multiplies a d-bit digit of the operand by
 ``G_k = x^(d·k) · H`` and accumulates, so a block takes 128/d cycles and the loop ``Y_i = (Y_{i-1} XOR X_i) · H``
 closes within those cycles (no aggregation needed at the line's rate of one block per two cycles with d = 64).
-``G_1 … G_{128/d-1}`` are computed by hardware when H is loaded (one multiplication by x per cycle, 128 − d cycles).
+``G_1 … G_{128/d-1}`` are computed by hardware when H is loaded: ``G_k = x^d · G_{k-1}``, one per cycle (128/d − 1
+cycles). Multiplying by the fixed power x^d is a sparse linear map: the coefficients d..127 move up and the d that
+overflow fold back through ``x^128 = x^7 + x^2 + x + 1``, so each bit is the XOR of at most five others.
 The G registers rotate and the operand shifts, so the multiplier has no input multiplexer.
 """
 
@@ -40,6 +42,18 @@ def x_power_mod(count):
         out.append(v)
         v = mul_x(v)
     return out
+
+
+def _times_x_power(m, v, s, name):
+    """``v · x^s`` in GF(2^128) for a block ``v`` (a Value) and a constant ``1 <= s <= 121``: the linear map of
+    :func:`x_power_mod` applied to the shifted coefficient vector (s ≤ 121 keeps the fold inside 128 coefficients)."""
+    shifted = Signal(128 + s, name=f"{name}_shifted")          # bit i = coefficient of x^i, degree up to 127 + s
+    m.d.comb += shifted.eq(Cat(Const(0, s), _reverse(v)))
+    red = x_power_mod(128 + s)
+    folds = [Mux(shifted[k], Const(int(f"{red[k]:0128b}"[::-1], 2), 128), 0) for k in range(128, 128 + s)]
+    zc = Signal(128, name=f"{name}_zc")
+    m.d.comb += zc.eq(_xor_all([shifted[:128]] + folds))
+    return _reverse(zc)
 
 
 def _reverse(sig):
@@ -102,20 +116,23 @@ class Ghash(wiring.Component):
         m = Module()
         d, n = self.digit_bits, self.digits
 
-        # --- H and G_k = x^(d k) H, computed when H is loaded; g[0] is the one in use (the ring rotates)
+        # --- H and G_k = x^(d k) H = x^d · G_{k-1}, one per cycle after the load; g[0] is the one in use (the ring
+        # rotates)
         g = [Signal(128, name=f"g{k}") for k in range(n)]
         walk = Signal(128)
-        steps = Signal(range(129))
+        steps = Signal(range(n + 1))
         preparing = Signal()
         with m.If(self.h_load):
-            m.d.sync += [g[0].eq(self.h), walk.eq(self.h), steps.eq(0), preparing.eq(n > 1)]
+            m.d.sync += [g[0].eq(self.h), walk.eq(self.h), steps.eq(1), preparing.eq(n > 1)]
         with m.Elif(preparing):
-            nxt = Cat(walk[1:], Const(0, 1)) ^ Mux(walk[0], Const(R, 128), Const(0, 128))
+            nxt = Signal(128)
+            if n > 1:
+                m.d.comb += nxt.eq(_times_x_power(m, walk, d, "xd"))
             m.d.sync += [walk.eq(nxt), steps.eq(steps + 1)]
             for k in range(1, n):
-                with m.If(steps == d * k - 1):
+                with m.If(steps == k):
                     m.d.sync += g[k].eq(nxt)
-            with m.If(steps == d * (n - 1) - 1):
+            with m.If(steps == n - 1):
                 m.d.sync += preparing.eq(0)
 
         # --- the accumulation

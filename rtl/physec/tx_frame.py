@@ -124,10 +124,17 @@ class TxFrame(wiring.Component):
     """Frame builder, GMP mapper and gearbox (module docstring). Keyword-only ``ptr_bits`` (width of ``written``,
     from the client FIFO), ``target`` (Cm controller FIFO target, blocks) and ``sample_lead`` (words)."""
 
-    def __init__(self, *, ptr_bits=11, target=8, sample_lead=32):
+    def __init__(self, *, ptr_bits=11, target=8, sample_lead=32, tag_delay=0):
         validate_width("sample_lead", sample_lead, minimum=24, maximum=256)
+        validate_width("tag_delay", tag_delay, minimum=0, maximum=64)
         self.ptr_bits, self.target, self.sample_lead = ptr_bits, target, sample_lead
+        self.tag_delay = tag_delay
+        sec = {}
+        if tag_delay:
+            sec = {"planned": Out(1), "kill": In(1), "tag_ok": In(1), "tag_late": Out(1),
+                   "tap": Out(LINE_WORD_BITS), "tap_wc": Out(WORD_INDEX_BITS), "tap_run": Out(1), "o_run": Out(1)}
         super().__init__({
+            **sec,
             "blocks": In(stream.Signature(BLOCK257)),
             "written": In(ptr_bits),
             "o": Out(stream.Signature(LINE_WORD)),
@@ -241,13 +248,35 @@ class TxFrame(wiring.Component):
         tag_f = Cat(self.tag[127 - i] for i in range(128))          # f[232 + i] = TAG bit 127 − i
         tag_words = {3: Cat(Const(0, 40), tag_f[:24]), 4: tag_f[24:88], 5: Cat(tag_f[88:], Const(0, 24))}
         tag_word = Signal(LINE_WORD_BITS)
-        with m.Switch(wc):
-            for k, v in tag_words.items():
-                with m.Case(k):
-                    m.d.comb += tag_word.eq(v)
+        if not self.tag_delay:
+            with m.Switch(wc):
+                for k, v in tag_words.items():
+                    with m.Case(k):
+                        m.d.comb += tag_word.eq(v)
         m.d.comb += [prbs.restart.eq(out_run & (wc == 1)), prbs.advance.eq(out_run & (wc != 0))]
         scramble = Mux(wc != 0, prbs.word, 0)
-        m.d.line += [self.o.valid.eq(out_run), self.o.payload.eq(gb.word ^ self.ks ^ tag_word ^ scramble)]
+        if not self.tag_delay:
+            m.d.line += [self.o.valid.eq(out_run), self.o.payload.eq(gb.word ^ self.ks ^ tag_word ^ scramble)]
+        else:
+            # security engine: stage A (the tap: gearbox word ⊕ keystream, before PRBS31 and TAG), then tag_delay
+            # stages so that T(n−1), computed after frame n−1 has passed the tap, is ready at word 3 of frame n
+            m.d.comb += [self.planned.eq(cmc.done), self.o_run.eq(out_run)]
+            data = Mux(self.kill, 0, gb.word) ^ self.ks
+            line_a = Signal(LINE_WORD_BITS)
+            m.d.line += [self.tap.eq(data), self.tap_wc.eq(wc), self.tap_run.eq(out_run), line_a.eq(data ^ scramble)]
+            d_word, d_wc, d_run = line_a, self.tap_wc, self.tap_run
+            for k in range(self.tag_delay):
+                nw, nc, nr = Signal.like(d_word, name=f"dly{k}_w"), Signal.like(d_wc, name=f"dly{k}_wc"), \
+                    Signal(name=f"dly{k}_run")
+                m.d.line += [nw.eq(d_word), nc.eq(d_wc), nr.eq(d_run)]
+                d_word, d_wc, d_run = nw, nc, nr
+            with m.Switch(d_wc):
+                for k, v in tag_words.items():
+                    with m.Case(k):
+                        m.d.comb += tag_word.eq(v)
+            with m.If(d_run & (d_wc == 3) & ~self.tag_ok):
+                m.d.line += self.tag_late.eq(1)
+            m.d.line += [self.o.valid.eq(d_run), self.o.payload.eq(d_word ^ tag_word)]
         with m.If(out_run & (wc == 0)):
             m.d.line += self.frames.eq(self.frames + 1)
         m.d.comb += self.gap.eq(gb.gap)

@@ -18,6 +18,7 @@ security engine drives them (see :mod:`.tx_frame` for the plug-in point).
 """
 
 from amaranth import Module
+from amaranth.hdl import DomainRenamer
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -25,6 +26,12 @@ from ..common.layouts import validate_width
 from .layouts import BLOCK257, LINE_WORD
 from .tx_fifo import TxClientFifo
 from .tx_frame import TxFrame
+from .tx_sec import TxSec
+
+#: stages between TxFrame's tap and its TAG XOR with the security engine: T(n−1) is ready about 8 cycles after
+#: frame n−1's last word passed the tap (GHASH of the last two blocks), and TAG starts at word 3 (measured margin in
+#: docs/physec-security.md)
+TAG_DELAY = 10
 
 __all__ = ["PhysecTx"]
 
@@ -33,12 +40,27 @@ class PhysecTx(wiring.Component):
     """The TX framer (module docstring). Keyword-only ``fifo_depth`` (client FIFO blocks, a power of 2 ≥ 1024 for
     the start-up peak), ``target`` (Cm controller FIFO target, blocks) and ``sample_lead`` (words)."""
 
-    def __init__(self, *, fifo_depth=1024, target=8, sample_lead=32):
+    def __init__(self, *, fifo_depth=1024, target=8, sample_lead=32, security=False, tag_delay=TAG_DELAY,
+                 aes_units=7, aes_lookup_reg=True):
         validate_width("fifo_depth", fifo_depth, minimum=1024, power_of_2=True)
-        self.params = {"fifo_depth": fifo_depth, "target": target, "sample_lead": sample_lead}
+        self.security = bool(security)
+        self.params = {"fifo_depth": fifo_depth, "target": target, "sample_lead": sample_lead,
+                       "security": self.security}
         self._fifo = TxClientFifo(depth=fifo_depth)
-        self._frame = TxFrame(ptr_bits=self._fifo.ptr_bits, target=target, sample_lead=sample_lead)
+        self._frame = TxFrame(ptr_bits=self._fifo.ptr_bits, target=target, sample_lead=sample_lead,
+                              tag_delay=tag_delay if self.security else 0)
+        sec = {}
+        if self.security:
+            self.params.update(tag_delay=tag_delay, aes_units=aes_units, aes_lookup_reg=bool(aes_lookup_reg))
+            self._sec = TxSec(aes_units=aes_units, aes_lookup_reg=aes_lookup_reg)
+            sec = {"key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
+                   "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+                   "fc_limit": In(64), "rekey_warn": In(32), "require_encryption": In(1), "tx_slot": In(1),
+                   "sw_req": In(1), "sw_slot": In(1), "sw_at": In(64),
+                   "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
+                   "j0_missing": Out(1), "tag_late": Out(1)}
         super().__init__({
+            **sec,
             "s_axis": In(stream.Signature(BLOCK257)),
             "m_axis": Out(stream.Signature(LINE_WORD)),
             "kcc": In(stream.Signature(8)),
@@ -55,12 +77,34 @@ class PhysecTx(wiring.Component):
         wiring.connect(m, fifo.o, frame.blocks)
         wiring.connect(m, frame.o, wiring.flipped(self.m_axis))
         wiring.connect(m, wiring.flipped(self.kcc), frame.kcc)
+        if self.security:
+            m.submodules.sec = sec = DomainRenamer("line")(self._sec)
+            m.d.comb += [
+                sec.key.eq(self.key), sec.key_slot.eq(self.key_slot), sec.key_an.eq(self.key_an),
+                sec.key_salt.eq(self.key_salt), sec.key_ssci.eq(self.key_ssci), sec.key_valid.eq(self.key_valid),
+                self.key_ready.eq(sec.key_ready), self.slot_valid.eq(sec.slot_valid),
+                sec.enable.eq(self.enable), sec.fc_init.eq(self.fc_init), sec.fc_limit.eq(self.fc_limit),
+                sec.rekey_warn.eq(self.rekey_warn), sec.mode.eq(self.mode),
+                sec.require_encryption.eq(self.require_encryption), sec.tx_slot.eq(self.tx_slot),
+                sec.sw_req.eq(self.sw_req), sec.sw_slot.eq(self.sw_slot), sec.sw_at.eq(self.sw_at),
+                sec.planned.eq(frame.planned),
+                frame.mode.eq(sec.plan_mode), frame.an.eq(sec.plan_an), frame.nan.eq(sec.plan_nan),
+                frame.ksp.eq(sec.plan_ksp),
+                sec.wc.eq(frame.word_index), sec.out_run.eq(frame.o_run), frame.ks.eq(sec.ks),
+                frame.kill.eq(sec.kill),
+                sec.tap.eq(frame.tap), sec.tap_wc.eq(frame.tap_wc), sec.tap_run.eq(frame.tap_run),
+                frame.tag.eq(sec.tag), frame.tag_ok.eq(sec.tag_ok),
+                self.active_an.eq(sec.active_an), self.rekey_required.eq(sec.rekey_required),
+                self.cfg_err.eq(sec.cfg_err), self.ks_underrun.eq(sec.ks_underrun),
+                self.j0_missing.eq(sec.j0_missing), self.tag_late.eq(frame.tag_late),
+            ]
+        else:
+            m.d.comb += [frame.mode.eq(self.mode), frame.an.eq(self.an), frame.nan.eq(self.an), frame.ksp.eq(0),
+                         frame.ks.eq(0), frame.tag.eq(0)]              # MODE 00: no keystream, TAG zero
         m.d.comb += [
             frame.written.eq(fifo.written),
-            frame.enable.eq(self.enable), frame.fc_init.eq(self.fc_init), frame.mode.eq(self.mode),
-            frame.an.eq(self.an), frame.nan.eq(self.an), frame.ksp.eq(0),
+            frame.enable.eq(self.enable), frame.fc_init.eq(self.fc_init),
             frame.rdi.eq(self.rdi), frame.rif.eq(self.rif),
-            frame.ks.eq(0), frame.tag.eq(0),                 # MODE 00: no keystream, TAG zero
             self.overflow.eq(fifo.overflow), self.underflow.eq(frame.underflow), self.gap.eq(frame.gap),
             self.blocks_carried.eq(frame.blocks_carried), self.frames.eq(frame.frames),
             self.sample.eq(frame.sample), self.fifo_level.eq(fifo.level),

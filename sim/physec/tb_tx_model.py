@@ -60,14 +60,21 @@ def make_trace(seed, words):
     return ClientTrace(data, ctrl)
 
 
-def golden_tx(trace, *, frames, ppm, start, latency, fc_init=0, an=0, target=8, kcc_at=None):
-    """Run the golden transmitter (MODE 00, key file mode "clear"); ``kcc_at``: {frame: KCC octets queued before
-    that frame}. Returns ``(line_dump_bytes, transmitter)``."""
+def golden_tx(trace, *, frames, ppm, start, latency, fc_init=0, an=0, target=8, kcc_at=None, keys=None,
+              **security):
+    """Run the golden transmitter: with ``keys`` (a ``KeyConfig``, its ``fc_init`` replaced by ``fc_init``) or else
+    MODE 00 (key file mode "clear", one slot with AN ``an``); ``kcc_at``: {frame: KCC octets queued before that
+    frame}; ``security``: ``fc_limit`` / ``rekey_warn`` of the transmitter. Returns ``(line_dump_bytes,
+    transmitter)``."""
+    from dataclasses import replace
     from din.golden.physec.security import KeyConfig, KeySlot
     from din.golden.physec.transmitter import Transmitter
-    slots = [KeySlot(an=an, key=bytes(32), salt=bytes(12), ssci=0)] if an else []
-    tx = Transmitter(trace, KeyConfig(mode="clear", fc_init=fc_init, slots=slots), ppm=ppm, client_start=start,
-                     latency=latency, target=target)
+    if keys is None:
+        slots = [KeySlot(an=an, key=bytes(32), salt=bytes(12), ssci=0)] if an else []
+        keys = KeyConfig(mode="clear", fc_init=fc_init, slots=slots)
+        security = {}
+    tx = Transmitter(trace, replace(keys, fc_init=fc_init), ppm=ppm, client_start=start, latency=latency,
+                     target=target, **security)
     parts = []
     for n in range(frames):
         if kcc_at and kcc_at.get(n):

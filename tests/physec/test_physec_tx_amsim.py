@@ -16,6 +16,7 @@ from din.rtl.physec.tx_frame import OH_CRC16, LineGearbox
 from din.rtl.physec.tx_gmp import JC_CRC8, CmController, GmpSlots
 from din.rtl.physec.tx_top import PhysecTx
 from din.sim.physec.tb_tx_model import blocks_as_ints, golden_clock, golden_tx, line_words, make_trace
+from din.sim.physec.tx_amsim import describe_mismatch, run_tx_amsim
 
 
 def _sim(dut, tb, period=1e-8):
@@ -116,97 +117,6 @@ def test_physec_tx_gearbox_bit_positions(seed):
 
 
 # ---------------------------------------------------------------------------------------------- the whole framer
-
-def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed=1, kcc=b""):
-    """Simulate PhysecTx in the Amaranth simulator for ``frames`` frames; return (got words, golden words, info)."""
-    fs = 10**15
-    t_line = 6206062                       # fs, even (≈ 161.1328 MHz); line edges at odd fs
-    t_client = 2 * round(6400000 / (1 + ppm_client / 1e6) / 2)   # fs, even; client edges at even fs
-    ph_line, ph_client = 3001, 1000
-    trace = make_trace(seed, 4 * 1100 * (frames + 1))
-    from din.golden.physec.transmitter import Transmitter
-    from din.golden.physec.security import KeyConfig
-    n_blocks = 1100 * (frames + 1)
-    blocks = blocks_as_ints(Transmitter(trace, KeyConfig(mode="clear")).client_blocks(0, n_blocks))
-    dut = PhysecTx()
-    i0 = 3                                   # block k is written at client edge i0 + 4k
-    got, samples, status = [], [], {}
-    total_words = 4112 * frames + 64
-    done = [False]
-
-    async def client(ctx):
-        c = 0
-        while not done[0]:
-            k, r = divmod(c - i0, 4)
-            if c >= i0 and r == 0 and k < n_blocks:
-                ctx.set(dut.s_axis.payload, blocks[k])
-                ctx.set(dut.s_axis.valid, 1)
-            else:
-                ctx.set(dut.s_axis.valid, 0)
-            await ctx.tick("sync")
-            c += 1
-
-    async def line(ctx):
-        ctx.set(dut.enable, 1)
-        ctx.set(dut.fc_init, fc_init)
-        ctx.set(dut.an, an)
-        ctx.set(dut.m_axis.ready, 1)
-        queue = list(kcc)
-        e = 0
-        while len(got) < total_words:
-            if queue and samples and e > samples[0] + 100:      # KCC octets during frame 0: they go into frame 1
-                ctx.set(dut.kcc.payload, queue[0])
-                ctx.set(dut.kcc.valid, 1)
-            else:
-                ctx.set(dut.kcc.valid, 0)
-            _, _, valid, word, sample, kready = await ctx.tick("line").sample(
-                dut.m_axis.valid, dut.m_axis.payload, dut.sample, dut.kcc.ready)
-            if queue and kready and ctx.get(dut.kcc.valid):
-                queue.pop(0)
-            if sample:
-                samples.append(e)
-            if valid:
-                got.append(word)
-            e += 1
-        for name in ("overflow", "underflow", "gap", "blocks_carried", "frames"):
-            status[name] = ctx.get(getattr(dut, name))
-        done[0] = True
-
-    sim = Simulator(dut)
-    sim.add_clock(t_line / fs, phase=ph_line / fs, domain="line")
-    sim.add_clock(t_client / fs, phase=ph_client / fs, domain="sync")
-    sim.add_testbench(client, background=True)
-    sim.add_testbench(line)
-    sim.run()
-
-    # times in fs: line edge e at ph_line + e·t_line, client edge i at ph_client + i·t_client
-    s0 = ph_line + samples[0] * t_line
-    c0 = ph_client + i0 * t_client
-    assert all(b - a == 4112 for a, b in zip(samples, samples[1:]))
-    ppm, start, latency = golden_clock(t_line=t_line, s0=s0, t_client=t_client, c0=c0)
-    dump, gtx = golden_tx(trace, frames=frames, ppm=ppm, start=start, latency=latency, fc_init=fc_init, an=an,
-                          kcc_at={1: kcc})
-    return np.array(got[:4112 * frames], dtype=np.uint64), line_words(dump), {"status": status, "golden": gtx,
-                                                                             "ppm": ppm}
-
-
-def describe_mismatch(got, want):
-    """Name the first differing word with its frame, region and the overhead as parsed by the golden model."""
-    diff = np.flatnonzero(got != want)
-    if not len(diff):
-        return ""
-    w = int(diff[0])
-    n, wi = divmod(w, 4112)
-    region = "AM" if wi < 2 else ("overhead" if wi < 32 else f"payload slot ~{(64 * wi - 2056) // 257 + 1}")
-    msg = [f"{len(diff)} words differ; first: word {w} (frame {n} word {wi}, {region}): "
-           f"got {int(got[w]):#018x} want {int(want[w]):#018x}"]
-    for name, words in (("got", got), ("want", want)):
-        fb = words[4112 * n:4112 * (n + 1)].astype("<u8").tobytes()
-        _, body = line_to_body(np.frombuffer(fb, dtype=np.uint8))
-        oh, ok = Overhead.parse((body ^ FRAME_MASK_OCTETS)[:64])
-        msg.append(f"{name}: {oh} crc_ok={ok}")
-    return "\n".join(msg)
-
 
 def test_physec_tx_frames_vs_golden_amsim(seed):
     """Three frames (about 40 s: the long runs are the cocotb tests on Verilator), KCC octets in frames 1 and 2."""

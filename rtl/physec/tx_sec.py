@@ -1,0 +1,334 @@
+"""PHYSec TX security engine (physec.md §7; issue 7 item 3, transmit side): key slots, the per-frame security plan,
+the AES-256 CTR keystream computed ahead, the GHASH over what is sent and the tag of frame n for frame n+1.
+
+It plugs into :class:`.tx_frame.TxFrame` (``security=True``) and works in its clock domain (``sync`` here, renamed to
+``line`` by :class:`.tx_top.PhysecTx`)::
+
+    key slots {AN, key, salt, SSCI} ─► Aes256 key expansion, H = E_K(0) ─► H per slot, ``slot_valid``
+    planner (FC, slot, MODE, AN, NAN, KSP, blocked per frame, up to 4 frames ahead)
+      ├─► TxFrame's plan: MODE / AN / NAN / KSP of the frame it builds, ``blocked`` of it and of the next
+      └─► AES request sequencer: J0(n) = IV(n) ‖ 0^31 ‖ 1, then IV(n) ‖ ctr, ctr = 2..2041 (MODE 10 only)
+    Aes256 (ring, output FIFO) ─► keystream words for TxFrame's gearbox word (``ks``), E_K(J0(n)) kept per frame
+    TxFrame stage A (gearbox word ⊕ ks, before PRBS31 and TAG) ─► ``tap`` ─► GCM block assembler ─► FIFO ─► Ghash
+    Ghash S(n) ⊕ E_K(J0(n)) ─► ``tag`` (T(n), inserted into frame n+1 by TxFrame's delayed TAG stage)
+
+Frame layout facts used (physec.md §4, §7): the frame is the octet stream f-octet q = f[8q .. 8q+7] with f[8q] the most
+significant bit (so a line word w holds f-octets 8w .. 8w+7, each bit-reversed in the word); O0..O13 = f-octets 15..28
+(words 1..3); the payload P = f-octets 257 .. 32895 (32 639 octets, words 32..4111: word 32 holds P[0..6] in its octets
+1..7, word 32+k the octets P[8k−1 .. 8k+6]). The keystream half-block h_k = keystream octets 8k .. 8k+7 therefore
+serves word 32+k (its octets 0..6) and word 33+k (its octet 7).
+
+GHASH inputs per mode (SP 800-38D; physec.md §7):
+
+* MODE 10 (GCM): A ‖ 0^16 ‖ C ‖ 0^8 ‖ len block: A at tap word 3, C block j (f-octets 257+16j .. 272+16j) complete at
+  tap word 34+2j, the last (15 octets + one zero) at word 0 of the next frame, the length block
+  ([112]64 ‖ [261 112]64) at word 1.
+* MODE 01 (GMAC): one AAD string A ‖ P (32 653 octets): block 0 = A ‖ P[0..1] at tap word 32, block j ≥ 1
+  (P[16j−14 .. 16j+1] = f-octets 243+16j .. 258+16j) at tap word 32+2j, the last (P[32 626 .. 32 638] and 3 zeros)
+  at word 0 of the next frame, the length block ([261 224]64 ‖ [0]64) at word 1.
+* MODE 00: nothing; the next frame's TAG is zero.
+
+The tag T(n) = S(n) ⊕ E_K(J0(n)) is ready about 8 cycles after frame n's last word passes the tap; TxFrame inserts
+it through a delay of ``tag_delay`` stages after the tap (``tag_late`` flags a tag that was not ready in time; never
+expected with the default delay).
+
+Keystream supply: the ring of the AES core issues one block per two cycles and its output FIFO (32 blocks with
+credits) fills during the 32 overhead words, so the keystream is waiting before word 32 (the frame needs 2041 AES
+blocks in 4112 cycles). A keystream word that is not there (never expected; e.g. after a key slot was rewritten while
+in use) is *not* sent in clear: TxFrame replaces the data word by zero (``kill``), ``ks_underrun`` counts it. Results
+of frames the consumer has already passed are dropped by their frame tag, so such an event does not shift later
+frames.
+
+Security plan of frame n (as :class:`din.golden.physec.security.TxSecurity`): FC(n) = FC_INIT + n, saturating;
+``usable`` = the active slot is valid (H ready) and FC(n) < FC_LIMIT; MODE = ``mode`` if usable else 00; ``blocked``
+= ``require_encryption`` and not usable (or ``mode`` is 00 / the reserved 11: fail closed); REKEY_REQUIRED (sticky)
+from FC(n) ≥ FC_LIMIT − ``rekey_warn``. Key switch (``sw_req`` with ``sw_slot`` and ``sw_at``, an FC): frames whose FC
+is in [sw_at − 8, sw_at) carry NAN = the new slot's AN and KSP = 1; the first frame with FC ≥ sw_at after at least 8
+KSP frames uses the new slot (so a request made late still gives 8 KSP frames, later). A request while one is pending
+replaces it.
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth.lib import fifo, wiring
+from amaranth.lib.wiring import In, Out
+
+from .aes import Aes256
+from .consts import FRAME_WORDS
+from .ghash import Ghash
+
+__all__ = ["TxSec", "KSP_FRAMES", "MODE_CLEAR", "MODE_GMAC", "MODE_GCM"]
+
+MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
+KSP_FRAMES = 8                         # physec.md §7 "Rekey"
+KS_BLOCKS = 2040                       # ceil(32 639 / 16) keystream blocks per MODE 10 frame
+J0_WORD = 24                           # output word at which E_K(J0(n)) is taken off the AES FIFO (frame 0's J0
+#                                        arrives at word ~15: its request goes out when the transmitter is enabled)
+PAYLOAD_WORD = 32                      # first word holding payload octets
+KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result tag: kind (2 bits), frame index mod 4 (2 bits), slot (1 bit)
+PLANS = 4
+FC_MAX = (1 << 64) - 1
+LEN_GCM = (112 << 64) | (32639 * 8)                 # [len A]64 ‖ [len C]64 for MODE 10
+LEN_GMAC = ((14 + 32639) * 8) << 64                 # MODE 01: the whole A ‖ P is AAD, no text
+
+
+def rev8(v):
+    """Bit-reverse each octet of a value (an f-octet in a line word <-> a normal octet)."""
+    return Cat(*(Cat(*(v[8 * k + 7 - i] for i in range(8))) for k in range(len(v) // 8)))
+
+
+def octets_be(octets):
+    """A big-endian value from octets listed most significant first (each an 8-bit Value)."""
+    return Cat(*reversed(octets))
+
+
+class TxSec(wiring.Component):
+    """The TX security engine (module docstring). Parameters: the AES core's ``aes_units`` / ``aes_table`` /
+    ``aes_sbox_style`` / ``aes_lookup_reg`` and the GHASH ``digit_bits`` (64: one block per two cycles, the line's
+    rate)."""
+
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64):
+        if digit_bits not in (64, 128):
+            raise ValueError("the line needs a GHASH block every two cycles: digit_bits must be 64 or 128")
+        self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
+                          tag_width=5)
+        self.ghash = Ghash(digit_bits=digit_bits)
+        super().__init__({
+            # key slots (write side of the register map)
+            "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
+            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+            # configuration
+            "enable": In(1), "fc_init": In(64), "fc_limit": In(64), "rekey_warn": In(32), "mode": In(2),
+            "require_encryption": In(1), "tx_slot": In(1),
+            "sw_req": In(1), "sw_slot": In(1), "sw_at": In(64),
+            # TxFrame's plan (frame it builds next) and its ``planned`` strobe
+            "planned": In(1),
+            "plan_mode": Out(2), "plan_an": Out(2), "plan_nan": Out(2), "plan_ksp": Out(1),
+            "plan_blocked": Out(1), "plan_blocked_next": Out(1),
+            # keystream for TxFrame's gearbox word
+            "wc": In(13), "out_run": In(1), "ks": Out(64), "kill": Out(1),
+            # tap (TxFrame stage A: the word after the keystream XOR, before PRBS31 / TAG)
+            "tap": In(64), "tap_wc": In(13), "tap_run": In(1),
+            # T(n−1) for the TAG of the frame at TxFrame's TAG stage
+            "tag": Out(128), "tag_ok": Out(1),
+            # status
+            "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
+            "j0_missing": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.aes = aes = self.aes
+        m.submodules.ghash = gh = self.ghash
+
+        # ------------------------------------------------------------------ key slots, H per slot
+        an_r = Array(Signal(2, name=f"an{s}") for s in range(2))
+        salt_r = Array(Signal(96, name=f"salt{s}") for s in range(2))
+        ssci_r = Array(Signal(32, name=f"ssci{s}") for s in range(2))
+        h_r = Array(Signal(128, name=f"h{s}") for s in range(2))
+        h_ok, h_pending, slot_was = Signal(2), Signal(2), Signal(2)
+        h_written = Signal(2)                       # H of the slot changed (the GHASH must reload it)
+        m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
+                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok)]
+        m.d.sync += slot_was.eq(aes.slot_valid)
+        with m.If(self.key_valid & aes.key_ready):
+            m.d.sync += [an_r[self.key_slot].eq(self.key_an), salt_r[self.key_slot].eq(self.key_salt),
+                         ssci_r[self.key_slot].eq(self.key_ssci), h_ok.bit_select(self.key_slot, 1).eq(0)]
+        rise = aes.slot_valid & ~slot_was
+
+        # ------------------------------------------------------------------ planner
+        pl_fc = Array(Signal(64, name=f"pl_fc{k}") for k in range(PLANS))
+        pl_mode = Array(Signal(2, name=f"pl_mode{k}") for k in range(PLANS))
+        pl_an = Array(Signal(2, name=f"pl_an{k}") for k in range(PLANS))
+        pl_nan = Array(Signal(2, name=f"pl_nan{k}") for k in range(PLANS))
+        pl_ksp = Array(Signal(name=f"pl_ksp{k}") for k in range(PLANS))
+        pl_slot = Array(Signal(name=f"pl_slot{k}") for k in range(PLANS))
+        pl_blocked = Array(Signal(name=f"pl_blocked{k}") for k in range(PLANS))
+        # frame indices mod 8: p = next to plan, t = TxFrame's, s = sequencer's, o = output word's, x = tap's
+        p_i, t_i, s_i, o_i, x_i = (Signal(3, name=n) for n in ("p_i", "t_i", "s_i", "o_i", "x_i"))
+        started = Signal()
+        fc_p = Signal(64)
+        cur_slot = Signal()
+        sw_armed, sw_slot, sw_at = Signal(), Signal(), Signal(64)
+        ksp_cnt = Signal(range(KSP_FRAMES + 1))
+        start = self.enable & ~started
+        with m.If(start):
+            m.d.sync += [started.eq(1), fc_p.eq(self.fc_init), cur_slot.eq(self.tx_slot)]
+        with m.If(self.sw_req):
+            m.d.sync += [sw_armed.eq(1), sw_slot.eq(self.sw_slot), sw_at.eq(self.sw_at), ksp_cnt.eq(0)]
+        # four plan entries: frames x (the tap, the oldest reader) .. p − 1; the sequencer is normally ahead of x
+        can_plan = started & ((p_i - x_i)[:3] < PLANS) & ((p_i - s_i)[:3] < PLANS)
+        with m.If(can_plan & ~self.sw_req):
+            switch_now = sw_armed & (ksp_cnt == KSP_FRAMES) & (fc_p >= sw_at)
+            ksp = sw_armed & ~switch_now & (Cat(fc_p, Const(0, 1)) + KSP_FRAMES >= sw_at)
+            slot = Mux(switch_now, sw_slot, cur_slot)
+            usable = h_ok.bit_select(slot, 1) & (fc_p < self.fc_limit)
+            mode_ok = (self.mode == MODE_GCM) | (self.mode == MODE_GMAC)
+            mode = Mux(usable & mode_ok, self.mode, MODE_CLEAR)
+            idx = p_i[:2]
+            m.d.sync += [pl_fc[idx].eq(fc_p), pl_mode[idx].eq(mode), pl_an[idx].eq(an_r[slot]),
+                         pl_nan[idx].eq(Mux(ksp, an_r[sw_slot], an_r[slot])), pl_ksp[idx].eq(ksp),
+                         pl_slot[idx].eq(slot), pl_blocked[idx].eq(self.require_encryption & ~(usable & mode_ok)),
+                         p_i.eq(p_i + 1), fc_p.eq(Mux(fc_p == FC_MAX, fc_p, fc_p + 1))]
+            with m.If(switch_now):
+                m.d.sync += [cur_slot.eq(sw_slot), sw_armed.eq(0)]
+            with m.If(ksp & (ksp_cnt != KSP_FRAMES)):
+                m.d.sync += ksp_cnt.eq(ksp_cnt + 1)
+            warn_at = Mux(self.fc_limit > self.rekey_warn, self.fc_limit - self.rekey_warn, 0)
+            with m.If(fc_p >= warn_at):
+                m.d.sync += self.rekey_required.eq(1)
+            with m.If(self.mode == 0b11):
+                m.d.sync += self.cfg_err.eq(1)
+        m.d.comb += self.active_an.eq(an_r[cur_slot])
+
+        # TxFrame's view: the plan of the frame it builds next, and whether the one after is blocked
+        t2 = t_i[:2]
+        m.d.comb += [self.plan_mode.eq(pl_mode[t2]), self.plan_an.eq(pl_an[t2]), self.plan_nan.eq(pl_nan[t2]),
+                     self.plan_ksp.eq(pl_ksp[t2]), self.plan_blocked.eq(pl_blocked[t2]),
+                     self.plan_blocked_next.eq(pl_blocked[(t_i + 1)[:2]])]
+        with m.If(self.planned):
+            m.d.sync += t_i.eq(t_i + 1)
+
+        # ------------------------------------------------------------------ AES requests: H first, then frames
+        seq_active, seq_ctr, seq_left = Signal(), Signal(32), Signal(range(KS_BLOCKS + 2))
+        seq_iv, seq_slot = Signal(96), Signal()
+        h_slot = ~h_pending[0]
+        with m.If(h_pending.any()):
+            m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(0), aes.req.payload.slot.eq(h_slot),
+                         aes.req.payload.tag.eq(Cat(Const(KIND_H, 2), Const(0, 2), h_slot))]
+        with m.Elif(seq_active):
+            m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(Cat(seq_ctr, seq_iv)),
+                         aes.req.payload.slot.eq(seq_slot),
+                         aes.req.payload.tag.eq(Cat(Mux(seq_ctr == 1, Const(KIND_J0, 2), Const(KIND_KS, 2)), s_i[:2], seq_slot))]
+        req_taken = aes.req.valid & aes.req.ready
+        with m.If(req_taken & h_pending.any()):
+            m.d.sync += h_pending.eq((h_pending | rise) & ~Mux(h_slot, 0b10, 0b01))
+        with m.Else():
+            m.d.sync += h_pending.eq(h_pending | rise)
+        with m.If(seq_active):
+            with m.If(req_taken & ~h_pending.any()):
+                m.d.sync += [seq_ctr.eq(seq_ctr + 1), seq_left.eq(seq_left - 1)]
+                with m.If(seq_left == 1):
+                    m.d.sync += [seq_active.eq(0), s_i.eq(s_i + 1)]
+        with m.Elif(s_i != p_i):
+            s2 = s_i[:2]
+            sl = pl_slot[s2]
+            with m.If((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(sl, 1)):
+                m.d.sync += s_i.eq(s_i + 1)                  # nothing to compute (or no key: underrun, flagged)
+            with m.Else():
+                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(sl),
+                             seq_iv.eq(salt_r[sl] ^ Cat(pl_fc[s2], ssci_r[sl])),
+                             seq_left.eq(Mux(pl_mode[s2] == MODE_GCM, KS_BLOCKS + 1, 1))]
+
+        # ------------------------------------------------------------------ AES results
+        head = aes.out.payload
+        kind, hpar, hslot = head.tag[:2], head.tag[2:4], head.tag[4]
+        with m.If(aes.out.valid & (kind == KIND_H)):
+            m.d.comb += aes.out.ready.eq(1)
+            m.d.sync += [h_r[hslot].eq(head.block), h_ok.bit_select(hslot, 1).eq(1),
+                         h_written.bit_select(hslot, 1).eq(1)]
+
+        # output word side: o_i = frame of TxFrame's gearbox word
+        o2 = o_i[:2]
+        mode_o = pl_mode[o2]
+        last_word = self.wc == FRAME_WORDS - 1
+        with m.If(self.out_run & last_word):
+            m.d.sync += o_i.eq(o_i + 1)
+        behind = (o_i[:2] - hpar)[:2]
+        stale = aes.out.valid & (kind != KIND_H) & ((behind == 1) | (behind == 2))
+        ours = aes.out.valid & (kind != KIND_H) & (hpar == o2)
+        ekj0 = Array(Signal(128, name=f"ekj0_{k}") for k in range(2))
+        prev_oct = Signal(8)
+        in_payload = self.out_run & (mode_o == MODE_GCM) & (self.wc >= PAYLOAD_WORD)
+        bottom = self.wc[0]                                  # odd words use the bottom half of the block
+        half = Mux(bottom, head.block[:64], head.block[64:])
+        octs = [half[64 - 8 * (k + 1):64 - 8 * k] for k in range(8)]     # octet 0 = most significant
+        have_ks = ours & (kind == KIND_KS)
+        word_ks = Cat(rev8(Mux(self.wc == PAYLOAD_WORD, 0, prev_oct)), *(rev8(o) for o in octs[:7]))
+        with m.If(stale):
+            m.d.comb += aes.out.ready.eq(1)
+        with m.Elif(self.out_run & (self.wc == J0_WORD) & (mode_o != MODE_CLEAR)):
+            with m.If(ours & (kind == KIND_J0)):
+                m.d.comb += aes.out.ready.eq(1)
+                m.d.sync += ekj0[o_i[0]].eq(head.block)
+            with m.Else():
+                m.d.sync += self.j0_missing.eq(1)
+        with m.Elif(in_payload):
+            with m.If(have_ks):
+                m.d.comb += [self.ks.eq(word_ks), aes.out.ready.eq(bottom)]
+                m.d.sync += prev_oct.eq(octs[7])
+            with m.Else():
+                m.d.comb += self.kill.eq(1)
+                m.d.sync += [self.ks_underrun.eq(self.ks_underrun + 1), prev_oct.eq(0)]
+
+        # ------------------------------------------------------------------ tap → GCM blocks → GHASH
+        x2 = x_i[:2]
+        mode_x = pl_mode[x2]
+        mode_prev = Signal(2)                      # mode of the previous tap frame (its last blocks come late)
+        w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
+        w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
+        w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
+        aad = [Signal(8, name=f"aad{k}") for k in range(14)]
+        with m.If(self.tap_run):
+            m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
+        twc = self.tap_wc
+        z = Const(0, 8)
+        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=131, depth=8)     # {block, first, last, slot}
+        push, blk, first, lastb, bslot = Signal(), Signal(128), Signal(), Signal(), Signal()
+        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot)), gq.w_en.eq(push)]
+        with m.If(self.tap_run):
+            with m.If(twc == 3):
+                m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
+            with m.If((twc == 3) & (mode_x == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([w2[7], *w1, *w0[:5], z, z])), first.eq(1),
+                             bslot.eq(pl_slot[x2])]
+            with m.If((mode_x == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]
+            with m.If((mode_x == MODE_GMAC) & (twc == PAYLOAD_WORD)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]])), first.eq(1),
+                             bslot.eq(pl_slot[x2])]
+            with m.If((mode_x == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, *w0[:3]]))]
+            # the previous frame's last block and its length block
+            with m.If((twc == 0) & (mode_prev == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, z]))]
+            with m.If((twc == 1) & (mode_prev == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(LEN_GCM), lastb.eq(1)]
+            with m.If((twc == 0) & (mode_prev == MODE_GMAC)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, z, z, z]))]
+            with m.If((twc == 1) & (mode_prev == MODE_GMAC)):
+                m.d.comb += [push.eq(1), blk.eq(LEN_GMAC), lastb.eq(1)]
+        tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
+        with m.If(tap_last):
+            m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode_x)]
+        with m.If(self.tap_run & (twc == 8)):
+            m.d.sync += mode_prev.eq(MODE_CLEAR)             # its blocks are all pushed by now
+
+        # feeder: reload H when the frame's slot is not the one loaded (or its H was rewritten)
+        e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]
+        gh_loaded, gh_slot = Signal(), Signal()
+        stale_h = e_first & (~gh_loaded | (gh_slot != e_slot) | h_written.bit_select(e_slot, 1))
+        h_load, h_sel = Signal(), Signal(128)                    # registered load pulse and its H
+        m.d.comb += [gh.h.eq(h_sel), gh.h_load.eq(h_load)]
+        m.d.sync += h_load.eq(0)
+        with m.If(gq.r_rdy & stale_h):
+            with m.If(gh.h_ready):
+                m.d.sync += [h_load.eq(1), h_sel.eq(h_r[e_slot]), gh_loaded.eq(1), gh_slot.eq(e_slot),
+                             h_written.bit_select(e_slot, 1).eq(0)]
+        with m.Elif(~h_load):
+            m.d.comb += [gh.i.valid.eq(gq.r_rdy), gh.i.payload.block.eq(e_blk), gh.i.payload.last.eq(e_last),
+                         gq.r_en.eq(gh.i.ready)]
+
+        # tag of the frame that left the tap: zero after a MODE 00 frame, else S ⊕ E_K(J0) when GHASH is done
+        tag_par = Signal()
+        m.d.comb += gh.o.ready.eq(1)
+        with m.If(tap_last):
+            m.d.sync += tag_par.eq(x_i[0])
+            with m.If(mode_x == MODE_CLEAR):
+                m.d.sync += [self.tag.eq(0), self.tag_ok.eq(1)]
+            with m.Else():
+                m.d.sync += self.tag_ok.eq(0)
+        with m.Elif(gh.o.valid):
+            m.d.sync += [self.tag.eq(gh.o.payload.s ^ ekj0[tag_par]), self.tag_ok.eq(1)]
+        with m.If(~started):
+            m.d.sync += self.tag_ok.eq(1)
+        return m
