@@ -132,6 +132,7 @@ class TxFrame(wiring.Component):
         sec = {}
         if tag_delay:
             sec = {"planned": Out(1), "kill": In(1), "tag_ok": In(1), "tag_late": Out(1),
+                   "blocked": In(1), "blocked_next": In(1), "tx_blocked": Out(48), "dropped": Out(48),
                    "tap": Out(LINE_WORD_BITS), "tap_wc": Out(WORD_INDEX_BITS), "tap_run": Out(1), "o_run": Out(1)}
         super().__init__({
             **sec,
@@ -167,6 +168,8 @@ class TxFrame(wiring.Component):
             m.d.line += wc.eq(Mux(last_word, 0, wc + 1))
             with m.If(last_word):
                 m.d.line += out_run.eq(1)
+        if self.tag_delay:
+            m.d.comb += [cmc.block_now.eq(self.blocked), cmc.block_next.eq(self.blocked_next)]
         m.d.comb += [self.sample.eq(started & (wc == FRAME_WORDS - self.sample_lead)),
                      cmc.sample.eq(self.sample), cmc.written.eq(self.written),
                      self.word_index.eq(wc), self.frame_start.eq(out_run & (wc == 0))]
@@ -225,7 +228,21 @@ class TxFrame(wiring.Component):
         can_load = ~gin.valid | gin.ready
         produce = Signal()
         m.d.comb += produce.eq(started & can_load & (~u_zero | plan_ready))
-        m.d.comb += [self.blocks.ready.eq(produce & take_block),
+        # fail closed: the blocks of a flush (CmController ``drop``) are popped during the blocked frame, which takes
+        # none (its Cm is 0)
+        drop_pending, drop_left = Signal(self.ptr_bits), Signal(self.ptr_bits)
+        dropping = Signal()
+        if self.tag_delay:
+            with m.If(cmc.done):
+                m.d.line += drop_pending.eq(cmc.drop)
+                with m.If(self.blocked):
+                    m.d.line += self.tx_blocked.eq(self.tx_blocked + 1)
+            with m.If(produce & u_zero):
+                m.d.line += drop_left.eq(drop_pending)
+            with m.Elif(self.blocks.valid & dropping):
+                m.d.line += [drop_left.eq(drop_left - 1), self.dropped.eq(self.dropped + 1)]
+            m.d.comb += dropping.eq((drop_left != 0) & ~(produce & take_block))
+        m.d.comb += [self.blocks.ready.eq((produce & take_block) | dropping),
                      slots.start.eq(produce & u_zero), slots.cm.eq(p_cm),
                      slots.step.eq(produce & is_slot)]
         with m.If(produce):

@@ -15,6 +15,11 @@ identically to ``golden/physec/gmp.py`` so the RTL's Cm decisions equal the gold
   G.709 Annex D, x^8 + x^3 + x^2 + 1, init 0, over JC1‖JC2, from ``amaranth.lib.crc``), valid with the ``done``
   pulse :data:`LATENCY` cycles after ``sample``. The first frame after reset has Cm(0) = 0.
 
+* fail closed (physec.md §7, the golden ``CmController.frame(blocked_next, blocked_now)``): ``block_next`` (frame
+  n+1 will carry no client data) announces Cm(n+1) = 0; ``block_now`` (frame n is blocked; its Cm was announced as
+  0) flushes the FIFO: ``drop`` = L(n) blocks are counted as gone (the frame builder pops them during frame n) and
+  the rule sees level 0. Both are sampled between ``sample`` and ``done``.
+
   The golden model reads ``L(n)`` at the start of frame n; the RTL reads it ``SAMPLE_LEAD`` line words earlier (the
   overhead needs the result before the frame starts). The difference is a constant delay of every FIFO entry seen
   by the controller, which is what ``ClientClock(latency=...)`` of the golden model expresses.
@@ -54,6 +59,7 @@ class CmController(wiring.Component):
         super().__init__({
             "written": In(ptr_bits),
             "sample": In(1),
+            "block_now": In(1), "block_next": In(1), "drop": Out(ptr_bits),
             "done": Out(1),
             "cm": Out(CM_BITS),
             "cm_next": Out(CM_BITS),
@@ -75,10 +81,13 @@ class CmController(wiring.Component):
         with m.If(stage[0]):
             m.d.line += level.eq(w_q - sum_lt)
         with m.If(stage[1]):
-            m.d.line += x.eq(level - cm_n + bias)
+            # fail closed (physec.md §7): a blocked frame flushes the FIFO at its start (the level L(n) is dropped)
+            m.d.line += [x.eq(Mux(self.block_now, 0, level) - cm_n + bias),
+                         self.drop.eq(Mux(self.block_now, level, 0))]
         with m.If(stage[2]):
+            rule = Mux(x >= PAYLOAD_SLOTS, CM_MAX, Mux(x >= CM_MIN_ACCEPTED, x, 0))
             m.d.line += [
-                self.cm_next.eq(Mux(x >= PAYLOAD_SLOTS, CM_MAX, Mux(x >= CM_MIN_ACCEPTED, x, 0))),
+                self.cm_next.eq(Mux(self.block_next, 0, rule)),
                 self.cm.eq(cm_n),
             ]
         # stage 3: JC octets and their CRC-8 (one 16-bit word through lib.crc, result one cycle later)
@@ -88,7 +97,7 @@ class CmController(wiring.Component):
         m.d.comb += [crc8.start.eq(stage[3]), crc8.valid.eq(stage[3]), crc8.data.eq(Cat(jc2, jc1))]
         m.d.comb += self.jc.eq(Cat(crc8.crc, jc2, jc1))
         with m.If(stage[3]):                               # advance to frame n+1
-            m.d.line += [sum_lt.eq(sum_lt + cm_n), cm_n.eq(self.cm_next)]
+            m.d.line += [sum_lt.eq(sum_lt + cm_n + self.drop), cm_n.eq(self.cm_next)]
         m.d.line += self.done.eq(stage[3])
         return m
 

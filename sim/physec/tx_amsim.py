@@ -108,7 +108,8 @@ def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed
             e += 1
         names = ["overflow", "underflow", "gap", "blocks_carried", "frames"]
         if keys is not None:
-            names += ["rekey_required", "cfg_err", "ks_underrun", "j0_missing", "tag_late", "active_an"]
+            names += ["rekey_required", "cfg_err", "ks_underrun", "j0_missing", "tag_late", "active_an", "tx_blocked",
+                      "dropped"]
         for name in names:
             status[name] = ctx.get(getattr(dut, name))
         done[0] = True

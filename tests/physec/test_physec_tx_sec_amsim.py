@@ -57,3 +57,30 @@ def test_physec_tx_security_vs_golden_amsim(mode, seed):
     assert st["tag_late"] == 0 and st["ks_underrun"] == 0 and st["j0_missing"] == 0 and st["cfg_err"] == 0, st
     assert np.array_equal(got, want), describe_mismatch(got, want)
     check_with_aesgcm(got, keys, frames)
+
+
+def test_physec_tx_fail_closed_without_key_amsim(seed):
+    """REQUIRE_ENCRYPTION and no key: every frame is MODE 00 with Cm = 0 (all stuff), the client FIFO is flushed at
+    each frame, no client block reaches the line; the line equals the golden transmitter's."""
+    frames = 3
+    keys = KeyConfig(mode="gcm", fc_init=FC_INIT, slots=[])
+    got, want, info = run_tx_amsim(frames=frames, seed=seed, keys=keys)
+    st = info["status"]
+    assert np.array_equal(got, want), describe_mismatch(got, want)
+    # tx_blocked counts frames when they are planned: the frame after the last one read is planned already
+    assert st["blocks_carried"] == 0 and st["tx_blocked"] == frames + 1, st
+    assert st["dropped"] > 900, st                         # frames 1 and 2 each flushed the blocks of a frame
+    assert [f.mode for f in info["golden"].log] == [0] * frames
+
+
+def test_physec_tx_fc_limit_amsim(seed):
+    """FC_LIMIT = FC_INIT + 2: frames 0 and 1 are MODE 10, frame 1 announces Cm = 0, frames 2 and 3 are blocked
+    (fail closed, FIFO flushed); REKEY_REQUIRED is set; line words equal the golden transmitter's."""
+    frames = 4
+    keys = _keys("gcm", seed)
+    got, want, info = run_tx_amsim(frames=frames, seed=seed, keys=keys, fc_limit=FC_INIT + 2)
+    st = info["status"]
+    assert np.array_equal(got, want), describe_mismatch(got, want)
+    assert [f.mode for f in info["golden"].log] == [2, 2, 0, 0]
+    assert st["tx_blocked"] == 3 and st["rekey_required"] == 1, st      # frames 2, 3 and the planned 4
+    check_with_aesgcm(got[:2 * 4112], keys, 2)
