@@ -28,10 +28,10 @@ from .tx_fifo import TxClientFifo
 from .tx_frame import TxFrame
 from .tx_sec import TxSec
 
-#: stages between TxFrame's tap and its TAG XOR with the security engine: T(n−1) is ready about 8 cycles after
-#: frame n−1's last word passed the tap (GHASH of the last two blocks), and TAG starts at word 3 (measured margin in
-#: docs/physec-security.md)
-TAG_DELAY = 10
+#: stages between TxFrame's tap and its TAG XOR with the security engine. T(n−1) is ready in the cycle where the
+#: tap holds word 7 of frame n (the last GCM block and the length block go through GHASH at words 0..6); the TAG
+#: stage needs it when the tap holds word 3 + TAG_DELAY, so 6 leaves two cycles (``tag_late`` flags a miss)
+TAG_DELAY = 6
 
 __all__ = ["PhysecTx"]
 

@@ -36,8 +36,8 @@ def client_period(ppm):
     return Fraction(6400) / (1 + Fraction(ppm) / 10**6)
 
 
-async def client_clock(dut, period, blocks, state, base):
-    """Drive ``clk`` with rational ``period`` (edges on even ps) and write block k at rising edge I0 + 4k."""
+async def client_clock(dut, period, blocks, state, base, i0=I0):
+    """Drive ``clk`` with rational ``period`` (edges on even ps) and write block k at rising edge i0 + 4k."""
     clk, valid, data = dut.clk, dut.s_axis_tvalid, dut.s_axis_tdata
     now = int(get_sim_time("ps"))
     i = 0
@@ -52,8 +52,8 @@ async def client_clock(dut, period, blocks, state, base):
         clk.value = 0
         now = fall
         # data for rising edge i + 1
-        k, r = divmod(i + 1 - I0, 4)
-        if i + 1 >= I0 and r == 0 and k < nblocks:
+        k, r = divmod(i + 1 - i0, 4)
+        if i + 1 >= i0 and r == 0 and k < nblocks:
             data.value = blocks[k]
             valid.value = 1
         else:
@@ -61,8 +61,35 @@ async def client_clock(dut, period, blocks, state, base):
         i += 1
 
 
-async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt):
-    """Run ``frames`` frames; return (got words, golden words, golden transmitter, figures)."""
+async def install_keys(dut, keys):
+    """Security top: write the slots of a golden ``KeyConfig`` (slot i = ``keys.slots[i]``) on the line clock and wait
+    for their H; then MODE, REQUIRE_ENCRYPTION and the key switch of the key file."""
+    from din.golden.physec.security import MODE_OF
+    for i, s in enumerate(keys.slots):
+        dut.key.value = int.from_bytes(s.key, "big")
+        dut.key_slot.value = i
+        dut.key_an.value = s.an
+        dut.key_salt.value = int.from_bytes(s.salt, "big")
+        dut.key_ssci.value = s.ssci
+        dut.key_valid.value = 1
+        while True:                          # key_valid is seen with key_ready at the rising edge before this one
+            ready = dut.key_ready.value == 1
+            await FallingEdge(dut.line_clk)
+            if ready:
+                break
+        dut.key_valid.value = 0
+    want = (1 << len(keys.slots)) - 1
+    while int(dut.slot_valid.value) & want != want:
+        await FallingEdge(dut.line_clk)
+    dut.mode.value = MODE_OF[keys.mode]
+    dut.require_encryption.value = int(keys.require_encryption)
+
+
+async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt, keys=None, fc_limit=(1 << 64) - 1,
+                     rekey_warn=1024, i0=I0):
+    """Run ``frames`` frames; return (got words, golden words, golden transmitter, figures). ``keys`` (a golden
+    ``KeyConfig``): the security top (``din_physec_tx_sec``), given those slots, MODE and switch before it is
+    enabled; ``i0``: the client edge of block 0 (after the key installation)."""
     r = rng(seed_salt)
     trace = make_trace(r.randrange(1 << 30), 4 * 1000 * (frames + 1))
     from din.golden.physec.security import KeyConfig
@@ -73,7 +100,13 @@ async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt):
 
     dut.enable.value = 0
     dut.fc_init.value = fc_init
-    dut.an.value = an
+    if keys is None:
+        dut.an.value = an
+    else:
+        for name in ("key_valid", "sw_req", "sw_slot", "sw_at", "tx_slot"):
+            getattr(dut, name).value = 0
+        dut.fc_limit.value = fc_limit
+        dut.rekey_warn.value = rekey_warn
     dut.mode.value = 0
     dut.rdi.value = 0
     dut.rif.value = 0
@@ -91,13 +124,21 @@ async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt):
     Clock(dut.line_clk, T_LINE, unit="ps").start()
     state = {"done": False}
     # reset both domains for a few line cycles; the client clock runs from the start
-    cocotb.start_soon(client_clock(dut, period, blocks, state, base))
+    cocotb.start_soon(client_clock(dut, period, blocks, state, base, i0))
     for _ in range(4):
         await FallingEdge(dut.line_clk)
     dut.rst.value = 0
     dut.line_rst.value = 0
+    if keys is not None:
+        await install_keys(dut, keys)
+        if keys.switch:
+            dut.sw_req.value = 1
+            dut.sw_slot.value = next(i for i, s in enumerate(keys.slots) if s.an == keys.switch["an"])
+            dut.sw_at.value = fc_init + keys.switch["frame"]
+            await FallingEdge(dut.line_clk)
+            dut.sw_req.value = 0
     dut.enable.value = 1
-    assert get_sim_time("ps") < base + CLIENT_PHASE + I0 * period - 2 * T_LINE, "reset must end before block 0"
+    assert get_sim_time("ps") < base + CLIENT_PHASE + i0 * period - 2 * T_LINE, "reset must end before block 0"
 
     total = 4112 * frames
     got = np.zeros(total, dtype=np.uint64)
@@ -121,17 +162,22 @@ async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt):
     wall = time.perf_counter() - wall0
     state["done"] = True
     assert s0 is not None and s0 % 2 == 1
-    status = {name: int(getattr(dut, name).value) for name in ("overflow", "underflow", "gap", "blocks_carried",
-                                                               "frames")}
+    names = ["overflow", "underflow", "gap", "blocks_carried", "frames"]
+    if keys is not None:
+        names += ["rekey_required", "cfg_err", "ks_underrun", "j0_missing", "tag_late", "tx_blocked", "dropped",
+                  "active_an"]
+    status = {name: int(getattr(dut, name).value) for name in names}
     ppm_rel, start, latency = golden_clock(t_line=T_LINE, s0=s0, t_client=period,
-                                           c0=base + CLIENT_PHASE + I0 * period,
+                                           c0=base + CLIENT_PHASE + i0 * period,
                                            even_client_edges=True)
-    dump, gtx = golden_tx(trace, frames=frames, ppm=ppm_rel, start=start, latency=latency, fc_init=fc_init, an=an)
+    sec = {} if keys is None else {"keys": keys, "fc_limit": fc_limit, "rekey_warn": rekey_warn}
+    dump, gtx = golden_tx(trace, frames=frames, ppm=ppm_rel, start=start, latency=latency, fc_init=fc_init, an=an,
+                          **sec)
     want = line_words(dump)
     figures = {"line_cycles": cycles, "line_words_per_cycle": round(n / (cycles - first_cycle + 1), 6), "cycles_per_wall_second": round(cycles / wall) if wall else None,
                "ppm_client_vs_line": float(ppm_rel), "status": status}
     return got, want, gtx, figures, {"s0": s0, "start": start, "latency": latency, "period": period,
-                                     "first_time": first_time, "base": base}
+                                     "first_time": first_time, "base": base, "i0": i0}
 
 
 def check(dut, got, want, gtx, status):
@@ -205,7 +251,7 @@ async def bench(dut):
     lat = []
     for i in (0, info.cm // 2, info.cm - 1):
         k = info.first_block + i
-        c_write = al["base"] + CLIENT_PHASE + (I0 + 4 * k) * al["period"]
+        c_write = al["base"] + CLIENT_PHASE + (al["i0"] + 4 * k) * al["period"]
         bit = 4112 * 64 + 257 * (slots[i] + 7)
         w = bit // 64
         t_word = al["first_time"] + w * T_LINE             # the edge after which word w is on m_axis

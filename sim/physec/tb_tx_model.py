@@ -21,7 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["EPSILON", "golden_clock", "make_trace", "golden_tx", "blocks_as_ints", "line_words", "ppm_period"]
+__all__ = ["EPSILON", "golden_clock", "make_trace", "golden_tx", "blocks_as_ints", "line_words", "ppm_period",
+           "frame_bodies", "check_with_aesgcm"]
 
 #: turns the RTL's strict comparison into the golden model's "entered at or before t" (line bit periods)
 EPSILON = Fraction(1, 10**9)
@@ -93,3 +94,40 @@ def blocks_as_ints(bits):
 def line_words(dump):
     """Line dump bytes (byte k bit i = line bit 8k + i) → 64-bit line words (bit i = f[64w + i])."""
     return np.frombuffer(bytes(dump), dtype="<u8")
+
+
+def frame_bodies(words):
+    """Line words → per frame the descrambled body octets (O0 first)."""
+    from din.golden.physec.frame import line_to_body
+    from din.golden.physec.prbs import FRAME_MASK_OCTETS
+    out = []
+    for n in range(len(words) // 4112):
+        fb = words[4112 * n:4112 * (n + 1)].astype("<u8").tobytes()
+        _, body = line_to_body(np.frombuffer(fb, dtype=np.uint8))
+        out.append(np.asarray(body, dtype=np.uint8) ^ FRAME_MASK_OCTETS)
+    return out
+
+
+def check_with_aesgcm(words, keys, fc_init, frames):
+    """Frame n's payload (C(n) or P(n)) with its AAD and the TAG carried by frame n+1 authenticates under
+    ``cryptography``'s AESGCM (independent of the golden model), for n < frames − 1, with the key of the slot whose AN
+    the frame carries. Returns the number of frames checked."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from din.golden.physec.frame import AAD_OCTETS, Overhead
+    from din.golden.physec.security import make_iv
+    bodies = frame_bodies(words)
+    for n in range(frames - 1):
+        body, nxt = bodies[n], bodies[n + 1]
+        oh, crc_ok = Overhead.parse(body[:64])
+        assert crc_ok and oh.fc == fc_init + n, (n, oh)
+        slot = keys.slot_for(oh.an)
+        aead = AESGCM(slot.key)
+        aad, payload, tag = bytes(body[:AAD_OCTETS]), bytes(body[242:]), bytes(nxt[14:30])
+        assert len(payload) == 32639
+        iv = make_iv(slot, fc_init + n)
+        if oh.mode == 0b10:
+            aead.decrypt(iv, payload + tag, aad)          # raises InvalidTag on any difference
+        else:
+            assert oh.mode == 0b01, oh
+            assert aead.decrypt(iv, tag, aad + payload) == b""
+    return frames - 1
