@@ -272,9 +272,12 @@ class TxSec(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
         twc = self.tap_wc
         z = Const(0, 8)
-        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=131, depth=8)     # {block, first, last, slot}
-        push, blk, first, lastb, bslot = Signal(), Signal(128), Signal(), Signal(), Signal()
-        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot)), gq.w_en.eq(push)]
+        # {block, first, last, slot, no_data}: ``first`` makes the feeder load the frame's H if it is not the one
+        # in GHASH; a ``no_data`` entry only does that (MODE 01 sends one at word 3, while GHASH is idle, since its
+        # blocks then come every two cycles from word 32 on and a load there would delay every later block)
+        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=132, depth=8)
+        push, blk, first, lastb, bslot, nodata = Signal(), Signal(128), Signal(), Signal(), Signal(), Signal()
+        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot, nodata)), gq.w_en.eq(push)]
         with m.If(self.tap_run):
             with m.If(twc == 3):
                 m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
@@ -283,9 +286,10 @@ class TxSec(wiring.Component):
                              bslot.eq(pl_slot[x2])]
             with m.If((mode_x == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
                 m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]
+            with m.If((twc == 3) & (mode_x == MODE_GMAC)):
+                m.d.comb += [push.eq(1), first.eq(1), nodata.eq(1), bslot.eq(pl_slot[x2])]
             with m.If((mode_x == MODE_GMAC) & (twc == PAYLOAD_WORD)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]])), first.eq(1),
-                             bslot.eq(pl_slot[x2])]
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]]))]
             with m.If((mode_x == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
                 m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, *w0[:3]]))]
             # the previous frame's last block and its length block
@@ -305,6 +309,7 @@ class TxSec(wiring.Component):
 
         # feeder: reload H when the frame's slot is not the one loaded (or its H was rewritten)
         e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]
+        e_nodata = gq.r_data[131]
         gh_loaded, gh_slot = Signal(), Signal()
         stale_h = e_first & (~gh_loaded | (gh_slot != e_slot) | h_written.bit_select(e_slot, 1))
         h_load, h_sel = Signal(), Signal(128)                    # registered load pulse and its H
@@ -314,6 +319,8 @@ class TxSec(wiring.Component):
             with m.If(gh.h_ready):
                 m.d.sync += [h_load.eq(1), h_sel.eq(h_r[e_slot]), gh_loaded.eq(1), gh_slot.eq(e_slot),
                              h_written.bit_select(e_slot, 1).eq(0)]
+        with m.Elif(~h_load & e_nodata):
+            m.d.comb += gq.r_en.eq(1)
         with m.Elif(~h_load):
             m.d.comb += [gh.i.valid.eq(gq.r_rdy), gh.i.payload.block.eq(e_blk), gh.i.payload.last.eq(e_last),
                          gq.r_en.eq(gh.i.ready)]
