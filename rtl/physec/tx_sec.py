@@ -30,7 +30,8 @@ GHASH inputs per mode (SP 800-38D; physec.md §7):
 
 The tag T(n) = S(n) ⊕ E_K(J0(n)) is ready about 8 cycles after frame n's last word passes the tap; TxFrame inserts
 it through a delay of ``tag_delay`` stages after the tap (``tag_late`` flags a tag that was not ready in time; never
-expected with the default delay).
+expected with the default delay). ``tag_ready_word`` is the tap word from which the last tag was ready (the margin is
+3 + ``tag_delay`` − it).
 
 Keystream supply: the ring of the AES core issues one block per two cycles and its output FIFO (32 blocks with
 credits) fills during the 32 overhead words, so the keystream is waiting before word 32 (the frame needs 2041 AES
@@ -112,7 +113,7 @@ class TxSec(wiring.Component):
             "tag": Out(128), "tag_ok": Out(1),
             # status
             "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
-            "j0_missing": Out(1),
+            "j0_missing": Out(1), "tag_ready_word": Out(13),
         })
 
     def elaborate(self, platform):
@@ -222,10 +223,13 @@ class TxSec(wiring.Component):
         # ------------------------------------------------------------------ AES results
         head = aes.out.payload
         kind, hpar, hslot = head.tag[:2], head.tag[2:4], head.tag[4]
+        # an H result counts only if its slot is still expanded: a key installed again after the H request (its
+        # expansion, 52 cycles, outlasts the ring) makes that H stale, and the new expansion requests a fresh one
         with m.If(aes.out.valid & (kind == KIND_H)):
             m.d.comb += aes.out.ready.eq(1)
-            m.d.sync += [h_r[hslot].eq(head.block), h_ok.bit_select(hslot, 1).eq(1),
-                         h_written.bit_select(hslot, 1).eq(1)]
+            with m.If(aes.slot_valid.bit_select(hslot, 1)):
+                m.d.sync += [h_r[hslot].eq(head.block), h_ok.bit_select(hslot, 1).eq(1),
+                             h_written.bit_select(hslot, 1).eq(1)]
 
         # output word side: o_i = frame of TxFrame's gearbox word
         o2 = o_i[:2]
@@ -335,7 +339,8 @@ class TxSec(wiring.Component):
             with m.Else():
                 m.d.sync += self.tag_ok.eq(0)
         with m.Elif(gh.o.valid):
-            m.d.sync += [self.tag.eq(gh.o.payload.s ^ ekj0[tag_par]), self.tag_ok.eq(1)]
+            m.d.sync += [self.tag.eq(gh.o.payload.s ^ ekj0[tag_par]), self.tag_ok.eq(1),
+                         self.tag_ready_word.eq(twc + 1)]      # tag_ok is high from the tap's next word on
         with m.If(~started):
             m.d.sync += self.tag_ok.eq(1)
         return m

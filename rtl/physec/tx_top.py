@@ -58,7 +58,7 @@ class PhysecTx(wiring.Component):
                    "fc_limit": In(64), "rekey_warn": In(32), "require_encryption": In(1), "tx_slot": In(1),
                    "sw_req": In(1), "sw_slot": In(1), "sw_at": In(64),
                    "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
-                   "j0_missing": Out(1), "tag_late": Out(1), "tx_blocked": Out(48), "dropped": Out(48)}
+                   "j0_missing": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13), "tx_blocked": Out(48), "dropped": Out(48)}
         super().__init__({
             **sec,
             "s_axis": In(stream.Signature(BLOCK257)),
@@ -99,6 +99,7 @@ class PhysecTx(wiring.Component):
                 self.active_an.eq(sec.active_an), self.rekey_required.eq(sec.rekey_required),
                 self.cfg_err.eq(sec.cfg_err), self.ks_underrun.eq(sec.ks_underrun),
                 self.j0_missing.eq(sec.j0_missing), self.tag_late.eq(frame.tag_late),
+                self.tag_ready_word.eq(sec.tag_ready_word),
             ]
         else:
             m.d.comb += [frame.mode.eq(self.mode), frame.an.eq(self.an), frame.nan.eq(self.an), frame.ksp.eq(0),

@@ -65,6 +65,7 @@ async def install_keys(dut, keys):
     """Security top: write the slots of a golden ``KeyConfig`` (slot i = ``keys.slots[i]``) on the line clock and wait
     for their H; then MODE, REQUIRE_ENCRYPTION and the key switch of the key file."""
     from din.golden.physec.security import MODE_OF
+    await FallingEdge(dut.line_clk)          # key_ready is defined one edge after reset (X in Icarus before)
     for i, s in enumerate(keys.slots):
         dut.key.value = int.from_bytes(s.key, "big")
         dut.key_slot.value = i
@@ -194,6 +195,24 @@ def check(dut, got, want, gtx, status):
     assert gtx.controller.underflow == 0 and gtx.controller.overflow == 0
 
 
+def block_latencies(gtx, al):
+    """Latency (line cycles) of the first, middle and last client block of frame 1: from the client edge that writes
+    it to the line edge after which the line word holding its first bit is on m_axis. Frame 1 carries blocks
+    first..first+Cm−1; slot j holds the i-th of them."""
+    from din.golden.physec.gmp import slot_mask
+    info = gtx.log[1]
+    slots = np.flatnonzero(slot_mask(info.cm)) + 1
+    lat = []
+    for i in (0, info.cm // 2, info.cm - 1):
+        k = info.first_block + i
+        c_write = al["base"] + CLIENT_PHASE + (al["i0"] + 4 * k) * al["period"]
+        bit = 4112 * 64 + 257 * (slots[i] + 7)
+        w = bit // 64
+        t_word = al["first_time"] + w * T_LINE             # the edge after which word w is on m_axis
+        lat.append(float((t_word - c_write) / T_LINE))
+    return lat
+
+
 def frames_for_sim(verilator, icarus):
     override = os.environ.get("DIN_TX_FRAMES")
     if override:
@@ -243,20 +262,10 @@ async def bench(dut):
     frames = 2
     got, want, gtx, fig, al = await run_frames(dut, frames=frames, ppm=0, fc_init=0, an=0, seed_salt="tx:bench")
     check(dut, got, want, gtx, fig["status"])
-    # latency of block k: from the client edge that writes it to the line edge after which the line word holding
-    # its first bit is on m_axis. Frame 1 carries blocks first..first+Cm−1; slot j holds the i-th of them.
-    from din.golden.physec.gmp import slot_mask
-    info = gtx.log[1]
-    slots = np.flatnonzero(slot_mask(info.cm)) + 1
-    lat = []
-    for i in (0, info.cm // 2, info.cm - 1):
-        k = info.first_block + i
-        c_write = al["base"] + CLIENT_PHASE + (al["i0"] + 4 * k) * al["period"]
-        bit = 4112 * 64 + 257 * (slots[i] + 7)
-        w = bit // 64
-        t_word = al["first_time"] + w * T_LINE             # the edge after which word w is on m_axis
-        lat.append(float((t_word - c_write) / T_LINE))
+    lat = block_latencies(gtx, al)
     write_figures({"line_words_per_cycle": fig["line_words_per_cycle"], "frames": frames, "words": len(got),
                    "latency_block_to_line_cycles": [round(x, 1) for x in lat],
+                   # frame pipeline: the Cm sample edge to the edge that puts word 0 of frame 1 on m_axis
+                   "sample_to_frame_start_cycles": round((al["first_time"] + 4112 * T_LINE - al["s0"]) / T_LINE, 1),
                    "cycles_per_wall_second": fig["cycles_per_wall_second"],
                    "blocks_carried": fig["status"]["blocks_carried"]})

@@ -11,8 +11,9 @@ import cocotb
 import numpy as np
 
 from din.golden.physec.security import KeyConfig, KeySlot
-from din.sim.common.tb import rng
-from din.sim.physec.tb_physec_tx import check, frames_for_sim, run_frames
+from din.sim.common.tb import params, rng
+from din.sim.common.tb import write_figures
+from din.sim.physec.tb_physec_tx import T_LINE, block_latencies, check, frames_for_sim, run_frames
 from din.sim.physec.tb_tx_model import check_with_aesgcm
 
 I0_SEC = 160                       # client edges: two key installs (~110 line cycles each) come first
@@ -84,3 +85,26 @@ async def fail_closed(dut):
     st = fig["status"]
     assert st["rekey_required"] == 1 and st["tx_blocked"] >= 1 and st["ks_underrun"] == 0, st
     check_with_aesgcm(got, keys, fc_init, 3)
+
+
+@cocotb.test()
+async def bench(dut):
+    """Figures for ``din bench physec_tx_sec``: MODE 10, two frames: line words per cycle, client block → line latency
+    (compare ``din bench physec_tx``: the security path adds the tap register and the TAG stages), keystream words
+    missing (0: the AES supplies one half block per payload word), the word from which T(n) was ready and its margin
+    to the TAG stage."""
+    frames = 2
+    keys = make_keys("gcm", "txsec:bench")
+    got, want, gtx, fig, al = await run_frames(dut, frames=frames, ppm=0, fc_init=0, an=0, keys=keys,
+                                              seed_salt="txsec:bench", i0=I0_SEC)
+    check_sec(dut, got, want, gtx, fig["status"], keys, 0, frames)
+    tag_word = int(dut.tag_ready_word.value)
+    tag_delay = int(params()["tag_delay"])
+    write_figures({"line_words_per_cycle": fig["line_words_per_cycle"], "frames": frames, "mode": "GCM (10)",
+                   "latency_block_to_line_cycles": [round(x, 1) for x in block_latencies(gtx, al)],
+                   # frame pipeline: the Cm sample edge to the edge that puts word 0 of frame 1 on m_axis
+                   "sample_to_frame_start_cycles": round((al["first_time"] + 4112 * T_LINE - al["s0"]) / T_LINE, 1),
+                   "keystream_words_missing": fig["status"]["ks_underrun"],
+                   "tag_ready_at_tap_word": tag_word, "tag_needed_at_tap_word": 3 + tag_delay,
+                   "tag_margin_cycles": 3 + tag_delay - tag_word,
+                   "cycles_per_wall_second": fig["cycles_per_wall_second"]})

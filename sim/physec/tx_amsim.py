@@ -34,9 +34,11 @@ def install_keys(ctx, dut, keys):
 
 
 def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed=1, kcc=b"", keys=None,
-                 fc_limit=(1 << 64) - 1, rekey_warn=1024):
+                 fc_limit=(1 << 64) - 1, rekey_warn=1024, decoy_key=False):
     """Simulate PhysecTx in the Amaranth simulator for ``frames`` frames; return (got words, golden words, info).
-    ``keys`` (a golden ``KeyConfig``): the security engine is built in and given those slots, MODE and switch."""
+    ``keys`` (a golden ``KeyConfig``): the security engine is built in and given those slots, MODE and switch;
+    ``decoy_key``: first install another key into slot 0 and install the real one just as the decoy's expansion ends
+    (its H request then in flight: that H must not count)."""
     fs = 10**15
     t_line = 6206062                       # fs, even (≈ 161.1328 MHz); line edges at odd fs
     t_client = 2 * round(6400000 / (1 + ppm_client / 1e6) / 2)   # fs, even; client edges at even fs
@@ -72,6 +74,15 @@ def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed
     async def line(ctx):
         if keys is not None:
             from din.golden.physec.security import MODE_OF
+            if decoy_key:
+                from dataclasses import replace
+                decoy = replace(keys, slots=[replace(keys.slots[0], key=bytes(range(32)))])
+                ctx.set(dut.key, int.from_bytes(decoy.slots[0].key, "big"))
+                ctx.set(dut.key_slot, 0)
+                ctx.set(dut.key_valid, 1)
+                await ctx.tick("line").until(dut.key_ready)
+                ctx.set(dut.key_valid, 0)
+                await ctx.tick("line").until(dut._sec.aes.slot_valid[0])       # decoy expanded, its H requested
             await install_keys(ctx, dut, keys)
             ctx.set(dut.mode, MODE_OF[keys.mode])
             ctx.set(dut.require_encryption, int(keys.require_encryption))

@@ -55,3 +55,16 @@ def test_physec_tx_fc_limit_amsim(seed):
     assert [f.mode for f in info["golden"].log] == [2, 2, 0, 0]
     assert st["tx_blocked"] == 3 and st["rekey_required"] == 1, st      # frames 2, 3 and the planned 4
     check_with_aesgcm(got[:2 * 4112], keys, FC_INIT, 2)
+
+
+def test_physec_tx_key_reinstalled_during_h_amsim(seed):
+    """A key installed again while the previous install's H is still in the AES ring: that H is stale and must not
+    mark the slot ready (it did, and the first frame was encrypted while the slot was being expanded again: found by
+    the cocotb testbench's double key handshake). Two MODE 10 frames equal the golden transmitter with the final key."""
+    frames = 2
+    keys = _keys("gcm", seed)
+    got, want, info = run_tx_amsim(frames=frames, seed=seed, keys=keys, decoy_key=True)
+    st = info["status"]
+    assert st["ks_underrun"] == 0 and st["j0_missing"] == 0, st
+    assert np.array_equal(got, want), describe_mismatch(got, want)
+    check_with_aesgcm(got, keys, FC_INIT, frames)
