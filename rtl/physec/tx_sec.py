@@ -196,10 +196,14 @@ class TxSec(wiring.Component):
         with m.If(h_pending.any()):
             m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(0), aes.req.payload.slot.eq(h_slot),
                          aes.req.payload.tag.eq(Cat(Const(KIND_H, 2), Const(0, 2), h_slot))]
-        with m.Elif(seq_active):
+        with m.Elif(seq_active & aes.slot_valid.bit_select(seq_slot, 1)):
+            # a slot rewritten while its frame is being requested (software must write the inactive slot only)
+            # stalls the requests: no block is computed with half-expanded round keys; the words that miss their
+            # keystream are sent as zero and counted (``ks_underrun``), never in clear
+            kind_req = Mux(seq_ctr == 1, Const(KIND_J0, 2), Const(KIND_KS, 2))
             m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(Cat(seq_ctr, seq_iv)),
                          aes.req.payload.slot.eq(seq_slot),
-                         aes.req.payload.tag.eq(Cat(Mux(seq_ctr == 1, Const(KIND_J0, 2), Const(KIND_KS, 2)), s_i[:2], seq_slot))]
+                         aes.req.payload.tag.eq(Cat(kind_req, s_i[:2], seq_slot))]
         req_taken = aes.req.valid & aes.req.ready
         with m.If(req_taken & h_pending.any()):
             m.d.sync += h_pending.eq((h_pending | rise) & ~Mux(h_slot, 0b10, 0b01))
