@@ -2,7 +2,8 @@
 
 Each step runs one block's RTL (exported Verilog, in the chosen simulator) on a test that checks it against its
 reference under random idle and backpressure: the golden model where the block has one (packet FIFOs, PCS, 257b
-transcoding, PHYSec TX and RX framers), the register-map declaration for the register block, the frames sent for the
+transcoding, PHYSec TX and RX framers, the TX security engine with ``cryptography``'s AESGCM as a second
+reference), the register-map declaration for the register block, the frames sent for the
 skid buffer. The step then runs the block's ``bench`` test for its figures. Blocks join ``STEPS`` as they are built
 (parser, flowctl, the full PHYSec pipeline and the two-node system next).
 """
@@ -23,6 +24,8 @@ STEPS = [
     ("physec_pcs_rx", "10GBASE-R PCS RX vs golden (lock, decode)", f"rx_matches_golden/{R}"),
     ("transcode257", "256b/257b transcoding round trip vs golden", f"round_trip/{R}"),
     ("physec_tx", "PHYSec TX framer: line words vs golden", "frames_vs_golden/ppm=0"),
+    ("physec_tx_sec", "PHYSec TX + AES-256-GCM (MODE 10): line words vs golden, frames authenticated by AESGCM",
+     "frames_vs_golden/mode=gcm/ppm=0"),
     ("rx_framer", "PHYSec RX framer: lock and demap vs golden", "lock_from_bit_offsets"),
     ("physec_phy", "PHYSec PHY: Ethernet XGMII -> TX -> fibre -> RX -> XGMII at ±100 ppm, vs golden receiver",
      "ethernet_loopback/clocks=cfast/load=full"),
@@ -30,7 +33,8 @@ STEPS = [
 
 _SHOW = ("beats_per_cycle_in", "beats_per_cycle_out", "beats_per_cycle_in_locked", "beats_per_cycle_out_locked",
          "line_words_per_cycle", "latency_cycles", "cycles_to_lock", "lock_time_frames", "cycles_per_read",
-         "cycles_per_write", "cycles_per_wall_second", "latency_tx_to_rx_ns", "blocks_rx_per_client_block_in")
+         "cycles_per_write", "cycles_per_wall_second", "latency_tx_to_rx_ns", "blocks_rx_per_client_block_in",
+         "keystream_words_missing", "tag_margin_cycles")
 
 
 def _shown(figures):
