@@ -2,7 +2,8 @@
 the AES-256 CTR keystream computed ahead, the GHASH over what is sent and the tag of frame n for frame n+1.
 
 It plugs into :class:`.tx_frame.TxFrame` (``security=True``) and works in its clock domain (``sync`` here, renamed to
-``line`` by :class:`.tx_top.PhysecTx`)::
+``line`` by :class:`.tx_top.PhysecTx`). The key slots with the AES core and the GHASH side are the shared pieces of
+:mod:`.sec_common` (:class:`~.sec_common.SecSlots`, :class:`~.sec_common.GcmTap`), which the receiver uses too::
 
     key slots {AN, key, salt, SSCI} ─► Aes256 key expansion, H = E_K(0) ─► H per slot, ``slot_valid``
     planner (FC, slot, MODE, AN, NAN, KSP, blocked per frame, up to 4 frames ahead)
@@ -18,9 +19,9 @@ significant bit (so a line word w holds f-octets 8w .. 8w+7, each bit-reversed i
 1..7, word 32+k the octets P[8k−1 .. 8k+6]). The keystream half-block h_k = keystream octets 8k .. 8k+7 therefore
 serves word 32+k (its octets 0..6) and word 33+k (its octet 7).
 
-GHASH inputs per mode (SP 800-38D; physec.md §7):
+GHASH inputs per mode (SP 800-38D; physec.md §7; :class:`~.sec_common.GcmTap`):
 
-* MODE 10 (GCM): A ‖ 0^16 ‖ C ‖ 0^8 ‖ len block: A at tap word 3, C block j (f-octets 257+16j .. 272+16j) complete at
+* MODE 10 (GCM): A ‖ 0^16 ‖ C ‖ 0^8 ‖ len block: A at tap word 10, C block j (f-octets 257+16j .. 272+16j) complete at
   tap word 34+2j, the last (15 octets + one zero) at word 0 of the next frame, the length block
   ([112]64 ‖ [261 112]64) at word 1.
 * MODE 01 (GMAC): one AAD string A ‖ P (32 653 octets): block 0 = A ‖ P[0..1] at tap word 32, block j ≥ 1
@@ -50,36 +51,21 @@ replaces it.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal
-from amaranth.lib import fifo, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .aes import Aes256
 from .consts import FRAME_WORDS
-from .ghash import Ghash
+from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots,
+                         rev8)
 
 __all__ = ["TxSec", "KSP_FRAMES", "MODE_CLEAR", "MODE_GMAC", "MODE_GCM"]
 
-MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
 KSP_FRAMES = 8                         # physec.md §7 "Rekey"
 KS_BLOCKS = 2040                       # ceil(32 639 / 16) keystream blocks per MODE 10 frame
 J0_WORD = 24                           # output word at which E_K(J0(n)) is taken off the AES FIFO (frame 0's J0
 #                                        arrives at word ~15: its request goes out when the transmitter is enabled)
-PAYLOAD_WORD = 32                      # first word holding payload octets
-KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result tag: kind (2 bits), frame index mod 4 (2 bits), slot (1 bit)
 PLANS = 4
 FC_MAX = (1 << 64) - 1
-LEN_GCM = (112 << 64) | (32639 * 8)                 # [len A]64 ‖ [len C]64 for MODE 10
-LEN_GMAC = ((14 + 32639) * 8) << 64                 # MODE 01: the whole A ‖ P is AAD, no text
-
-
-def rev8(v):
-    """Bit-reverse each octet of a value (an f-octet in a line word <-> a normal octet)."""
-    return Cat(*(Cat(*(v[8 * k + 7 - i] for i in range(8))) for k in range(len(v) // 8)))
-
-
-def octets_be(octets):
-    """A big-endian value from octets listed most significant first (each an 8-bit Value)."""
-    return Cat(*reversed(octets))
 
 
 class TxSec(wiring.Component):
@@ -88,11 +74,9 @@ class TxSec(wiring.Component):
     rate)."""
 
     def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64):
-        if digit_bits not in (64, 128):
-            raise ValueError("the line needs a GHASH block every two cycles: digit_bits must be 64 or 128")
-        self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
-                          tag_width=5)
-        self.ghash = Ghash(digit_bits=digit_bits)
+        self.slots = SecSlots(aes_units=aes_units, aes_table=aes_table, aes_sbox_style=aes_sbox_style,
+                              aes_lookup_reg=aes_lookup_reg)
+        self.gcm = GcmTap(digit_bits=digit_bits)
         super().__init__({
             # key slots (write side of the register map)
             "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
@@ -118,23 +102,12 @@ class TxSec(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.aes = aes = self.aes
-        m.submodules.ghash = gh = self.ghash
-
-        # ------------------------------------------------------------------ key slots, H per slot
-        an_r = Array(Signal(2, name=f"an{s}") for s in range(2))
-        salt_r = Array(Signal(96, name=f"salt{s}") for s in range(2))
-        ssci_r = Array(Signal(32, name=f"ssci{s}") for s in range(2))
-        h_r = Array(Signal(128, name=f"h{s}") for s in range(2))
-        h_ok, h_pending, slot_was = Signal(2), Signal(2), Signal(2)
-        h_written = Signal(2)                       # H of the slot changed (the GHASH must reload it)
-        m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok)]
-        m.d.sync += slot_was.eq(aes.slot_valid)
-        with m.If(self.key_valid & aes.key_ready):
-            m.d.sync += [an_r[self.key_slot].eq(self.key_an), salt_r[self.key_slot].eq(self.key_salt),
-                         ssci_r[self.key_slot].eq(self.key_ssci), h_ok.bit_select(self.key_slot, 1).eq(0)]
-        rise = aes.slot_valid & ~slot_was
+        m.submodules.slots = sl = self.slots
+        m.submodules.gcm = gcm = self.gcm
+        m.d.comb += [sl.key.eq(self.key), sl.key_slot.eq(self.key_slot), sl.key_an.eq(self.key_an),
+                     sl.key_salt.eq(self.key_salt), sl.key_ssci.eq(self.key_ssci), sl.key_valid.eq(self.key_valid),
+                     self.key_ready.eq(sl.key_ready), self.slot_valid.eq(sl.slot_valid)]
+        an_r, salt_r, ssci_r, h_ok = sl.an, sl.salt, sl.ssci, sl.slot_valid
 
         # ------------------------------------------------------------------ planner
         pl_fc = Array(Signal(64, name=f"pl_fc{k}") for k in range(PLANS))
@@ -192,48 +165,32 @@ class TxSec(wiring.Component):
         # ------------------------------------------------------------------ AES requests: H first, then frames
         seq_active, seq_ctr, seq_left = Signal(), Signal(32), Signal(range(KS_BLOCKS + 2))
         seq_iv, seq_slot = Signal(96), Signal()
-        h_slot = ~h_pending[0]
-        with m.If(h_pending.any()):
-            m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(0), aes.req.payload.slot.eq(h_slot),
-                         aes.req.payload.tag.eq(Cat(Const(KIND_H, 2), Const(0, 2), h_slot))]
-        with m.Elif(seq_active & aes.slot_valid.bit_select(seq_slot, 1)):
-            # a slot rewritten while its frame is being requested (software must write the inactive slot only)
-            # stalls the requests: no block is computed with half-expanded round keys; the words that miss their
-            # keystream are sent as zero and counted (``ks_underrun``), never in clear
-            kind_req = Mux(seq_ctr == 1, Const(KIND_J0, 2), Const(KIND_KS, 2))
-            m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(Cat(seq_ctr, seq_iv)),
-                         aes.req.payload.slot.eq(seq_slot),
-                         aes.req.payload.tag.eq(Cat(kind_req, s_i[:2], seq_slot))]
-        req_taken = aes.req.valid & aes.req.ready
-        with m.If(req_taken & h_pending.any()):
-            m.d.sync += h_pending.eq((h_pending | rise) & ~Mux(h_slot, 0b10, 0b01))
-        with m.Else():
-            m.d.sync += h_pending.eq(h_pending | rise)
+        # a slot rewritten while its frame is being requested (software must write the inactive slot only) stalls
+        # the requests: no block is computed with half-expanded round keys; the words that miss their keystream are
+        # sent as zero and counted (``ks_underrun``), never in clear
+        m.d.comb += [sl.req.valid.eq(seq_active & sl.expanded.bit_select(seq_slot, 1)),
+                     sl.req.payload.block.eq(Cat(seq_ctr, seq_iv)), sl.req.payload.slot.eq(seq_slot),
+                     sl.req.payload.kind.eq(Mux(seq_ctr == 1, KIND_J0, KIND_KS)), sl.req.payload.frame.eq(s_i[:2])]
+        req_taken = sl.req.valid & sl.req.ready
         with m.If(seq_active):
-            with m.If(req_taken & ~h_pending.any()):
+            with m.If(req_taken):
                 m.d.sync += [seq_ctr.eq(seq_ctr + 1), seq_left.eq(seq_left - 1)]
                 with m.If(seq_left == 1):
                     m.d.sync += [seq_active.eq(0), s_i.eq(s_i + 1)]
         with m.Elif(s_i != p_i):
             s2 = s_i[:2]
-            sl = pl_slot[s2]
-            with m.If((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(sl, 1)):
+            fs = pl_slot[s2]
+            with m.If((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(fs, 1)):
                 m.d.sync += s_i.eq(s_i + 1)                  # nothing to compute (or no key: underrun, flagged)
             with m.Else():
-                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(sl),
-                             seq_iv.eq(salt_r[sl] ^ Cat(pl_fc[s2], ssci_r[sl])),
+                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(fs),
+                             seq_iv.eq(salt_r[fs] ^ Cat(pl_fc[s2], ssci_r[fs])),
                              seq_left.eq(Mux(pl_mode[s2] == MODE_GCM, KS_BLOCKS + 1, 1))]
 
-        # ------------------------------------------------------------------ AES results
-        head = aes.out.payload
-        kind, hpar, hslot = head.tag[:2], head.tag[2:4], head.tag[4]
-        # an H result counts only if its slot is still expanded: a key installed again after the H request (its
-        # expansion, 52 cycles, outlasts the ring) makes that H stale, and the new expansion requests a fresh one
-        with m.If(aes.out.valid & (kind == KIND_H)):
-            m.d.comb += aes.out.ready.eq(1)
-            with m.If(aes.slot_valid.bit_select(hslot, 1)):
-                m.d.sync += [h_r[hslot].eq(head.block), h_ok.bit_select(hslot, 1).eq(1),
-                             h_written.bit_select(hslot, 1).eq(1)]
+        # ------------------------------------------------------------------ AES results (keystream and J0)
+        res = sl.res
+        head = res.payload
+        kind, hpar = head.kind, head.frame
 
         # output word side: o_i = frame of TxFrame's gearbox word
         o2 = o_i[:2]
@@ -242,8 +199,8 @@ class TxSec(wiring.Component):
         with m.If(self.out_run & last_word):
             m.d.sync += o_i.eq(o_i + 1)
         behind = (o_i[:2] - hpar)[:2]
-        stale = aes.out.valid & (kind != KIND_H) & ((behind == 1) | (behind == 2))
-        ours = aes.out.valid & (kind != KIND_H) & (hpar == o2)
+        stale = res.valid & ((behind == 1) | (behind == 2))
+        ours = res.valid & (hpar == o2)
         ekj0 = Array(Signal(128, name=f"ekj0_{k}") for k in range(2))
         prev_oct = Signal(8)
         in_payload = self.out_run & (mode_o == MODE_GCM) & (self.wc >= PAYLOAD_WORD)
@@ -253,98 +210,37 @@ class TxSec(wiring.Component):
         have_ks = ours & (kind == KIND_KS)
         word_ks = Cat(rev8(Mux(self.wc == PAYLOAD_WORD, 0, prev_oct)), *(rev8(o) for o in octs[:7]))
         with m.If(stale):
-            m.d.comb += aes.out.ready.eq(1)
+            m.d.comb += res.ready.eq(1)
         with m.Elif(self.out_run & (self.wc == J0_WORD) & (mode_o != MODE_CLEAR)):
             with m.If(ours & (kind == KIND_J0)):
-                m.d.comb += aes.out.ready.eq(1)
+                m.d.comb += res.ready.eq(1)
                 m.d.sync += ekj0[o_i[0]].eq(head.block)
             with m.Else():
                 m.d.sync += self.j0_missing.eq(1)
         with m.Elif(in_payload):
             with m.If(have_ks):
-                m.d.comb += [self.ks.eq(word_ks), aes.out.ready.eq(bottom)]
+                m.d.comb += [self.ks.eq(word_ks), res.ready.eq(bottom)]
                 m.d.sync += prev_oct.eq(octs[7])
             with m.Else():
                 m.d.comb += self.kill.eq(1)
                 m.d.sync += [self.ks_underrun.eq(self.ks_underrun + 1), prev_oct.eq(0)]
 
         # ------------------------------------------------------------------ tap → GCM blocks → GHASH
-        x2 = x_i[:2]
-        mode_x = pl_mode[x2]
-        mode_prev = Signal(2)                      # mode of the previous tap frame (its last blocks come late)
-        w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
-        w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
-        w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
-        aad = [Signal(8, name=f"aad{k}") for k in range(14)]
-        with m.If(self.tap_run):
-            m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
-        twc = self.tap_wc
-        z = Const(0, 8)
-        # {block, first, last, slot, no_data}: ``first`` makes the feeder load the frame's H if it is not the one
-        # in GHASH; a ``no_data`` entry only does that (MODE 01 sends one at word 3, while GHASH is idle, since its
-        # blocks then come every two cycles from word 32 on and a load there would delay every later block)
-        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=132, depth=8)
-        push, blk, first, lastb, bslot, nodata = Signal(), Signal(128), Signal(), Signal(), Signal(), Signal()
-        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot, nodata)), gq.w_en.eq(push)]
-        with m.If(self.tap_run):
-            with m.If(twc == 3):
-                m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
-            with m.If((twc == 3) & (mode_x == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([w2[7], *w1, *w0[:5], z, z])), first.eq(1),
-                             bslot.eq(pl_slot[x2])]
-            with m.If((mode_x == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]
-            with m.If((twc == 3) & (mode_x == MODE_GMAC)):
-                m.d.comb += [push.eq(1), first.eq(1), nodata.eq(1), bslot.eq(pl_slot[x2])]
-            with m.If((mode_x == MODE_GMAC) & (twc == PAYLOAD_WORD)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]]))]
-            with m.If((mode_x == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, *w0[:3]]))]
-            # the previous frame's last block and its length block
-            with m.If((twc == 0) & (mode_prev == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, z]))]
-            with m.If((twc == 1) & (mode_prev == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(LEN_GCM), lastb.eq(1)]
-            with m.If((twc == 0) & (mode_prev == MODE_GMAC)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, z, z, z]))]
-            with m.If((twc == 1) & (mode_prev == MODE_GMAC)):
-                m.d.comb += [push.eq(1), blk.eq(LEN_GMAC), lastb.eq(1)]
-        tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
-        with m.If(tap_last):
-            m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode_x)]
-        with m.If(self.tap_run & (twc == 8)):
-            m.d.sync += mode_prev.eq(MODE_CLEAR)             # its blocks are all pushed by now
-
-        # feeder: reload H when the frame's slot is not the one loaded (or its H was rewritten)
-        e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]
-        e_nodata = gq.r_data[131]
-        gh_loaded, gh_slot = Signal(), Signal()
-        stale_h = e_first & (~gh_loaded | (gh_slot != e_slot) | h_written.bit_select(e_slot, 1))
-        h_load, h_sel = Signal(), Signal(128)                    # registered load pulse and its H
-        m.d.comb += [gh.h.eq(h_sel), gh.h_load.eq(h_load)]
-        m.d.sync += h_load.eq(0)
-        with m.If(gq.r_rdy & stale_h):
-            with m.If(gh.h_ready):
-                m.d.sync += [h_load.eq(1), h_sel.eq(h_r[e_slot]), gh_loaded.eq(1), gh_slot.eq(e_slot),
-                             h_written.bit_select(e_slot, 1).eq(0)]
-        with m.Elif(~h_load & e_nodata):
-            m.d.comb += gq.r_en.eq(1)
-        with m.Elif(~h_load):
-            m.d.comb += [gh.i.valid.eq(gq.r_rdy), gh.i.payload.block.eq(e_blk), gh.i.payload.last.eq(e_last),
-                         gq.r_en.eq(gh.i.ready)]
+        m.d.comb += [gcm.tap.eq(self.tap), gcm.tap_wc.eq(self.tap_wc), gcm.tap_run.eq(self.tap_run),
+                     gcm.mode.eq(pl_mode[x_i[:2]]), gcm.slot.eq(pl_slot[x_i[:2]]), gcm.h.eq(sl.h),
+                     gcm.h_new.eq(sl.h_new)]
+        with m.If(self.tap_run & (self.tap_wc == FRAME_WORDS - 1)):
+            m.d.sync += x_i.eq(x_i + 1)
 
         # tag of the frame that left the tap: zero after a MODE 00 frame, else S ⊕ E_K(J0) when GHASH is done
-        tag_par = Signal()
-        m.d.comb += gh.o.ready.eq(1)
-        with m.If(tap_last):
-            m.d.sync += tag_par.eq(x_i[0])
-            with m.If(mode_x == MODE_CLEAR):
+        with m.If(gcm.frame_end):
+            with m.If(gcm.end_mode == MODE_CLEAR):
                 m.d.sync += [self.tag.eq(0), self.tag_ok.eq(1)]
             with m.Else():
                 m.d.sync += self.tag_ok.eq(0)
-        with m.Elif(gh.o.valid):
-            m.d.sync += [self.tag.eq(gh.o.payload.s ^ ekj0[tag_par]), self.tag_ok.eq(1),
-                         self.tag_ready_word.eq(twc + 1)]      # tag_ok is high from the tap's next word on
+        with m.Elif(gcm.s_valid):
+            m.d.sync += [self.tag.eq(gcm.s ^ ekj0[gcm.s_frame[0]]), self.tag_ok.eq(1),
+                         self.tag_ready_word.eq(self.tap_wc + 1)]      # tag_ok is high from the tap's next word on
         with m.If(~started):
             m.d.sync += self.tag_ok.eq(1)
         return m

@@ -82,7 +82,7 @@ def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed
                 ctx.set(dut.key_valid, 1)
                 await ctx.tick("line").until(dut.key_ready)
                 ctx.set(dut.key_valid, 0)
-                await ctx.tick("line").until(dut._sec.aes.slot_valid[0])       # decoy expanded, its H requested
+                await ctx.tick("line").until(dut._sec.slots.aes.slot_valid[0])       # decoy expanded, its H requested
             await install_keys(ctx, dut, keys)
             ctx.set(dut.mode, MODE_OF[keys.mode])
             ctx.set(dut.require_encryption, int(keys.require_encryption))

@@ -1,0 +1,216 @@
+"""Pieces of the PHYSec security engine shared by the transmitter (:mod:`.tx_sec`) and the receiver (physec.md §7).
+
+* :class:`SecSlots`: the two key slots {AN, key, salt, SSCI}, the AES-256 core with its key expansion, H = E_K(0^128)
+  per slot requested when a slot's expansion completes (and counted only while that slot is still expanded: a key
+  installed again after the request makes that H stale), and the AES request / result streams of the user (keystream
+  and J0 blocks), H requests having priority.
+* :class:`GcmTap`: the GHASH side: GCM blocks assembled from the frame's words as they pass a tap (before PRBS31 on
+  the TX, after it on the RX: the words as they are on the line, descrambled), a FIFO, GHASH with the frame's H
+  (reloaded when the slot changes), one S per protected frame.
+
+Frame layout facts (physec.md §4, §7): the frame is the octet stream f-octet q = f[8q .. 8q+7] with f[8q] the most
+significant bit (a line word w holds f-octets 8w .. 8w+7, each bit-reversed in the word); O0..O13 = f-octets 15..28
+(words 1..3); the payload P = f-octets 257 .. 32895 (words 32..4111).
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .aes import Aes256
+from .consts import FRAME_WORDS
+from .ghash import Ghash
+
+__all__ = ["MODE_CLEAR", "MODE_GMAC", "MODE_GCM", "KIND_KS", "KIND_J0", "SEC_REQ", "SEC_RES", "SecSlots", "GcmTap",
+           "rev8", "octets_be", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD", "MODE_WORD"]
+
+MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
+KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result kind
+PAYLOAD_WORD = 32                      # first word holding payload octets
+#: the tap word from which a frame's MODE and slot must be valid on :class:`GcmTap` (the receiver knows them after
+#: the OHCRC16 check, word 9; the A block waits until then, GHASH being idle until the payload)
+MODE_WORD = 10
+LEN_GCM = (112 << 64) | (32639 * 8)                 # [len A]64 ‖ [len C]64 for MODE 10
+LEN_GMAC = ((14 + 32639) * 8) << 64                 # MODE 01: the whole A ‖ P is AAD, no text
+#: a user's AES request: ``tag`` = {kind (2 bits), frame index mod 4 (2 bits)}
+SEC_REQ = data.StructLayout({"block": 128, "slot": 1, "kind": 2, "frame": 2})
+SEC_RES = data.StructLayout({"block": 128, "kind": 2, "frame": 2})
+
+
+def rev8(v):
+    """Bit-reverse each octet of a value (an f-octet in a line word <-> a normal octet)."""
+    return Cat(*(Cat(*(v[8 * k + 7 - i] for i in range(8))) for k in range(len(v) // 8)))
+
+
+def octets_be(octets):
+    """A big-endian value from octets listed most significant first (each an 8-bit Value)."""
+    return Cat(*reversed(octets))
+
+
+class SecSlots(wiring.Component):
+    """Key slots, AES core and H per slot (module docstring), ``sync`` domain.
+
+    Ports: key install ``key`` / ``key_slot`` / ``key_an`` / ``key_salt`` / ``key_ssci`` with ``key_valid`` /
+    ``key_ready`` (the AES core's handshake); ``slot_valid`` (2): the slot's H is ready (cleared when a key is written
+    into it); ``expanded`` (2): the AES core's round keys of the slot are complete (requests naming a slot that is not
+    expanded must wait); per slot ``an``, ``salt``, ``ssci``, ``h`` (arrays of two) and ``h_new`` (2, a pulse when a
+    slot's H changes); ``req`` / ``res``: the user's AES blocks (:data:`SEC_REQ` / :data:`SEC_RES`).
+    """
+
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True):
+        self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
+                          tag_width=5)
+        super().__init__({
+            "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
+            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2), "expanded": Out(2),
+            "an": Out(data.ArrayLayout(2, 2)), "salt": Out(data.ArrayLayout(96, 2)),
+            "ssci": Out(data.ArrayLayout(32, 2)), "h": Out(data.ArrayLayout(128, 2)), "h_new": Out(2),
+            "req": In(stream.Signature(SEC_REQ)), "res": Out(stream.Signature(SEC_RES)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.aes = aes = self.aes
+        h_ok, h_pending, slot_was = Signal(2), Signal(2), Signal(2)
+        m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
+                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok), self.expanded.eq(aes.slot_valid)]
+        m.d.sync += [slot_was.eq(aes.slot_valid), self.h_new.eq(0)]
+        with m.If(self.key_valid & aes.key_ready):
+            m.d.sync += [self.an[self.key_slot].eq(self.key_an), self.salt[self.key_slot].eq(self.key_salt),
+                         self.ssci[self.key_slot].eq(self.key_ssci), h_ok.bit_select(self.key_slot, 1).eq(0)]
+        rise = aes.slot_valid & ~slot_was
+
+        # requests: H (block 0) when a slot's expansion completes, before the user's
+        h_slot = ~h_pending[0]
+        with m.If(h_pending.any()):
+            m.d.comb += [aes.req.valid.eq(1), aes.req.payload.block.eq(0), aes.req.payload.slot.eq(h_slot),
+                         aes.req.payload.tag.eq(Cat(Const(KIND_H, 2), Const(0, 2), h_slot))]
+        with m.Else():
+            r = self.req.payload
+            m.d.comb += [aes.req.valid.eq(self.req.valid), aes.req.payload.block.eq(r.block),
+                         aes.req.payload.slot.eq(r.slot), aes.req.payload.tag.eq(Cat(r.kind, r.frame, r.slot)),
+                         self.req.ready.eq(aes.req.ready)]
+        with m.If(aes.req.valid & aes.req.ready & h_pending.any()):
+            m.d.sync += h_pending.eq((h_pending | rise) & ~Mux(h_slot, 0b10, 0b01))
+        with m.Else():
+            m.d.sync += h_pending.eq(h_pending | rise)
+
+        # results: H is taken here, the rest goes to the user
+        head = aes.out.payload
+        kind, hslot = head.tag[:2], head.tag[4]
+        with m.If(aes.out.valid & (kind == KIND_H)):
+            m.d.comb += aes.out.ready.eq(1)
+            with m.If(aes.slot_valid.bit_select(hslot, 1)):
+                m.d.sync += [self.h[hslot].eq(head.block), h_ok.bit_select(hslot, 1).eq(1),
+                             self.h_new.bit_select(hslot, 1).eq(1)]
+        with m.Else():
+            m.d.comb += [self.res.valid.eq(aes.out.valid), self.res.payload.block.eq(head.block),
+                         self.res.payload.kind.eq(kind), self.res.payload.frame.eq(head.tag[2:4]),
+                         aes.out.ready.eq(self.res.ready)]
+        return m
+
+
+class GcmTap(wiring.Component):
+    """GHASH over the frames passing a tap (module docstring), ``sync`` domain.
+
+    Inputs: ``tap`` / ``tap_wc`` / ``tap_run`` (the frame's words as on the line before scrambling, word index, valid);
+    ``mode`` and ``slot`` of the frame at the tap, valid from word :data:`MODE_WORD` until its last word; ``h`` (two
+    slots) and ``h_new`` (from :class:`SecSlots`). Outputs: ``s`` / ``s_valid`` (a one-cycle strobe, not registered
+    here: GHASH's output register; ``s_frame``: the tap frame counter mod 4 of the frame it belongs to), ``frame_end`` (a pulse after each frame's last word, with
+    ``end_mode`` and ``end_frame``).
+
+    GHASH inputs (SP 800-38D; physec.md §7): MODE 10: A ‖ 0^16 at word :data:`MODE_WORD`, C block j (f-octets
+    257+16j .. 272+16j) at word 34+2j, the last one (15 octets and a zero) at word 0 of the next frame, the length
+    block at word 1. MODE 01: a load-only entry at word :data:`MODE_WORD` (GHASH has no slack from word 32 on, so the
+    frame's H is loaded while it is idle), block 0 = A ‖ P[0..1] at word 32, block j ≥ 1 (P[16j−14 .. 16j+1]) at
+    word 32+2j, the last (13 octets and 3 zeros) at word 0 of the next frame, the length block at word 1. S is out
+    about 6 cycles after the next frame's word 1.
+    """
+
+    def __init__(self, *, digit_bits=64):
+        if digit_bits not in (64, 128):
+            raise ValueError("the line needs a GHASH block every two cycles: digit_bits must be 64 or 128")
+        self.ghash = Ghash(digit_bits=digit_bits)
+        super().__init__({
+            "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
+            "h": In(data.ArrayLayout(128, 2)), "h_new": In(2),
+            "s": Out(128), "s_valid": Out(1), "s_frame": Out(2),
+            "frame_end": Out(1), "end_mode": Out(2), "end_frame": Out(2),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.ghash = gh = self.ghash
+        x_i = Signal(2)                                # tap frame counter
+        mode_prev = Signal(2)                          # the previous frame's mode (its last blocks come late)
+        w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
+        w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
+        w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
+        aad = [Signal(8, name=f"aad{k}") for k in range(14)]
+        with m.If(self.tap_run):
+            m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
+        twc, mode = self.tap_wc, self.mode
+        z = Const(0, 8)
+        # {block, first, last, slot, no_data}: ``first`` makes the feeder load the frame's H if it is not the one
+        # in GHASH; a ``no_data`` entry only does that
+        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=132, depth=8)
+        push, blk, first, lastb, bslot, nodata = Signal(), Signal(128), Signal(), Signal(), Signal(), Signal()
+        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot, nodata)), gq.w_en.eq(push)]
+        with m.If(self.tap_run):
+            with m.If(twc == 3):
+                m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
+            with m.If((twc == MODE_WORD) & (mode == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, z, z])), first.eq(1), bslot.eq(self.slot)]
+            with m.If((twc == MODE_WORD) & (mode == MODE_GMAC)):
+                m.d.comb += [push.eq(1), first.eq(1), nodata.eq(1), bslot.eq(self.slot)]
+            with m.If((mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]
+            with m.If((mode == MODE_GMAC) & (twc == PAYLOAD_WORD)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]]))]
+            with m.If((mode == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, *w0[:3]]))]
+            # the previous frame's last block and its length block
+            with m.If((twc == 0) & (mode_prev == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, z]))]
+            with m.If((twc == 0) & (mode_prev == MODE_GMAC)):
+                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, z, z, z]))]
+            with m.If((twc == 1) & (mode_prev == MODE_GCM)):
+                m.d.comb += [push.eq(1), blk.eq(LEN_GCM), lastb.eq(1)]
+            with m.If((twc == 1) & (mode_prev == MODE_GMAC)):
+                m.d.comb += [push.eq(1), blk.eq(LEN_GMAC), lastb.eq(1)]
+        tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
+        m.d.sync += self.frame_end.eq(tap_last)
+        with m.If(tap_last):
+            m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i)]
+        with m.If(self.tap_run & (twc == 8)):
+            m.d.sync += mode_prev.eq(MODE_CLEAR)             # its blocks are all pushed by now
+
+        # S belongs to the oldest protected frame whose length block went in
+        s_frames = Array(Signal(2, name=f"s_frame{k}") for k in range(2))
+        s_w, s_r = Signal(), Signal()
+        with m.If(tap_last & (mode != MODE_CLEAR)):
+            m.d.sync += [s_frames[s_w].eq(x_i), s_w.eq(~s_w)]
+
+        # feeder: reload H when the frame's slot is not the one loaded (or its H changed)
+        e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]
+        e_nodata = gq.r_data[131]
+        gh_loaded, gh_slot, h_changed = Signal(), Signal(), Signal(2)
+        stale_h = e_first & (~gh_loaded | (gh_slot != e_slot) | h_changed.bit_select(e_slot, 1))
+        h_load, h_sel = Signal(), Signal(128)                    # registered load pulse and its H
+        m.d.comb += [gh.h.eq(h_sel), gh.h_load.eq(h_load)]
+        m.d.sync += [h_load.eq(0), h_changed.eq(h_changed | self.h_new)]
+        with m.If(gq.r_rdy & stale_h):
+            with m.If(gh.h_ready):
+                m.d.sync += [h_load.eq(1), h_sel.eq(self.h[e_slot]), gh_loaded.eq(1), gh_slot.eq(e_slot),
+                             h_changed.bit_select(e_slot, 1).eq(self.h_new.bit_select(e_slot, 1))]
+        with m.Elif(~h_load & e_nodata):
+            m.d.comb += gq.r_en.eq(1)
+        with m.Elif(~h_load):
+            m.d.comb += [gh.i.valid.eq(gq.r_rdy), gh.i.payload.block.eq(e_blk), gh.i.payload.last.eq(e_last),
+                         gq.r_en.eq(gh.i.ready)]
+        # S straight from GHASH's output register (the tag's timing has two cycles of margin on the TX)
+        m.d.comb += [gh.o.ready.eq(1), self.s_valid.eq(gh.o.valid), self.s.eq(gh.o.payload.s),
+                     self.s_frame.eq(s_frames[s_r])]
+        with m.If(gh.o.valid):
+            m.d.sync += s_r.eq(~s_r)
+        return m
