@@ -17,9 +17,13 @@ overflow fold back through ``x^128 = x^7 + x^2 + x + 1``, so each bit is the XOR
 The G registers rotate and the operand shifts, so the multiplier has no input multiplexer.
 """
 
+import operator
+
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from ..common.tree import balanced_reduce
 
 __all__ = ["R", "mul_x", "x_power_mod", "IN_LAYOUT", "OUT_LAYOUT", "Ghash"]
 
@@ -45,14 +49,20 @@ def x_power_mod(count):
 
 
 def _times_x_power(m, v, s, name):
-    """``v · x^s`` in GF(2^128) for a block ``v`` (a Value) and a constant ``1 <= s <= 121``: the linear map of
-    :func:`x_power_mod` applied to the shifted coefficient vector (s ≤ 121 keeps the fold inside 128 coefficients)."""
+    """``v · x^s`` in GF(2^128) for a block ``v`` (a Value) and a constant ``1 <= s <= 121``: the shifted coefficient
+    vector, reduced (s ≤ 121 keeps the fold inside 128 coefficients, so each bit is the XOR of at most five)."""
     shifted = Signal(128 + s, name=f"{name}_shifted")          # bit i = coefficient of x^i, degree up to 127 + s
     m.d.comb += shifted.eq(Cat(Const(0, s), _reverse(v)))
-    red = x_power_mod(128 + s)
-    folds = [Mux(shifted[k], Const(int(f"{red[k]:0128b}"[::-1], 2), 128), 0) for k in range(128, 128 + s)]
+    return _reduce(m, shifted, name)
+
+
+def _reduce(m, coeffs, name):
+    """A coefficient vector (bit i = coefficient of x^i, any width ≥ 128) reduced modulo g: each coefficient m ≥ 128
+    folds back as ``x^m mod g`` (derived from R by :func:`x_power_mod`). Returns the 128-bit block."""
+    red = x_power_mod(len(coeffs))
+    folds = [Mux(coeffs[k], Const(int(f"{red[k]:0128b}"[::-1], 2), 128), 0) for k in range(128, len(coeffs))]
     zc = Signal(128, name=f"{name}_zc")
-    m.d.comb += zc.eq(_xor_all([shifted[:128]] + folds))
+    m.d.comb += zc.eq(_xor_all([coeffs[:128]] + folds))
     return _reverse(zc)
 
 
@@ -72,18 +82,12 @@ def _digit_times(m, digit, g, d, name):
     m.d.comb += gc.eq(_reverse(g))
     prod = Signal(deg, name=f"{name}_clmul")
     m.d.comb += prod.eq(_xor_all([Mux(digit[j], gc, 0) << j for j in range(d)]))
-    red = x_power_mod(deg)
-    folds = [Mux(prod[k], Const(int(f"{red[k]:0128b}"[::-1], 2), 128), 0) for k in range(128, deg)]
-    zc = Signal(128, name=f"{name}_zc")
-    m.d.comb += zc.eq(_xor_all([prod[:128]] + folds))
-    return _reverse(zc)
+    return _reduce(m, prod, name)
 
 
 def _xor_all(terms):
     """Balanced XOR tree of ``terms`` (keeps the expression shallow for the simulators and the exporter)."""
-    while len(terms) > 1:
-        terms = [terms[i] ^ terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
-    return terms[0]
+    return balanced_reduce(terms, operator.xor)
 
 
 class Ghash(wiring.Component):

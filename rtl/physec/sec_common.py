@@ -117,7 +117,8 @@ class GcmTap(wiring.Component):
     ``mode`` and ``slot`` of the frame at the tap, valid from word :data:`MODE_WORD` until its last word; ``h`` (two
     slots) and ``h_new`` (from :class:`SecSlots`). Outputs: ``s`` / ``s_valid`` (a one-cycle strobe, not registered
     here: GHASH's output register; ``s_frame``: the tap frame counter mod 4 of the frame it belongs to), ``frame_end`` (a pulse after each frame's last word, with
-    ``end_mode`` and ``end_frame``).
+    ``end_mode`` and ``end_frame``), ``frame``: the counter of frames that have passed the tap, mod 8 (the user's plan
+    index of the frame at the tap).
 
     GHASH inputs (SP 800-38D; physec.md §7): MODE 10: A ‖ 0^16 at word :data:`MODE_WORD`, C block j (f-octets
     257+16j .. 272+16j) at word 34+2j, the last one (15 octets and a zero) at word 0 of the next frame, the length
@@ -135,13 +136,13 @@ class GcmTap(wiring.Component):
             "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
             "h": In(data.ArrayLayout(128, 2)), "h_new": In(2),
             "s": Out(128), "s_valid": Out(1), "s_frame": Out(2),
-            "frame_end": Out(1), "end_mode": Out(2), "end_frame": Out(2),
+            "frame_end": Out(1), "end_mode": Out(2), "end_frame": Out(2), "frame": Out(3),
         })
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.ghash = gh = self.ghash
-        x_i = Signal(2)                                # tap frame counter
+        x_i = self.frame                               # tap frame counter (mod 8)
         mode_prev = Signal(2)                          # the previous frame's mode (its last blocks come late)
         w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
         w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
@@ -181,7 +182,7 @@ class GcmTap(wiring.Component):
         tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
-            m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i)]
+            m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i[:2])]
         with m.If(self.tap_run & (twc == 8)):
             m.d.sync += mode_prev.eq(MODE_CLEAR)             # its blocks are all pushed by now
 
@@ -189,7 +190,7 @@ class GcmTap(wiring.Component):
         s_frames = Array(Signal(2, name=f"s_frame{k}") for k in range(2))
         s_w, s_r = Signal(), Signal()
         with m.If(tap_last & (mode != MODE_CLEAR)):
-            m.d.sync += [s_frames[s_w].eq(x_i), s_w.eq(~s_w)]
+            m.d.sync += [s_frames[s_w].eq(x_i[:2]), s_w.eq(~s_w)]
 
         # feeder: reload H when the frame's slot is not the one loaded (or its H changed)
         e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]

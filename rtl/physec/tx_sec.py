@@ -118,7 +118,8 @@ class TxSec(wiring.Component):
         pl_slot = Array(Signal(name=f"pl_slot{k}") for k in range(PLANS))
         pl_blocked = Array(Signal(name=f"pl_blocked{k}") for k in range(PLANS))
         # frame indices mod 8: p = next to plan, t = TxFrame's, s = sequencer's, o = output word's, x = tap's
-        p_i, t_i, s_i, o_i, x_i = (Signal(3, name=n) for n in ("p_i", "t_i", "s_i", "o_i", "x_i"))
+        p_i, t_i, s_i, o_i = (Signal(3, name=n) for n in ("p_i", "t_i", "s_i", "o_i"))
+        x_i = gcm.frame
         started = Signal()
         fc_p = Signal(64)
         cur_slot = Signal()
@@ -229,8 +230,6 @@ class TxSec(wiring.Component):
         m.d.comb += [gcm.tap.eq(self.tap), gcm.tap_wc.eq(self.tap_wc), gcm.tap_run.eq(self.tap_run),
                      gcm.mode.eq(pl_mode[x_i[:2]]), gcm.slot.eq(pl_slot[x_i[:2]]), gcm.h.eq(sl.h),
                      gcm.h_new.eq(sl.h_new)]
-        with m.If(self.tap_run & (self.tap_wc == FRAME_WORDS - 1)):
-            m.d.sync += x_i.eq(x_i + 1)
 
         # tag of the frame that left the tap: zero after a MODE 00 frame, else S ⊕ E_K(J0) when GHASH is done
         with m.If(gcm.frame_end):

@@ -5,13 +5,24 @@ tests; expected values come from the golden model only."""
 import numpy as np
 from amaranth.sim import Simulator
 
-from din.golden.physec.frame import Overhead, line_to_body
-from din.golden.physec.prbs import FRAME_MASK_OCTETS
+from din.golden.physec.frame import Overhead
 from din.rtl.physec.tx_top import PhysecTx
 
-from .tb_tx_model import blocks_as_ints, golden_clock, golden_tx, line_words, make_trace
+from .tb_tx_model import blocks_as_ints, frame_bodies, golden_clock, golden_tx, line_words, make_trace
 
-__all__ = ["install_keys", "run_tx_amsim", "describe_mismatch"]
+__all__ = ["write_slot", "install_keys", "run_tx_amsim", "describe_mismatch"]
+
+
+async def write_slot(ctx, dut, index, slot):
+    """One key handshake: a golden :class:`KeySlot` into engine slot ``index`` (the ``line`` testbench)."""
+    ctx.set(dut.key, int.from_bytes(slot.key, "big"))
+    ctx.set(dut.key_slot, index)
+    ctx.set(dut.key_an, slot.an)
+    ctx.set(dut.key_salt, int.from_bytes(slot.salt, "big"))
+    ctx.set(dut.key_ssci, slot.ssci)
+    ctx.set(dut.key_valid, 1)
+    await ctx.tick("line").until(dut.key_ready)
+    ctx.set(dut.key_valid, 0)
 
 
 def install_keys(ctx, dut, keys):
@@ -19,14 +30,7 @@ def install_keys(ctx, dut, keys):
     their H is ready (an async helper for the ``line`` testbench)."""
     async def run():
         for i, s in enumerate(keys.slots):
-            ctx.set(dut.key, int.from_bytes(s.key, "big"))
-            ctx.set(dut.key_slot, i)
-            ctx.set(dut.key_an, s.an)
-            ctx.set(dut.key_salt, int.from_bytes(s.salt, "big"))
-            ctx.set(dut.key_ssci, s.ssci)
-            ctx.set(dut.key_valid, 1)
-            await ctx.tick("line").until(dut.key_ready)
-            ctx.set(dut.key_valid, 0)
+            await write_slot(ctx, dut, i, s)
         want = (1 << len(keys.slots)) - 1
         while ctx.get(dut.slot_valid) & want != want:
             await ctx.tick("line")
@@ -76,12 +80,7 @@ def run_tx_amsim(*, frames, ppm_client=0, fc_init=0x1122334455667700, an=2, seed
             from din.golden.physec.security import MODE_OF
             if decoy_key:
                 from dataclasses import replace
-                decoy = replace(keys, slots=[replace(keys.slots[0], key=bytes(range(32)))])
-                ctx.set(dut.key, int.from_bytes(decoy.slots[0].key, "big"))
-                ctx.set(dut.key_slot, 0)
-                ctx.set(dut.key_valid, 1)
-                await ctx.tick("line").until(dut.key_ready)
-                ctx.set(dut.key_valid, 0)
+                await write_slot(ctx, dut, 0, replace(keys.slots[0], key=bytes(range(32))))
                 await ctx.tick("line").until(dut._sec.slots.aes.slot_valid[0])       # decoy expanded, its H requested
             await install_keys(ctx, dut, keys)
             ctx.set(dut.mode, MODE_OF[keys.mode])
@@ -154,8 +153,6 @@ def describe_mismatch(got, want):
     msg = [f"{len(diff)} words differ; first: word {w} (frame {n} word {wi}, {region}): "
            f"got {int(got[w]):#018x} want {int(want[w]):#018x}"]
     for name, words in (("got", got), ("want", want)):
-        fb = words[4112 * n:4112 * (n + 1)].astype("<u8").tobytes()
-        _, body = line_to_body(np.frombuffer(fb, dtype=np.uint8))
-        oh, ok = Overhead.parse((body ^ FRAME_MASK_OCTETS)[:64])
+        oh, ok = Overhead.parse(frame_bodies(words[4112 * n:4112 * (n + 1)])[0][:64])
         msg.append(f"{name}: {oh} crc_ok={ok}")
     return "\n".join(msg)
