@@ -228,12 +228,11 @@ class TxFrame(wiring.Component):
         can_load = ~gin.valid | gin.ready
         produce = Signal()
         m.d.comb += produce.eq(started & can_load & (~u_zero | plan_ready))
-        pop = produce & take_block
+        # fail closed: the blocks of a flush (CmController ``drop``) are popped during the blocked frame, which takes
+        # none (its Cm is 0)
+        drop_pending, drop_left = Signal(self.ptr_bits), Signal(self.ptr_bits)
+        dropping = Signal()
         if self.tag_delay:
-            # fail closed: the blocks of a flush (CmController ``drop``) are popped during the blocked frame, which
-            # takes none (its Cm is 0)
-            drop_pending, drop_left = Signal(self.ptr_bits), Signal(self.ptr_bits)
-            dropping = Signal()
             with m.If(cmc.done):
                 m.d.line += drop_pending.eq(cmc.drop)
                 with m.If(self.blocked):
@@ -242,9 +241,8 @@ class TxFrame(wiring.Component):
                 m.d.line += drop_left.eq(drop_pending)
             with m.Elif(self.blocks.valid & dropping):
                 m.d.line += [drop_left.eq(drop_left - 1), self.dropped.eq(self.dropped + 1)]
-            m.d.comb += dropping.eq((drop_left != 0) & ~pop)
-            pop = pop | dropping
-        m.d.comb += [self.blocks.ready.eq(pop),
+            m.d.comb += dropping.eq((drop_left != 0) & ~(produce & take_block))
+        m.d.comb += [self.blocks.ready.eq((produce & take_block) | dropping),
                      slots.start.eq(produce & u_zero), slots.cm.eq(p_cm),
                      slots.step.eq(produce & is_slot)]
         with m.If(produce):
@@ -266,10 +264,16 @@ class TxFrame(wiring.Component):
         m.d.comb += gb.emit.eq(out_run)
         tag_f = Cat(self.tag[127 - i] for i in range(128))          # f[232 + i] = TAG bit 127 − i
         tag_words = {3: Cat(Const(0, 40), tag_f[:24]), 4: tag_f[24:88], 5: Cat(tag_f[88:], Const(0, 24))}
+        tag_word = Signal(LINE_WORD_BITS)
+        if not self.tag_delay:
+            with m.Switch(wc):
+                for k, v in tag_words.items():
+                    with m.Case(k):
+                        m.d.comb += tag_word.eq(v)
         m.d.comb += [prbs.restart.eq(out_run & (wc == 1)), prbs.advance.eq(out_run & (wc != 0))]
         scramble = Mux(wc != 0, prbs.word, 0)
         if not self.tag_delay:
-            word, t_wc, run = gb.word ^ self.ks ^ scramble, wc, out_run
+            m.d.line += [self.o.valid.eq(out_run), self.o.payload.eq(gb.word ^ self.ks ^ tag_word ^ scramble)]
         else:
             # security engine: stage A (the tap: gearbox word ⊕ keystream, before PRBS31 and TAG), then tag_delay
             # stages so that T(n−1), computed after frame n−1 has passed the tap, is ready at word 3 of frame n
@@ -277,21 +281,19 @@ class TxFrame(wiring.Component):
             data = Mux(self.kill, 0, gb.word) ^ self.ks
             line_a = Signal(LINE_WORD_BITS)
             m.d.line += [self.tap.eq(data), self.tap_wc.eq(wc), self.tap_run.eq(out_run), line_a.eq(data ^ scramble)]
-            word, t_wc, run = line_a, self.tap_wc, self.tap_run
+            d_word, d_wc, d_run = line_a, self.tap_wc, self.tap_run
             for k in range(self.tag_delay):
-                nw, nc, nr = Signal.like(word, name=f"dly{k}_w"), Signal.like(t_wc, name=f"dly{k}_wc"), \
+                nw, nc, nr = Signal.like(d_word, name=f"dly{k}_w"), Signal.like(d_wc, name=f"dly{k}_wc"), \
                     Signal(name=f"dly{k}_run")
-                m.d.line += [nw.eq(word), nc.eq(t_wc), nr.eq(run)]
-                word, t_wc, run = nw, nc, nr
-            with m.If(run & (t_wc == 3) & ~self.tag_ok):
+                m.d.line += [nw.eq(d_word), nc.eq(d_wc), nr.eq(d_run)]
+                d_word, d_wc, d_run = nw, nc, nr
+            with m.Switch(d_wc):
+                for k, v in tag_words.items():
+                    with m.Case(k):
+                        m.d.comb += tag_word.eq(v)
+            with m.If(d_run & (d_wc == 3) & ~self.tag_ok):
                 m.d.line += self.tag_late.eq(1)
-        # TAG at the output register: words 3..5 of the word index travelling with the word
-        tag_word = Signal(LINE_WORD_BITS)
-        with m.Switch(t_wc):
-            for k, v in tag_words.items():
-                with m.Case(k):
-                    m.d.comb += tag_word.eq(v)
-        m.d.line += [self.o.valid.eq(run), self.o.payload.eq(word ^ tag_word)]
+            m.d.line += [self.o.valid.eq(d_run), self.o.payload.eq(d_word ^ tag_word)]
         with m.If(out_run & (wc == 0)):
             m.d.line += self.frames.eq(self.frames + 1)
         m.d.comb += self.gap.eq(gb.gap)
