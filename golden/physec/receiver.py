@@ -32,6 +32,17 @@ Per frame in SYNC, in the order the fields arrive:
 
 Store-and-forward (optional): a frame with a pending tag is held and released when the next frame's TAG verifies,
 else replaced by /E/ blocks; a held frame is dropped on loss of frame and at the end of the stream.
+
+Keystream prediction (``predict_keystream=True``; the hardware receiver's rule, docs/physec-security.md "Receive side").
+A receiver with a one-XOR decrypt path cannot start the keystream from the received FC (it arrives 28.5 words before
+the payload, less than an AES pipeline's latency), so it computes frame n+1's keystream and E_K(J0) from a prediction
+made at frame n: FC(n+1) = the expected FC above (the FC used for frame n + 1, also after a replayed or OHCRC-errored
+frame), AN(n+1) = AN(n), or NAN(n) when frame n is the 8th consecutive KSP frame (the transmitter sends exactly 8 KSP
+frames before a switch, §7 "Rekey"; a frame with an OHCRC16 error inside a KSP run counts as a KSP frame with the
+run's NAN). The PRESYNC frame with a good OHCRC16 makes the first prediction. A MODE 01 / 10 frame whose AN has a slot
+but whose (FC, AN) is not the predicted one (a forward jump, a lost switch) is not decrypted: its client blocks are
+/E/, ``ks_miss`` counts, and no tag is pending for it (as for any frame that was not decrypted). The default
+(``False``) is the spec's cut-through rule, where such a frame is decrypted.
 """
 
 from dataclasses import dataclass, field
@@ -44,7 +55,7 @@ from .gmp import jc_decode
 from .frame import unpack_slots
 from .pcs6466 import XGMII_ERROR, decode_blocks
 from .prbs import FRAME_MASK_OCTETS
-from .security import tag_of
+from .security import KSP_FRAMES, tag_of
 from .transcode257 import decode_groups
 
 __all__ = ["Receiver", "RxCounters", "RxFrameReport", "HUNT", "PRESYNC", "SYNC"]
@@ -75,6 +86,7 @@ class RxCounters:
     e_blocks: int = 0
     rdi_seen: int = 0
     rif_seen: int = 0
+    ks_miss: int = 0
 
 
 @dataclass
@@ -97,8 +109,9 @@ class RxFrameReport:
 
 
 class Receiver:
-    def __init__(self, keys, *, rx_require_encryption=None, store_and_forward=False):
+    def __init__(self, keys, *, rx_require_encryption=None, store_and_forward=False, predict_keystream=False):
         self.keys = keys
+        self.predict_keystream = predict_keystream
         self.rx_require_encryption = keys.rx_require_encryption if rx_require_encryption is None \
             else rx_require_encryption
         self.store_and_forward = store_and_forward
@@ -130,6 +143,9 @@ class Receiver:
         self._expect_fc = None
         self._mode_an = None          # (mode, an) of the last processed frame
         self._pending = None
+        self._pred = None             # predict_keystream: (FC, AN) predicted for the next frame
+        self._ksp_run = 0             # consecutive KSP frames seen
+        self._ksp_nan = 0             # the NAN of that run
 
     @property
     def in_sync(self):
@@ -232,6 +248,7 @@ class Receiver:
             self._cm_next = jc_decode(oh.jc)
             if self._cm_next is not None:
                 self._cm_last = self._cm_next
+            self._predict(oh.fc + 1, oh.an, oh)
         else:
             self._ref = None
         self.state, self._pos, self._hit = SYNC, p + FRAME_BITS, None
@@ -245,6 +262,17 @@ class Receiver:
             data = np.full(4 * n_blocks, XGMII_ERROR[0], dtype=np.uint64)
             ctrl = np.full(4 * n_blocks, XGMII_ERROR[1], dtype=np.uint8)
         return data, ctrl
+
+    def _predict(self, fc_next, an, oh):
+        """The (FC, AN) of the next frame (module docstring); ``oh`` is None for a frame with an OHCRC16 error."""
+        if oh is not None:
+            self._ksp_run = min(self._ksp_run + 1, KSP_FRAMES + 1) if oh.ksp else 0
+            if oh.ksp:
+                self._ksp_nan = oh.nan
+        elif self._ksp_run:
+            self._ksp_run = min(self._ksp_run + 1, KSP_FRAMES + 1)
+        switch = self._ksp_run == KSP_FRAMES
+        self._pred = (fc_next, self._ksp_nan if switch else an)
 
     def _process(self, p):
         c = self.counters
@@ -288,6 +316,8 @@ class Receiver:
             rep.replay = True
             if self._expect_fc is not None:
                 self._expect_fc += 1
+            if self._pred is not None:
+                self._pred = (self._pred[0] + 1, self._pred[1])
             self._deliver(rep, e_count, None, hold=False)
             return
         if cm_new is None:
@@ -320,6 +350,9 @@ class Receiver:
         elif self._expect_fc is not None:
             self._expect_fc += 1
         # 5. security
+        pred, self._pred = self._pred, None
+        if fc is not None and self._expect_fc is not None:
+            self._predict(self._expect_fc, an, oh if oh_ok else None)
         plain, deliver = None, False
         if fc is None:
             pass
@@ -332,6 +365,8 @@ class Receiver:
             slot = self.keys.slot_for(an)
             if slot is None:
                 c.unknown_an += 1
+            elif self.predict_keystream and pred != (fc, an):
+                c.ks_miss += 1
             else:
                 plain, exp = tag_of(slot, mode, fc, aad, payload)
                 rep.decrypted = mode == MODE_GCM

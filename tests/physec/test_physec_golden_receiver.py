@@ -271,3 +271,73 @@ def test_store_and_forward_delivers_only_verified_frames(rng_keys):
 def test_local_fault_ordered_set_constant():
     lanes = [(LOCAL_FAULT[0] >> (8 * i)) & 0xFF for i in range(8)]
     assert lanes == [0x9C, 0, 0, 0x01] * 2 and LOCAL_FAULT[1] == 0x11                # physec.md §8
+
+
+# ------------------------------------------------------------------ keystream prediction (the hardware receiver's rule)
+
+def _same_result(a, b):
+    da, ca = a.output()
+    db, cb = b.output()
+    assert np.array_equal(da, db) and np.array_equal(ca, cb)
+    assert a.counters == b.counters
+
+
+def test_predicted_keystream_changes_nothing_on_a_clean_link_with_rekey(seed):
+    rng = np.random.default_rng(seed + 11)
+    keys = _keys(rng, switch={"frame": 10, "an": 3})
+    trace = ClientTrace(*frames_to_xgmii(_eth(rng, 500)))
+    line, tx = transmit_trace(trace, keys, frames=14)
+    assert [i.an for i in tx.log] == [0] * 10 + [3] * 4
+    # lock in the middle of the KSP run too: the switch is then predicted from fewer KSP frames seen, so it misses
+    for start, misses in ((0, 0), (3 * FRAME_BYTES, 1)):
+        cut = line[start:]
+        ref, pred = _rx(keys, cut), _rx(keys, cut, predict_keystream=True)
+        assert pred.counters.ks_miss == misses
+        if not misses:
+            _same_result(ref, pred)
+            assert pred.counters.tag_fail == 0 and pred.counters.tag_ok == 12
+        else:
+            # the switch frame (frame 10) is /E/ and has no pending tag; nothing else changes
+            rep = next(r for r in pred.reports if r.an == 3)
+            assert rep.e_blocks == rep.blocks and not rep.decrypted
+            assert pred.counters.tag_fail == 0 and pred.counters.tag_ok == ref.counters.tag_ok - 1
+
+
+def test_predicted_keystream_on_replay_and_oh_errors(rng_keys):
+    rng, keys = rng_keys
+    trace = ClientTrace(*frames_to_xgmii(_eth(rng, 300)))
+    line, tx = transmit_trace(trace, keys, frames=10)
+    frames = [line[k * FRAME_BYTES:(k + 1) * FRAME_BYTES] for k in range(10)]
+    bad = bytearray(line)
+    pos = 3 * FRAME_BITS + 120 + 8 * 13 + 7                       # LSB of FC in frame 3
+    bad[pos // 8] ^= 1 << (pos % 8)
+    # a replaced frame (frame 6 → a copy of frame 3) and an OHCRC16 error: the prediction (one FC per frame time)
+    # holds, the result is the spec's
+    for dump in (b"".join(frames[:6] + [frames[3]] + frames[7:]), bytes(bad)):
+        ref, pred = _rx(keys, dump), _rx(keys, dump, predict_keystream=True)
+        _same_result(ref, pred)
+        assert pred.counters.ks_miss == 0
+    # an inserted frame (frame 4 twice) delays the stream by one frame time: the frame after the copy is predicted
+    # one FC too far, /E/ and ``ks_miss``; the next one is back in step
+    rx = _rx(keys, b"".join(frames[:5] + [frames[4]] + frames[5:]), predict_keystream=True)
+    c = rx.counters
+    assert c.replay == 1 and c.ks_miss == 1 and c.tag_fail == 0 and c.fc_jump == 0
+    assert [r.decrypted for r in rx.reports] == [True] * 4 + [False, False] + [True] * 4
+    assert rx.reports[5].e_blocks == rx.reports[5].blocks > 0 and rx.reports[7].tag_ok
+
+
+def test_predicted_keystream_misses_a_forward_jump_and_recovers(rng_keys):
+    rng, keys = rng_keys
+    trace = ClientTrace(*frames_to_xgmii(_eth(rng, 300)))
+    line, tx = transmit_trace(trace, keys, frames=10)
+    frames = [line[k * FRAME_BYTES:(k + 1) * FRAME_BYTES] for k in range(10)]
+    rx = _rx(keys, b"".join(frames[:4] + frames[6:]), predict_keystream=True)     # frames 4 and 5 lost
+    c = rx.counters
+    jump, after, third = rx.reports[3], rx.reports[4], rx.reports[5]
+    assert jump.fc == tx.log[6].fc and jump.fc_jump and not jump.decrypted and jump.e_blocks == jump.blocks > 0
+    assert c.ks_miss == 1 and c.replay == 0
+    assert c.tag_fail == 1 and jump.tag_checked and not jump.tag_ok     # frame 6's TAG is T(5), not T(3)
+    # frame 7 is predicted from frame 6: decrypted, still a jump from the reference (frame 3), accepted by its tag
+    assert after.decrypted and after.fc_jump and not after.tag_checked and after.e_blocks == 0
+    assert third.tag_checked and third.tag_ok and not third.fc_jump
+    assert c.fc_jump == 2
