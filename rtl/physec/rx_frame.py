@@ -36,12 +36,16 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.crc import Algorithm
 from amaranth.lib.wiring import In, Out
 
-from .consts import (CM_MAX, CM_MIN_ACCEPTED, FRAME_WORDS, JC_CRC8_INIT, JC_CRC8_POLY, MODE_CLEAR, MODE_RESERVED,
-                     OH_CRC16_INIT, OH_CRC16_POLY, PAYLOAD_START_BIT, SLOT_BITS)
+from .consts import (CM_MAX, CM_MIN_ACCEPTED, FRAME_WORDS, JC_CRC8_INIT, JC_CRC8_POLY, MODE_CLEAR, MODE_GCM,
+                     MODE_GMAC, MODE_RESERVED, OH_CRC16_INIT, OH_CRC16_POLY, PAYLOAD_START_BIT, SLOT_BITS)
 from .prbs31 import Prbs31Words
 from .rx_align import RX_ALIGNED
 
-__all__ = ["OH_INFO", "KCC_OCTETS", "FRAME_DECISION", "RxFrame", "RxGearbox257", "OHCRC16", "JC_CRC8", "octet_of"]
+#: the word at which the security build decides (``security=True``): word 9 compares the previous frame's tag
+#: (:class:`~.rx_sec.RxSec`), word 10 moves the reference after a verified jump, word 11 checks FC = reference + 1
+SEC_DECIDE_WORD = 12
+
+__all__ = ["SEC_DECIDE_WORD", "OH_INFO", "KCC_OCTETS", "FRAME_DECISION", "RxFrame", "RxGearbox257", "OHCRC16", "JC_CRC8", "octet_of"]
 
 OHCRC16 = Algorithm(crc_width=16, polynomial=OH_CRC16_POLY, initial_crc=OH_CRC16_INIT, reflect_input=False,
                     reflect_output=False, xor_output=0)          # physec.md §4 (CRC-16/CCITT-FALSE)
@@ -131,10 +135,27 @@ class RxFrame(wiring.Component):
     ``require_encryption`` (RX_REQUIRE_ENCRYPTION, §7), ``oh`` (received overhead, :data:`OH_INFO`), ``dec`` (per-frame
     decision, :data:`FRAME_DECISION`), ``slot`` (payload blocks), and pulses ``frame`` (a SYNC frame processed),
     ``oh_crc_err``, ``replay``, ``fc_jump``, ``bad_mode``, ``crypt_drop``.
+
+    ``security=True`` (the receiver with :class:`~.rx_sec.RxSec`) moves the decision to word :data:`SEC_DECIDE_WORD`
+    so that the previous frame's tag is compared before this frame's FC is checked against the reference (the
+    golden order: replay check, tag compare, reference), and adds: ``ct`` / ``ct_wc`` / ``ct_valid`` (the descrambled
+    word before the keystream XOR, registered with the output word: the GHASH tap), ``fc_now`` / ``an_now`` /
+    ``fc_known_now`` (the FC / AN used, valid from word 8), ``replay_now`` (valid from word 9 until the decision),
+    ``presync_now``, ``oh_tag`` (TAG as received, from word 6), ``pred_fc`` / ``pred_v`` (FC expected for the next
+    frame, valid after the decision), ``accept`` / ``accept_fc`` (a verified forward jump: the reference becomes
+    max(reference, ``accept_fc``), driven at word 10), and ``sec_ok`` (at the decision: the MODE 01 / 10 frame's key
+    and keystream are there; otherwise it is not delivered, ``crypt_drop``).
     """
 
-    def __init__(self):
+    def __init__(self, *, security=False):
+        self.security = security
+        sec = {}
+        if security:
+            sec = {"ct": Out(64), "ct_wc": Out(13), "ct_valid": Out(1), "fc_now": Out(64), "an_now": Out(2),
+                   "fc_known_now": Out(1), "replay_now": Out(1), "presync_now": Out(1), "oh_tag": Out(128),
+                   "pred_fc": Out(64), "pred_v": Out(1), "accept": In(1), "accept_fc": In(64), "sec_ok": In(1)}
         super().__init__({
+            **sec,
             "i": In(stream.Signature(RX_ALIGNED, always_ready=True)),
             "blind": In(1),
             "keystream": In(64),
@@ -161,8 +182,12 @@ class RxFrame(wiring.Component):
         dv, dwc, dd, dpres = Signal(), Signal(13), Signal(64), Signal()
         m.d.sync += [dv.eq(i.valid), dwc.eq(wc_in), dpres.eq(i.payload.presync),
                      dd.eq(i.payload.data ^ Mux(wc_in == 0, 0, prbs.word) ^ ks)]
-        # word indices 1..9 of the descrambled word, decoded one cycle ahead (registered with it)
-        at_q = {w: Signal(name=f"at{w}") for w in range(1, 10)}
+        decide = SEC_DECIDE_WORD if self.security else 9
+        if self.security:
+            m.d.sync += [self.ct.eq(i.payload.data ^ Mux(wc_in == 0, 0, prbs.word)), self.ct_wc.eq(wc_in),
+                         self.ct_valid.eq(i.valid)]
+        # word indices 1..decide of the descrambled word, decoded one cycle ahead (registered with it)
+        at_q = {w: Signal(name=f"at{w}") for w in range(1, decide + 1)}
         m.d.sync += [at_q[w].eq(i.valid & (wc_in == w)) for w in at_q]
 
         # payload gearbox
@@ -227,8 +252,15 @@ class RxFrame(wiring.Component):
                          an.eq(Mux(ok16, an_rx, an_p)), fc_known.eq(ok16 | pred_v)]
         # word 8: comparisons and increments (registered)
         le, eq1, fc_p1, exp_p1 = Signal(), Signal(), Signal(64), Signal(64)
-        with m.If(at(8)):
-            m.d.sync += [le.eq(fc <= ref), eq1.eq(fc == ref_p1), fc_p1.eq(fc + 1), exp_p1.eq(expect + 1)]
+        if not self.security:
+            with m.If(at(8)):
+                m.d.sync += [le.eq(fc <= ref), eq1.eq(fc == ref_p1), fc_p1.eq(fc + 1), exp_p1.eq(expect + 1)]
+        else:
+            # the reference check after a verified jump may have moved the reference (word 10)
+            with m.If(at(8)):
+                m.d.sync += [le.eq(fc <= ref), fc_p1.eq(fc + 1), exp_p1.eq(expect + 1)]
+            with m.If(at(decide - 1)):
+                m.d.sync += eq1.eq(fc == ref_p1)
         # word 9: decide; ``dec`` and the pulses are registered (they reach the demapper and the counters one cycle
         # later, word 10), ``oh`` is not
         dec = Signal(FRAME_DECISION)
@@ -239,7 +271,18 @@ class RxFrame(wiring.Component):
                      *(getattr(self, n).eq(v) for n, v in pulses.items())]
         replay = Signal()
         m.d.comb += replay.eq(fc_known & ref_v & le)
-        with m.If(at(9)):
+        if self.security:
+            # replay is decided on the reference before the tag compare (word 9) can move it
+            replay_r = Signal()
+            with m.If(at(9)):
+                m.d.sync += replay_r.eq(replay)
+            replay = Mux(at(9), replay, replay_r)
+            m.d.comb += [self.fc_now.eq(fc), self.an_now.eq(an), self.fc_known_now.eq(fc_known),
+                         self.replay_now.eq(replay), self.presync_now.eq(dpres), self.oh_tag.eq(tag),
+                         self.pred_fc.eq(expect), self.pred_v.eq(pred_v)]
+            with m.If(self.accept & (~ref_v | (self.accept_fc > ref))):
+                m.d.sync += [ref.eq(self.accept_fc), ref_p1.eq(self.accept_fc + 1), ref_v.eq(1)]
+        with m.If(at(decide)):
             m.d.comb += [self.oh.valid.eq(1), dec_valid.eq(1)]
             m.d.comb += [self.oh.payload.aad.eq(aad), self.oh.payload.tag.eq(tag), self.oh.payload.fc.eq(fc),
                          self.oh.payload.mode.eq(mode), self.oh.payload.an.eq(an), self.oh.payload.oh_ok.eq(oh_ok),
@@ -258,11 +301,19 @@ class RxFrame(wiring.Component):
                         m.d.sync += expect.eq(exp_p1)
                 with m.Else():
                     is_clear = mode == MODE_CLEAR
-                    m.d.comb += [dec.jc_ok.eq(jc_ok),
-                                 dec.deliver.eq(fc_known & is_clear & ~self.require_encryption),
-                                 dec.policy.eq(fc_known & is_clear & self.require_encryption),
-                                 pulses["bad_mode"].eq(fc_known & (mode == MODE_RESERVED)),
-                                 pulses["crypt_drop"].eq(fc_known & ~is_clear & (mode != MODE_RESERVED))]
+                    m.d.comb += [dec.jc_ok.eq(jc_ok), pulses["bad_mode"].eq(fc_known & (mode == MODE_RESERVED))]
+                    if self.security:
+                        # MODE 10 decrypted, MODE 01 verified (delivered unless encryption is required): physec.md §7
+                        gcm, gmac = mode == MODE_GCM, mode == MODE_GMAC
+                        ok = self.sec_ok
+                        m.d.comb += [dec.deliver.eq(fc_known & ((is_clear & ~self.require_encryption) | (gcm & ok) |
+                                                                (gmac & ok & ~self.require_encryption))),
+                                     dec.policy.eq(fc_known & self.require_encryption & (is_clear | (gmac & ok))),
+                                     pulses["crypt_drop"].eq(fc_known & (gcm | gmac) & ~ok)]
+                    else:
+                        m.d.comb += [dec.deliver.eq(fc_known & is_clear & ~self.require_encryption),
+                                     dec.policy.eq(fc_known & is_clear & self.require_encryption),
+                                     pulses["crypt_drop"].eq(fc_known & ~is_clear & (mode != MODE_RESERVED))]
                     with m.If(fc_known):
                         with m.If(~ref_v | eq1):
                             m.d.sync += [ref.eq(fc), ref_p1.eq(fc_p1), ref_v.eq(1)]

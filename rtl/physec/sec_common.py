@@ -114,7 +114,8 @@ class GcmTap(wiring.Component):
     """GHASH over the frames passing a tap (module docstring), ``sync`` domain.
 
     Inputs: ``tap`` / ``tap_wc`` / ``tap_run`` (the frame's words as on the line before scrambling, word index, valid);
-    ``mode`` and ``slot`` of the frame at the tap, valid from word :data:`MODE_WORD` until its last word; ``h`` (two
+    ``mode`` and ``slot`` of the frame at the tap, valid from word ``mode_word`` (default :data:`MODE_WORD`; the
+    receiver decides later) until its last word; ``h`` (two
     slots) and ``h_new`` (from :class:`SecSlots`). Outputs: ``s`` / ``s_valid`` (a one-cycle strobe, not registered
     here: GHASH's output register; ``s_frame``: the tap frame counter mod 4 of the frame it belongs to), ``frame_end`` (a pulse after each frame's last word, with
     ``end_mode`` and ``end_frame``), ``frame``: the counter of frames that have passed the tap, mod 8 (the user's plan
@@ -128,9 +129,12 @@ class GcmTap(wiring.Component):
     about 6 cycles after the next frame's word 1.
     """
 
-    def __init__(self, *, digit_bits=64):
+    def __init__(self, *, digit_bits=64, mode_word=MODE_WORD):
         if digit_bits not in (64, 128):
             raise ValueError("the line needs a GHASH block every two cycles: digit_bits must be 64 or 128")
+        if not 8 < mode_word < PAYLOAD_WORD:
+            raise ValueError("the A block enters after the overhead words and before the payload")
+        self.mode_word = mode_word
         self.ghash = Ghash(digit_bits=digit_bits)
         super().__init__({
             "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
@@ -160,9 +164,9 @@ class GcmTap(wiring.Component):
         with m.If(self.tap_run):
             with m.If(twc == 3):
                 m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
-            with m.If((twc == MODE_WORD) & (mode == MODE_GCM)):
+            with m.If((twc == self.mode_word) & (mode == MODE_GCM)):
                 m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, z, z])), first.eq(1), bslot.eq(self.slot)]
-            with m.If((twc == MODE_WORD) & (mode == MODE_GMAC)):
+            with m.If((twc == self.mode_word) & (mode == MODE_GMAC)):
                 m.d.comb += [push.eq(1), first.eq(1), nodata.eq(1), bslot.eq(self.slot)]
             with m.If((mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
                 m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]

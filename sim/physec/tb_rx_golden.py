@@ -18,8 +18,8 @@ from din.golden.physec.security import KeyConfig
 from din.golden.physec.transcode257 import decode_groups, encode_groups
 from din.golden.physec.transmitter import ClientTrace, transmit_trace
 
-__all__ = ["FRAME_BITS", "Stimulus", "clear_keys", "golden_line_bits", "make_stimulus", "words_of", "blocks_as_ints",
-           "E_BLOCK_INT", "client_words"]
+__all__ = ["FRAME_BITS", "Stimulus", "clear_keys", "golden_line_bits", "make_stimulus", "secure_stimulus", "words_of",
+           "blocks_as_ints", "E_BLOCK_INT", "client_words"]
 
 FRAME_BITS = 1024 * 257
 
@@ -113,7 +113,12 @@ def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rn
     end = len(bits)
     n_words = (end - 64) // 64 + 3
     bits = np.concatenate([bits, rng.integers(0, 2, 64 * n_words - end, dtype=np.uint8)])
-    rx = Receiver(clear_keys())
+    return _golden_rx(bits, clear_keys(), first_frame_bit=lead)
+
+
+def _golden_rx(bits, keys, *, first_frame_bit, **kw):
+    """The golden receiver on ``bits``: a :class:`Stimulus` with the words, blocks, client words and counters."""
+    rx = Receiver(keys, **kw)
     rx.feed(np.packbits(bits, bitorder="little").tobytes())
     rx.finish()
     data, ctrl = rx.output()
@@ -124,5 +129,27 @@ def make_stimulus(frames, *, offset, pre_words=0, seed=1, slips=(), flips=(), rn
         flags += [bool(r.e_blocks)] * r.blocks
     assert len(flags) == len(ints)
     xg = [(tuple(zip(data[4 * k:4 * k + 4].tolist(), ctrl[4 * k:4 * k + 4].tolist())), e) for k, e in enumerate(flags)]
-    return Stimulus(client=xg, words=words_of(bits), blocks=list(zip(ints, flags)), counters=rx.counters, reports=rx.reports,
-                    first_frame_bit=lead)
+    return Stimulus(client=xg, words=words_of(bits), blocks=list(zip(ints, flags)), counters=rx.counters,
+                    reports=rx.reports, first_frame_bit=first_frame_bit)
+
+
+def secure_stimulus(keys, frames, *, seed=1, order=None, flips=()):
+    """Frame-aligned words of a golden MODE 01 / 10 transmission (``keys``: a golden ``KeyConfig``, its mode, slots
+    and switch) and what the golden receiver with ``predict_keystream=True`` (the hardware's rule) delivers from them.
+
+    ``order``: the transmitted frames to put on the line, in that order (drop, repeat, reorder: replay and jump
+    attacks; default all in order); ``flips``: bit positions in the resulting stream to invert. Frame 0 of the result
+    is the PRESYNC frame. Returns the :class:`Stimulus` and the golden transmitter's log."""
+    rng = np.random.default_rng(seed)
+    eth = [rng.bytes(int(k)) for k in rng.integers(60, 1515, 40 * frames)]
+    trace = ClientTrace(*frames_to_xgmii(eth))
+    line, tx = transmit_trace(trace, keys, frames=frames)
+    bits = np.unpackbits(np.frombuffer(line, dtype=np.uint8), bitorder="little").reshape(frames, FRAME_BITS)
+    bits = np.concatenate([bits[k] for k in (range(frames) if order is None else order)])
+    for pos in flips:
+        bits[pos] ^= 1
+    # the golden receiver needs the AM after the last frame to see it whole: pad with the next AM's position only
+    tail = np.zeros(64 * 3, dtype=np.uint8)
+    stim = _golden_rx(np.concatenate([bits, tail]), keys, first_frame_bit=0, predict_keystream=True)
+    stim.words = words_of(bits)
+    return stim, tx
