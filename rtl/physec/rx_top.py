@@ -40,19 +40,31 @@ from .layouts import LINE_WORD
 from .rx_align import RxAlign
 from .rx_frame import KCC_OCTETS, OH_INFO, RxFrame
 from .rx_gmp import RX_BLOCK, RxGmp
+from .rx_sec import RxSec, connect_rx_sec
 
-__all__ = ["RxTop", "COUNTERS"]
+__all__ = ["RxTop", "COUNTERS", "SEC_COUNTERS"]
 
 COUNTERS = ("frames_rx", "locks", "lof_count", "am_miss", "am_bit_err", "oh_crc_err", "jc_err", "replay", "fc_jump",
             "bad_mode", "policy_drop", "crypt_drop", "blocks", "e_blocks")
+#: the security build's counters (physec.md §7, §9): ``crypt_drop`` then counts MODE 01 / 10 frames not decrypted
+#: (``unknown_an`` + ``ks_miss``)
+SEC_COUNTERS = ("tag_ok", "tag_fail", "unknown_an", "ks_miss", "ks_underrun")
 
 
 class RxTop(wiring.Component):
-    """The PHYSec RX, MODE 00 (see the module docstring). Parameter: ``counter_width`` (default 32)."""
+    """The PHYSec RX (see the module docstring). Parameters: ``counter_width`` (default 32); ``security`` (the RX
+    security engine :class:`~.rx_sec.RxSec` built in: key slot ports ``key`` / ``key_slot`` / ``key_an`` /
+    ``key_salt`` / ``key_ssci`` / ``key_valid`` / ``key_ready``, ``slot_valid``, the counters of
+    :data:`SEC_COUNTERS`, ``tag_fail_pulse`` (RIF for this node's transmitter) and ``tag_late``) with the AES core's
+    ``aes_units`` / ``aes_lookup_reg``."""
 
-    def __init__(self, *, counter_width=32):
+    def __init__(self, *, counter_width=32, security=False, aes_units=7, aes_lookup_reg=True):
         self.counter_width = counter_width
+        self.security = security
+        self.aes = {"aes_units": aes_units, "aes_lookup_reg": aes_lookup_reg}
         self.params = {"counter_width": counter_width}
+        if security:
+            self.params.update(security=True, **self.aes)
         members = {
             "line": In(stream.Signature(LINE_WORD, always_ready=True)),
             "blocks": Out(stream.Signature(RX_BLOCK, always_ready=True)),
@@ -61,14 +73,19 @@ class RxTop(wiring.Component):
             "require_encryption": In(1),
             "sync": Out(1), "state": Out(2), "lof": Out(1), "cm": Out(11), "cm_known": Out(1),
         }
-        members.update({f"cnt_{n}": Out(counter_width) for n in COUNTERS})
+        self.counters = COUNTERS + (SEC_COUNTERS if security else ())
+        members.update({f"cnt_{n}": Out(counter_width) for n in self.counters})
+        if security:
+            members.update({"key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96),
+                            "key_ssci": In(32), "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+                            "tag_fail_pulse": Out(1), "tag_late": Out(1)})
         super().__init__(members)
 
     def elaborate(self, platform):
         m = Module()
         line = DomainRenamer({"sync": "line"})
         m.submodules.align = align = line(RxAlign())
-        m.submodules.frame = frame = line(RxFrame())
+        m.submodules.frame = frame = line(RxFrame(security=self.security))
         m.submodules.gmp = gmp = line(RxGmp())
         m.d.comb += [align.i.valid.eq(self.line.valid), align.i.payload.eq(self.line.payload)]
         wiring.connect(m, align.o, frame.i)
@@ -77,7 +94,17 @@ class RxTop(wiring.Component):
         wiring.connect(m, gmp.o, wiring.flipped(self.blocks))
         wiring.connect(m, frame.oh, wiring.flipped(self.oh))
         wiring.connect(m, frame.kcc, wiring.flipped(self.kcc))
-        m.d.comb += [frame.blind.eq(align.blind), frame.keystream.eq(0),
+        if self.security:
+            m.submodules.sec = sec = line(RxSec(**self.aes))
+            connect_rx_sec(m, frame, sec)
+            m.d.comb += [sec.key.eq(self.key), sec.key_slot.eq(self.key_slot), sec.key_an.eq(self.key_an),
+                         sec.key_salt.eq(self.key_salt), sec.key_ssci.eq(self.key_ssci),
+                         sec.key_valid.eq(self.key_valid), self.key_ready.eq(sec.key_ready),
+                         self.slot_valid.eq(sec.slot_valid), self.tag_fail_pulse.eq(sec.tag_fail),
+                         self.tag_late.eq(sec.tag_late)]
+        else:
+            m.d.comb += frame.keystream.eq(0)
+        m.d.comb += [frame.blind.eq(align.blind),
                      frame.require_encryption.eq(self.require_encryption),
                      self.sync.eq(align.state == 2), self.state.eq(align.state), self.lof.eq(align.lof),
                      self.cm.eq(gmp.cm), self.cm_known.eq(gmp.cm_known)]
@@ -86,7 +113,9 @@ class RxTop(wiring.Component):
                 "jc_err": gmp.jc_err, "replay": frame.replay, "fc_jump": frame.fc_jump, "bad_mode": frame.bad_mode,
                 "policy_drop": gmp.policy_drop, "crypt_drop": frame.crypt_drop,
                 "blocks": gmp.o.valid & ~gmp.o.payload.e, "e_blocks": gmp.o.valid & gmp.o.payload.e}
-        for name in COUNTERS:
+        if self.security:
+            incs.update({n: getattr(sec, n) for n in SEC_COUNTERS})
+        for name in self.counters:
             cnt = getattr(self, f"cnt_{name}")
             reg = Signal(self.counter_width, name=f"r_{name}")
             m.d.line += reg.eq(reg + incs[name])

@@ -35,6 +35,12 @@ TOPS = [
         "PHYSec RX framer, MODE 00, line domain: AM search at every bit offset, HUNT/PRESYNC/SYNC, realign, PRBS31, "
         "OHCRC16 / JC checks, 64/257 gearbox, GMP demap -> 257b client blocks + /E/ flag, counters",
         defaults={"counter_width": 32}, domains=("line",), clocks_mhz={"line": LINE_MHZ}),
+    Top("physec_rx_sec", "physec", "physec.rx_top:RxTop",
+        "PHYSec RX with the security engine: the RX framer + key slots, keystream of the next frame from the "
+        "predicted FC / AN (one-XOR decrypt), GHASH over the received frame, tag of frame n checked in frame n+1, "
+        "replay / jump reference, unknown AN, counters",
+        defaults={"counter_width": 32, "security": True, "aes_units": 7, "aes_lookup_reg": True},
+        domains=("line",), clocks_mhz={"line": LINE_MHZ}),
 ]
 
 # Security engine cores (physec.md §7; docs/physec-security.md)

@@ -65,8 +65,17 @@ async def install_keys(dut, keys):
     """Security top: write the slots of a golden ``KeyConfig`` (slot i = ``keys.slots[i]``) on the line clock and wait
     for their H; then MODE, REQUIRE_ENCRYPTION and the key switch of the key file."""
     from din.golden.physec.security import MODE_OF
-    await FallingEdge(dut.line_clk)          # key_ready is defined one edge after reset (X in Icarus before)
-    for i, s in enumerate(keys.slots):
+    await write_key_slots(dut, keys.slots)
+    dut.mode.value = MODE_OF[keys.mode]
+    dut.require_encryption.value = int(keys.require_encryption)
+
+
+async def write_key_slots(dut, slots, clk=None):
+    """Write golden :class:`KeySlot` s (slot i = ``slots[i]``) through the key port of a security top (TX or RX) on
+    ``clk`` (default ``line_clk``) and wait until their H is ready."""
+    clk = dut.line_clk if clk is None else clk
+    await FallingEdge(clk)                   # key_ready is defined one edge after reset (X in Icarus before)
+    for i, s in enumerate(slots):
         dut.key.value = int.from_bytes(s.key, "big")
         dut.key_slot.value = i
         dut.key_an.value = s.an
@@ -75,15 +84,13 @@ async def install_keys(dut, keys):
         dut.key_valid.value = 1
         while True:                          # key_valid is seen with key_ready at the rising edge before this one
             ready = dut.key_ready.value == 1
-            await FallingEdge(dut.line_clk)
+            await FallingEdge(clk)
             if ready:
                 break
         dut.key_valid.value = 0
-    want = (1 << len(keys.slots)) - 1
+    want = (1 << len(slots)) - 1
     while int(dut.slot_valid.value) & want != want:
-        await FallingEdge(dut.line_clk)
-    dut.mode.value = MODE_OF[keys.mode]
-    dut.require_encryption.value = int(keys.require_encryption)
+        await FallingEdge(clk)
 
 
 async def run_frames(dut, *, frames, ppm, fc_init, an, seed_salt, keys=None, fc_limit=(1 << 64) - 1,

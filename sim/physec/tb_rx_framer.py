@@ -31,7 +31,7 @@ async def _setup(dut):
     await reset(dut.line_clk, dut.line_rst)
 
 
-async def _drive(dut, words, tail=16):
+async def drive_words(dut, words, tail=16):
     """Drive ``words`` back to back; return (blocks [(int, e)], output cycle of each block, cycle sync first rose)."""
     clk = dut.line_clk
     tdata, bv, bd, sync = dut.line_tdata, dut.blocks_tvalid, dut.blocks_tdata, dut.sync
@@ -57,13 +57,12 @@ async def _drive(dut, words, tail=16):
     return blocks, cycles, sync_at
 
 
-def _counters(dut):
-    names = ("frames_rx", "locks", "lof_count", "am_miss", "am_bit_err", "oh_crc_err", "jc_err", "replay", "fc_jump",
-             "bad_mode", "policy_drop", "crypt_drop", "blocks", "e_blocks")
+def read_counters(dut, names=("frames_rx", "locks", "lof_count", "am_miss", "am_bit_err", "oh_crc_err", "jc_err",
+                               "replay", "fc_jump", "bad_mode", "policy_drop", "crypt_drop", "blocks", "e_blocks")):
     return {n: getattr(dut, f"cnt_{n}").value.to_unsigned() for n in names}
 
 
-def _golden_counters(stim):
+def golden_counters(stim):
     c = stim.counters
     return {"frames_rx": c.frames_rx, "locks": c.locks, "lof_count": c.lof, "am_miss": c.am_miss,
             "am_bit_err": sum(r.am_diff for r in stim.reports if r.am_diff <= 3), "oh_crc_err": c.oh_crc_err,
@@ -74,13 +73,13 @@ def _golden_counters(stim):
 
 async def _check(dut, stim, name):
     await _setup(dut)
-    blocks, _, _ = await _drive(dut, stim.words)
+    blocks, _, _ = await drive_words(dut, stim.words)
     sb = Scoreboard(name, log=dut._log)
     for b in stim.client:
         sb.expect(b)
     for b in client_words(blocks):
         sb.observe(b)
-    got, exp = _counters(dut), _golden_counters(stim)
+    got, exp = read_counters(dut), golden_counters(stim)
     assert got == exp, f"{name}: counters {got} != golden {exp}"
     sb.finish(min_checked=1000)
     return got
@@ -145,7 +144,7 @@ async def bench(dut):
     off, pre = 37, 3
     stim = make_stimulus(4, offset=off, pre_words=pre)
     await _setup(dut)
-    blocks, cycles, sync_at = await _drive(dut, stim.words)
+    blocks, cycles, sync_at = await drive_words(dut, stim.words)
     assert client_words(blocks) == stim.client
     first = stim.reports[0]                                  # the first processed frame (SYNC)
     j0 = int(slot_mask(first.cm).nonzero()[0][0]) + 1        # its first client slot

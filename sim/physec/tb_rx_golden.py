@@ -133,13 +133,15 @@ def _golden_rx(bits, keys, *, first_frame_bit, **kw):
                     reports=rx.reports, first_frame_bit=first_frame_bit)
 
 
-def secure_stimulus(keys, frames, *, seed=1, order=None, flips=()):
+def secure_stimulus(keys, frames, *, seed=1, order=None, flips=(), lead_bits=0, rx_keys=None, rng_seed=0):
     """Frame-aligned words of a golden MODE 01 / 10 transmission (``keys``: a golden ``KeyConfig``, its mode, slots
     and switch) and what the golden receiver with ``predict_keystream=True`` (the hardware's rule) delivers from them.
 
     ``order``: the transmitted frames to put on the line, in that order (drop, repeat, reorder: replay and jump
-    attacks; default all in order); ``flips``: bit positions in the resulting stream to invert. Frame 0 of the result
-    is the PRESYNC frame. Returns the :class:`Stimulus` and the golden transmitter's log."""
+    attacks; default all in order); ``flips``: bit positions in the resulting stream to invert; ``lead_bits``: random
+    bits before it (the words are then not frame-aligned: for the receiver with its aligner); ``rx_keys``: the
+    receiver's key file (default ``keys``). Frame 0 is the PRESYNC frame. Returns the :class:`Stimulus` and the golden
+    transmitter."""
     rng = np.random.default_rng(seed)
     eth = [rng.bytes(int(k)) for k in rng.integers(60, 1515, 40 * frames)]
     trace = ClientTrace(*frames_to_xgmii(eth))
@@ -148,8 +150,10 @@ def secure_stimulus(keys, frames, *, seed=1, order=None, flips=()):
     bits = np.concatenate([bits[k] for k in (range(frames) if order is None else order)])
     for pos in flips:
         bits[pos] ^= 1
-    # the golden receiver needs the AM after the last frame to see it whole: pad with the next AM's position only
-    tail = np.zeros(64 * 3, dtype=np.uint8)
-    stim = _golden_rx(np.concatenate([bits, tail]), keys, first_frame_bit=0, predict_keystream=True)
-    stim.words = words_of(bits)
+    r = np.random.default_rng(rng_seed)
+    bits = np.concatenate([r.integers(0, 2, lead_bits, dtype=np.uint8), bits])
+    # padded as in make_stimulus: the last aligned word of the last frame leaves the RTL, no further AM is checked
+    end = len(bits)
+    bits = np.concatenate([bits, r.integers(0, 2, 64 * ((end - 64) // 64 + 3) - end, dtype=np.uint8)])
+    stim = _golden_rx(bits, keys if rx_keys is None else rx_keys, first_frame_bit=lead_bits, predict_keystream=True)
     return stim, tx
