@@ -3,7 +3,7 @@
 Each step runs one block's RTL (exported Verilog, in the chosen simulator) on a test that checks it against its
 reference under random idle and backpressure: the golden model where the block has one (packet FIFOs, PCS, 257b
 transcoding, PHYSec TX and RX framers, the TX security engine with ``cryptography``'s AESGCM as a second
-reference), the register-map declaration for the register block, the frames sent for the
+reference, the RX security engine against the golden receiver), the register-map declaration for the register block, the frames sent for the
 skid buffer. The step then runs the block's ``bench`` test for its figures. Blocks join ``STEPS`` as they are built
 (parser, flowctl, the full PHYSec pipeline and the two-node system next).
 """
@@ -27,6 +27,8 @@ STEPS = [
     ("physec_tx_sec", "PHYSec TX + AES-256-GCM (MODE 10): line words vs golden, frames authenticated by AESGCM",
      "frames_vs_golden/mode=gcm/ppm=0"),
     ("rx_framer", "PHYSec RX framer: lock and demap vs golden", "lock_from_bit_offsets"),
+    ("physec_rx_sec", "PHYSec RX + AES-256-GCM: golden MODE 10 dump decrypted and verified, vs golden receiver",
+     "mode10_round_trip"),
     ("physec_phy", "PHYSec PHY: Ethernet XGMII -> TX -> fibre -> RX -> XGMII at ±100 ppm, vs golden receiver",
      "ethernet_loopback/clocks=cfast/load=full"),
 ]
@@ -34,7 +36,7 @@ STEPS = [
 _SHOW = ("beats_per_cycle_in", "beats_per_cycle_out", "beats_per_cycle_in_locked", "beats_per_cycle_out_locked",
          "line_words_per_cycle", "latency_cycles", "cycles_to_lock", "lock_time_frames", "cycles_per_read",
          "cycles_per_write", "cycles_per_wall_second", "latency_tx_to_rx_ns", "blocks_rx_per_client_block_in",
-         "keystream_words_missing", "tag_margin_cycles")
+         "keystream_words_missing", "tag_margin_cycles", "tag_fail")
 
 
 def _shown(figures):
