@@ -27,8 +27,13 @@ up to 32 per frame, zero-filled), ``m_kcc`` (the 32 KCC octets of every frame re
 O63, ``rx_line`` domain; ``KCC_FIFO_FRAMES`` frames are buffered, a frame arriving with the buffer full is dropped
 whole and counted in KCC_DROP), ``s_axil`` (AXI4-Lite, ``sync``).
 
-The security engine (AES-256-GCM, docs/physec-security.md) is not in this build: MODE 00 only, see
-:mod:`.phy_regs` for the fail-closed result of asking for more.
+``security=False`` (top ``physec_phy``): MODE 00 only, see :mod:`.phy_regs` for the fail-closed result of asking for
+more. ``security=True`` (top ``physec_phy_sec``): the TX and RX security engines (AES-256-GCM,
+docs/physec-security.md) with the register map :data:`~.phy_regs.PHYSEC_SEC_REGMAP`: key slots written through
+KEY / KEY_SALT / KEY_SSCI / KEY_CTRL (write-only, installed into the TX and / or RX engine by a handshake across the
+clock domains), MODE 10 / 01, REQUIRE_ENCRYPTION (reset 1: without a key nothing but stuff leaves), FC_LIMIT,
+REKEY_WARN, the key switch (SW_AT, SWITCH), RIF sent for one frame after each received tag failure, and the engines'
+counters.
 """
 
 from amaranth import Cat, Module, Signal
@@ -45,7 +50,8 @@ from din.rtl.common.layouts import PacketStream
 
 from .layouts import LINE_WORD
 from .pcs import Encoder66
-from .phy_regs import CLIENT_COUNTERS, EVENTS, PHYSEC_REGMAP, RX_COUNTERS, TX_COUNTERS
+from .phy_regs import (CLIENT_COUNTERS, EVENTS, PHYSEC_REGMAP, PHYSEC_SEC_REGMAP, RX_COUNTERS, SEC_EVENTS,
+                       SEC_RX_COUNTERS, SEC_TX_COUNTERS, TX_COUNTERS)
 from .rx_client import RxClient
 from .rx_top import RxTop
 from .transcode import Transcoder257
@@ -75,14 +81,23 @@ class PhysecPhy(wiring.Component):
     ``rx_keep_level`` (the lowest RX FIFO level per window that idle-group deletion converges to; :mod:`.rx_client`)."""
 
     def __init__(self, *, tx_fifo_depth=1024, target=8, sample_lead=32, rx_fifo_depth=2048, rx_start_level=16,
-                 rx_keep_level=6):
+                 rx_keep_level=6, security=False, aes_units=7, aes_lookup_reg=True):
+        self.security = bool(security)
         self.params = {"tx_fifo_depth": tx_fifo_depth, "target": target, "sample_lead": sample_lead,
                        "rx_fifo_depth": rx_fifo_depth, "rx_start_level": rx_start_level,
                        "rx_keep_level": rx_keep_level}
-        self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead)
-        self._rx = RxTop(counter_width=32)
+        aes = {"aes_units": aes_units, "aes_lookup_reg": aes_lookup_reg}
+        if self.security:
+            self.params.update(security=True, **aes)
+            self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead, security=True,
+                                **aes)
+            self._rx = RxTop(counter_width=32, security=True, **aes)
+        else:
+            self._tx = PhysecTx(fifo_depth=tx_fifo_depth, target=target, sample_lead=sample_lead)
+            self._rx = RxTop(counter_width=32)
         self._rxc = RxClient(depth=rx_fifo_depth, start_level=rx_start_level, keep_level=rx_keep_level)
-        self._regs = AXI4LiteRegisters(PHYSEC_REGMAP)
+        regmap = PHYSEC_SEC_REGMAP if self.security else PHYSEC_REGMAP
+        self._regs = AXI4LiteRegisters(regmap)
         super().__init__({
             "xgmii_txd": In(64), "xgmii_txc": In(8),
             "m_line": Out(stream.Signature(LINE_WORD)),
@@ -90,7 +105,7 @@ class PhysecPhy(wiring.Component):
             "xgmii_rxd": Out(64), "xgmii_rxc": Out(8),
             "s_kcc": In(stream.Signature(8)),
             "m_kcc": Out(PacketStream(data_width=8, user_width=0)),
-            "s_axil": In(AXI4LiteSignature(addr_width=PHYSEC_REGMAP.addr_width, data_width=32)),
+            "s_axil": In(AXI4LiteSignature(addr_width=regmap.addr_width, data_width=32)),
         })
 
     @staticmethod
@@ -118,12 +133,16 @@ class PhysecPhy(wiring.Component):
         # ------------------------------------------------------------------ configuration (sync -> line, rx_line)
         ctrl = regs.ctrl
         cfg_err = Signal()
-        m.d.comb += cfg_err.eq((ctrl.mode != 0) | ctrl.require_encryption)
         blocked = Signal()                               # sticky until reset (phy_regs.py)
-        with m.If(ctrl.enable & cfg_err):
-            m.d.sync += blocked.eq(1)
-        cfg_line = self._bus(m, "cfg", Cat(ctrl.enable, ctrl.an, regs.fc_init), "sync", "line")
-        en_line, an_line, fc_line = cfg_line[0], cfg_line[1:3], cfg_line[3:67]
+        if self.security:
+            sec_status = self._security(m, regs, tx, rx)
+            cfg_err, en_line, fc_line = sec_status["cfg_err"], sec_status["en_line"], sec_status["fc_line"]
+        else:
+            m.d.comb += cfg_err.eq((ctrl.mode != 0) | ctrl.require_encryption)
+            with m.If(ctrl.enable & cfg_err):
+                m.d.sync += blocked.eq(1)
+            cfg_line = self._bus(m, "cfg", Cat(ctrl.enable, ctrl.an, regs.fc_init), "sync", "line")
+            en_line, an_line, fc_line = cfg_line[0], cfg_line[1:3], cfg_line[3:67]
         rx_sync_line = self._bit(m, "rx_sync_tx", rx.sync, "line")
         require_rx = self._bit(m, "rx_require", regs.rx_ctrl.rx_require_encryption, "rx_line")
         # client gate (line): open CLIENT_LEAD words before frame 1 starts (see CLIENT_LEAD)
@@ -148,8 +167,9 @@ class PhysecPhy(wiring.Component):
         ]
         wiring.connect(m, tx.m_axis, wiring.flipped(self.m_line))
         wiring.connect(m, wiring.flipped(self.s_kcc), tx.kcc)
-        m.d.comb += [tx.enable.eq(en_line), tx.fc_init.eq(fc_line), tx.mode.eq(0), tx.an.eq(an_line),
-                     tx.rdi.eq(~rx_sync_line), tx.rif.eq(0)]
+        m.d.comb += [tx.enable.eq(en_line), tx.fc_init.eq(fc_line), tx.rdi.eq(~rx_sync_line)]
+        if not self.security:
+            m.d.comb += [tx.mode.eq(0), tx.an.eq(an_line), tx.rif.eq(0)]
         tx_blocked = Signal(32)
         with m.If(xcode.o.valid & ~carry):
             m.d.sync += tx_blocked.eq(tx_blocked + 1)
@@ -217,15 +237,20 @@ class PhysecPhy(wiring.Component):
         st = regs.status
         m.d.comb += [st.sync.eq(s_sync), st.rx_state.eq(s_state), st.cm_known.eq(s_cm_known), st.cm.eq(s_cm),
                      st.rx_running.eq(s_rx_running), st.local_fault.eq(s_lf), st.tx_running.eq(running),
-                     st.tx_blocked.eq(blocked), st.rdi.eq(~s_sync), st.rx_rdi.eq(s_rdi), st.rx_rif.eq(s_rif),
-                     st.rx_mode.eq(s_mode), st.rx_an.eq(s_an)]
+                     st.tx_blocked.eq(sec_status["tx_blocked"] if self.security else blocked), st.rdi.eq(~s_sync),
+                     st.rx_rdi.eq(s_rdi), st.rx_rif.eq(s_rif), st.rx_mode.eq(s_mode), st.rx_an.eq(s_an)]
+        if self.security:
+            m.d.comb += [st.rekey_required.eq(sec_status["rekey_required"]),
+                         st.active_an.eq(sec_status["active_an"])]
         m.d.comb += [regs.tx_fifo_hwm.eq(self._bus(m, "tx_hwm", tx_hwm, "line")),
                      regs.rx_fifo_hwm.eq(self._bus(m, "rx_hwm", rx_hwm, "rx_client")),
                      regs.rx_fifo_lwm.eq(self._bus(m, "rx_lwm", rx_lwm, "rx_client"))]
         synced = {}
-        for name, src, _doc in RX_COUNTERS:
+        rx_counters = RX_COUNTERS + (SEC_RX_COUNTERS if self.security else ())
+        tx_counters = TX_COUNTERS + (SEC_TX_COUNTERS if self.security else ())
+        for name, src, _doc in rx_counters:
             synced[name] = self._bus(m, name.lower(), getattr(rx, f"cnt_{src}"), "rx_line")
-        for name, src, _doc in TX_COUNTERS:
+        for name, src, _doc in tx_counters:
             synced[name] = self._bus(m, name.lower(), getattr(tx, src)[:32], "line")
         for name, src, _doc in CLIENT_COUNTERS:
             synced[name] = cnt[src] if dom[src] == "sync" else self._bus(m, name.lower(), cnt[src], dom[src])
@@ -241,5 +266,91 @@ class PhysecPhy(wiring.Component):
               "TX_OVERFLOW": tx.overflow, "TX_UNDERFLOW": s_tx_underflow, "TX_GAP": s_tx_gap,
               "RX_UNDERFLOW": changed("RX_UNDERFLOW"), "RX_OVERFLOW": changed("RX_OVERFLOW"),
               "CFG_ERR": ctrl.enable & cfg_err}
-        m.d.comb += regs.events_set.eq(Cat(ev[name] for name in EVENTS))
+        if self.security:
+            ev.update(TAG_FAIL=changed("TAG_FAIL"), REKEY_REQUIRED=sec_status["rekey_required"])
+        m.d.comb += regs.events_set.eq(Cat(ev[name] for name in (SEC_EVENTS if self.security else EVENTS)))
         return m
+
+    def _handshake(self, m, name, start, o_domain):
+        """A request from ``sync`` to ``o_domain``: ``start`` (a pulse in ``sync``, ignored while busy) toggles a
+        request bit; ``o_domain`` sees a one-cycle ``pulse`` (2 flip-flops later) and answers with ``done`` (a pulse
+        in ``o_domain``), which ends ``busy`` in ``sync``. The data of the request is held in ``sync`` registers
+        that do not change while busy (so ``o_domain`` reads them stable: a false path)."""
+        req, ack_o = Signal(name=f"{name}_req"), Signal(name=f"{name}_ack")
+        req_o, seen = Signal(name=f"{name}_req_o"), Signal(name=f"{name}_seen")
+        ack_s = Signal(name=f"{name}_ack_s")
+        m.submodules[f"ff_{name}_req"] = FFSynchronizer(req, req_o, o_domain=o_domain)
+        m.submodules[f"ff_{name}_ack"] = FFSynchronizer(ack_o, ack_s, o_domain="sync")
+        busy = req != ack_s
+        with m.If(start & ~busy):
+            m.d.sync += req.eq(~req)
+        pulse = Signal(name=f"{name}_pulse")
+        m.d.comb += pulse.eq(req_o != seen)
+        m.d[o_domain] += seen.eq(req_o)
+        done = Signal(name=f"{name}_done")
+        with m.If(done):
+            m.d[o_domain] += ack_o.eq(~ack_o)
+        return pulse, done, busy
+
+    def _key_install(self, m, name, eng, pulse, done, hold, o_domain):
+        """Drive ``eng``'s key port in ``o_domain`` from the held install (``key_valid`` until ``key_ready``)."""
+        valid = Signal(name=f"{name}_key_valid")
+        with m.If(pulse):
+            m.d[o_domain] += valid.eq(1)
+        with m.If(valid & eng.key_ready):
+            m.d[o_domain] += valid.eq(0)
+        m.d.comb += [eng.key.eq(hold["key"]), eng.key_slot.eq(hold["slot"]), eng.key_an.eq(hold["an"]),
+                     eng.key_salt.eq(hold["salt"]), eng.key_ssci.eq(hold["ssci"]), eng.key_valid.eq(valid),
+                     done.eq(valid & eng.key_ready)]
+
+    def _security(self, m, regs, tx, rx):
+        """Registers, clock-domain crossings and RIF of the security build; returns the status it makes."""
+        ctrl = regs.ctrl
+        # key install: KEY_CTRL write -> hold (sync) -> TX (line) and / or RX (rx_line) handshakes
+        kc = regs.key_ctrl
+        hold = {"key": Signal(256, name="hold_key"), "salt": Signal(96, name="hold_salt"),
+                "ssci": Signal(32, name="hold_ssci"), "slot": Signal(name="hold_slot"), "an": Signal(2, name="hold_an")}
+        start_tx, start_rx = Signal(), Signal()
+        tx_pulse, tx_done, tx_busy = self._handshake(m, "key_tx", start_tx, "line")
+        rx_pulse, rx_done, rx_busy = self._handshake(m, "key_rx", start_rx, "rx_line")
+        busy = tx_busy | rx_busy
+        with m.If(regs.key_ctrl_wstb & ~busy & (kc.tx | kc.rx)):
+            m.d.sync += [hold["key"].eq(regs.key), hold["salt"].eq(regs.key_salt), hold["ssci"].eq(regs.key_ssci),
+                         hold["slot"].eq(kc.slot), hold["an"].eq(kc.an)]
+            m.d.sync += [start_tx.eq(kc.tx), start_rx.eq(kc.rx)]
+        with m.Else():
+            m.d.sync += [start_tx.eq(0), start_rx.eq(0)]
+        self._key_install(m, "tx", tx, tx_pulse, tx_done, hold, "line")
+        self._key_install(m, "rx", rx, rx_pulse, rx_done, hold, "rx_line")
+        # key switch: SWITCH write -> hold -> one sw_req pulse in line
+        sw_slot, sw_at, sw_start = Signal(), Signal(64), Signal()
+        sw_pulse, sw_done, _sw_busy = self._handshake(m, "switch", sw_start, "line")
+        m.d.sync += sw_start.eq(0)
+        with m.If(regs.switch_wstb):
+            m.d.sync += [sw_slot.eq(regs.switch.slot), sw_at.eq(regs.sw_at), sw_start.eq(1)]
+        m.d.comb += [tx.sw_req.eq(sw_pulse), tx.sw_slot.eq(sw_slot), tx.sw_at.eq(sw_at), sw_done.eq(sw_pulse)]
+        # configuration (handshake bus: a value is never taken while it changes)
+        cfg_line = self._bus(m, "cfg", Cat(ctrl.enable, ctrl.mode, ctrl.require_encryption, ctrl.tx_slot,
+                                           regs.fc_init, regs.fc_limit, regs.rekey_warn), "sync", "line")
+        m.d.comb += [tx.mode.eq(cfg_line[1:3]), tx.require_encryption.eq(cfg_line[3]), tx.tx_slot.eq(cfg_line[4]),
+                     tx.fc_limit.eq(cfg_line[69:133]), tx.rekey_warn.eq(cfg_line[133:165]), tx.an.eq(0)]
+        # RIF: one frame after each received tag failure (rx_line -> line by a toggle)
+        tf_tog, tf_line, tf_seen = Signal(), Signal(), Signal()
+        with m.If(rx.tag_fail_pulse):
+            m.d.rx_line += tf_tog.eq(~tf_tog)
+        m.submodules.ff_tag_fail = FFSynchronizer(tf_tog, tf_line, o_domain="line")
+        m.d.line += tf_seen.eq(tf_line)
+        rif_left = Signal(range(FRAME_WORDS + 1))
+        with m.If(tf_line != tf_seen):
+            m.d.line += rif_left.eq(FRAME_WORDS)
+        with m.Elif(rif_left != 0):
+            m.d.line += rif_left.eq(rif_left - 1)
+        m.d.comb += tx.rif.eq(rif_left != 0)
+        # status back to sync
+        st_tx = self._bus(m, "st_tx", Cat(tx.slot_valid, tx.active_an, tx.rekey_required, tx.cfg_err,
+                                          tx.blocked_now), "line")
+        st_rxk = self._bus(m, "st_rxk", rx.slot_valid, "rx_line")
+        m.d.comb += [regs.key_status.tx_slot_valid.eq(st_tx[0:2]), regs.key_status.rx_slot_valid.eq(st_rxk),
+                     regs.key_status.busy.eq(busy)]
+        return {"cfg_err": st_tx[5], "en_line": cfg_line[0], "fc_line": cfg_line[5:69], "tx_blocked": st_tx[6],
+                "rekey_required": st_tx[4], "active_an": st_tx[2:4]}

@@ -76,4 +76,11 @@ TOPS += [
                   "rx_keep_level": 6},
         domains=("sync", "line", "rx_line", "rx_client"),
         clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ, "rx_line": LINE_MHZ, "rx_client": CLIENT_MHZ}),
+    Top("physec_phy_sec", "physec", "physec.phy:PhysecPhy",
+        "PHYSec PHY with the AES-256-GCM security engine: the PHY + TX and RX engines (MODE 10 / 01, key slots over "
+        "AXI4-Lite, FC_LIMIT, fail closed, hitless key switch, tag / replay / unknown AN checks, RIF)",
+        defaults={"tx_fifo_depth": 1024, "target": 8, "sample_lead": 32, "rx_fifo_depth": 2048, "rx_start_level": 16,
+                  "rx_keep_level": 6, "security": True, "aes_units": 7, "aes_lookup_reg": True},
+        domains=("sync", "line", "rx_line", "rx_client"),
+        clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ, "rx_line": LINE_MHZ, "rx_client": CLIENT_MHZ}),
 ]

@@ -183,7 +183,11 @@ class TxSec(wiring.Component):
             fs = pl_slot[s2]
             with m.If((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(fs, 1)):
                 m.d.sync += s_i.eq(s_i + 1)                  # nothing to compute (or no key: underrun, flagged)
-            with m.Else():
+            # a frame's requests start when the output is at most one frame before it: results carry the frame
+            # number mod 4 and a frame 2 or 3 ahead would look stale (behind by 2 or 1) and be dropped. Found with
+            # a key installed in operation: the planned MODE 00 frames were skipped and the first MODE 10 frame's
+            # keystream, requested 3 frames ahead, was dropped (2962 words sent as zero, ks_underrun)
+            with m.Elif((s_i - o_i)[:3] <= 1):
                 m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(fs),
                              seq_iv.eq(salt_r[fs] ^ Cat(pl_fc[s2], ssci_r[fs])),
                              seq_left.eq(Mux(pl_mode[s2] == MODE_GCM, KS_BLOCKS + 1, 1))]

@@ -58,7 +58,8 @@ class PhysecTx(wiring.Component):
                    "fc_limit": In(64), "rekey_warn": In(32), "require_encryption": In(1), "tx_slot": In(1),
                    "sw_req": In(1), "sw_slot": In(1), "sw_at": In(64),
                    "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
-                   "j0_missing": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13), "tx_blocked": Out(48), "dropped": Out(48)}
+                   "j0_missing": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13), "tx_blocked": Out(48), "dropped": Out(48),
+                   "blocked_now": Out(1)}
         super().__init__({
             **sec,
             "s_axis": In(stream.Signature(BLOCK257)),
@@ -92,6 +93,7 @@ class PhysecTx(wiring.Component):
                 frame.ksp.eq(sec.plan_ksp), frame.blocked.eq(sec.plan_blocked),
                 frame.blocked_next.eq(sec.plan_blocked_next),
                 self.tx_blocked.eq(frame.tx_blocked), self.dropped.eq(frame.dropped),
+                self.blocked_now.eq(sec.plan_blocked),
                 sec.wc.eq(frame.word_index), sec.out_run.eq(frame.o_run), frame.ks.eq(sec.ks),
                 frame.kill.eq(sec.kill),
                 sec.tap.eq(frame.tap), sec.tap_wc.eq(frame.tap_wc), sec.tap_run.eq(frame.tap_run),
