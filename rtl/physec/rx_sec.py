@@ -44,7 +44,8 @@ from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
 from .rx_frame import OH_INFO, SEC_DECIDE_WORD
-from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots, rev8)
+from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots,
+                         keystream_word)
 from .tx_sec import KS_BLOCKS, KSP_FRAMES
 
 __all__ = ["RxSec", "connect_rx_sec", "TAG_CHECK_WORD", "GHASH_MODE_WORD"]
@@ -181,9 +182,7 @@ class RxSec(wiring.Component):
         ekj0 = Array(Signal(128, name=f"ekj0_{k}") for k in range(2))
         prev_oct = Signal(8)
         bottom = self.wc[0]
-        half = Mux(bottom, head.block[:64], head.block[64:])
-        octs = [half[64 - 8 * (k + 1):64 - 8 * k] for k in range(8)]
-        word_ks = Cat(rev8(Mux(self.wc == PAYLOAD_WORD, 0, prev_oct)), *(rev8(o) for o in octs[:7]))
+        word_ks, keep_oct = keystream_word(head.block, self.wc, prev_oct)
         in_payload = self.run & (ks_state == 1) & (self.wc >= PAYLOAD_WORD)
         with m.If(stale):
             m.d.comb += res.ready.eq(1)
@@ -195,7 +194,7 @@ class RxSec(wiring.Component):
         with m.If(in_payload):
             with m.If(res.valid & mine & (kind == KIND_KS)):
                 m.d.comb += [self.ks.eq(word_ks), res.ready.eq(bottom)]
-                m.d.sync += prev_oct.eq(octs[7])
+                m.d.sync += prev_oct.eq(keep_oct)
             with m.Else():
                 m.d.sync += prev_oct.eq(0)
         m.d.sync += self.ks_underrun.eq(in_payload & ~(res.valid & mine & (kind == KIND_KS)))

@@ -22,7 +22,7 @@ from .consts import FRAME_WORDS
 from .ghash import Ghash
 
 __all__ = ["MODE_CLEAR", "MODE_GMAC", "MODE_GCM", "KIND_KS", "KIND_J0", "SEC_REQ", "SEC_RES", "SecSlots", "GcmTap",
-           "rev8", "octets_be", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD", "MODE_WORD"]
+           "rev8", "octets_be", "keystream_word", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD", "MODE_WORD"]
 
 MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
 KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result kind
@@ -45,6 +45,17 @@ def rev8(v):
 def octets_be(octets):
     """A big-endian value from octets listed most significant first (each an 8-bit Value)."""
     return Cat(*reversed(octets))
+
+
+def keystream_word(block, wc, prev_oct):
+    """The keystream of line word ``wc`` (≥ :data:`PAYLOAD_WORD`) from the AES result ``block`` at the head
+    (module docstring: half-block k serves word 32+k octets 1..7 and word 33+k octet 0, a one-octet shift): returns
+    (the 64-bit word in line order, the octet to keep for the next word). ``prev_oct``: the octet kept from the
+    previous word (none before word 32); odd words use the bottom half of the block (and then pop it)."""
+    half = Mux(wc[0], block[:64], block[64:])
+    octs = [half[64 - 8 * (k + 1):64 - 8 * k] for k in range(8)]     # octet 0 = most significant
+    word = Cat(rev8(Mux(wc == PAYLOAD_WORD, 0, prev_oct)), *(rev8(o) for o in octs[:7]))
+    return word, octs[7]
 
 
 class SecSlots(wiring.Component):

@@ -56,7 +56,7 @@ from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
 from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots,
-                         rev8)
+                         keystream_word)
 
 __all__ = ["TxSec", "KSP_FRAMES", "MODE_CLEAR", "MODE_GMAC", "MODE_GCM"]
 
@@ -210,10 +210,8 @@ class TxSec(wiring.Component):
         prev_oct = Signal(8)
         in_payload = self.out_run & (mode_o == MODE_GCM) & (self.wc >= PAYLOAD_WORD)
         bottom = self.wc[0]                                  # odd words use the bottom half of the block
-        half = Mux(bottom, head.block[:64], head.block[64:])
-        octs = [half[64 - 8 * (k + 1):64 - 8 * k] for k in range(8)]     # octet 0 = most significant
         have_ks = ours & (kind == KIND_KS)
-        word_ks = Cat(rev8(Mux(self.wc == PAYLOAD_WORD, 0, prev_oct)), *(rev8(o) for o in octs[:7]))
+        word_ks, keep_oct = keystream_word(head.block, self.wc, prev_oct)
         with m.If(stale):
             m.d.comb += res.ready.eq(1)
         with m.Elif(self.out_run & (self.wc == J0_WORD) & (mode_o != MODE_CLEAR)):
@@ -225,7 +223,7 @@ class TxSec(wiring.Component):
         with m.Elif(in_payload):
             with m.If(have_ks):
                 m.d.comb += [self.ks.eq(word_ks), res.ready.eq(bottom)]
-                m.d.sync += prev_oct.eq(octs[7])
+                m.d.sync += prev_oct.eq(keep_oct)
             with m.Else():
                 m.d.comb += self.kill.eq(1)
                 m.d.sync += [self.ks_underrun.eq(self.ks_underrun + 1), prev_oct.eq(0)]

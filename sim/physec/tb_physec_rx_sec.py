@@ -15,7 +15,7 @@ import numpy as np
 
 from din.golden.physec.gmp import slot_mask
 from din.golden.physec.security import KeyConfig, KeySlot
-from din.sim.common.tb import Scoreboard, reset, rng, sim_name, start_clock, write_figures
+from din.sim.common.tb import Scoreboard, reset, rng, start_clock, write_figures
 from din.sim.physec.tb_physec_tx import write_key_slots
 from din.sim.physec.tb_rx_framer import drive_words, golden_counters, read_counters
 from din.sim.physec.tb_rx_golden import FRAME_BITS, client_words, secure_stimulus
