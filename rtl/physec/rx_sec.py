@@ -44,8 +44,8 @@ from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
 from .rx_frame import OH_INFO, SEC_DECIDE_WORD
-from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots,
-                         keystream_word)
+from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap,
+                         SecSlots, forward_key_port, keystream_word)
 from .tx_sec import KS_BLOCKS, KSP_FRAMES
 
 __all__ = ["RxSec", "connect_rx_sec", "TAG_CHECK_WORD", "GHASH_MODE_WORD"]
@@ -64,8 +64,7 @@ class RxSec(wiring.Component):
         self.gcm = GcmTap(digit_bits=digit_bits, mode_word=GHASH_MODE_WORD)
         super().__init__({
             # key slots (write side of the register map)
-            "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
-            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+            **KEY_PORT,
             # RxFrame's input word (keystream side) and relock
             "wc": In(13), "run": In(1), "presync": In(1), "blind": In(1), "ks": Out(64),
             # RxFrame (security=True): tap, overhead and decision
@@ -83,9 +82,7 @@ class RxSec(wiring.Component):
         m = Module()
         m.submodules.slots = sl = self.slots
         m.submodules.gcm = gcm = self.gcm
-        m.d.comb += [sl.key.eq(self.key), sl.key_slot.eq(self.key_slot), sl.key_an.eq(self.key_an),
-                     sl.key_salt.eq(self.key_salt), sl.key_ssci.eq(self.key_ssci), sl.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(sl.key_ready), self.slot_valid.eq(sl.slot_valid)]
+        m.d.comb += forward_key_port(self, sl)
         an_r, salt_r, ssci_r, h_ok = sl.an, sl.salt, sl.ssci, sl.slot_valid
 
         def slot_for(an):

@@ -41,6 +41,7 @@ from .rx_align import RxAlign
 from .rx_frame import KCC_OCTETS, OH_INFO, RxFrame
 from .rx_gmp import RX_BLOCK, RxGmp
 from .rx_sec import RxSec, connect_rx_sec
+from .sec_common import KEY_PORT, forward_key_port
 
 __all__ = ["RxTop", "COUNTERS", "SEC_COUNTERS"]
 
@@ -76,9 +77,7 @@ class RxTop(wiring.Component):
         self.counters = COUNTERS + (SEC_COUNTERS if security else ())
         members.update({f"cnt_{n}": Out(counter_width) for n in self.counters})
         if security:
-            members.update({"key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96),
-                            "key_ssci": In(32), "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
-                            "tag_fail_pulse": Out(1), "tag_late": Out(1)})
+            members.update({**KEY_PORT, "tag_fail_pulse": Out(1), "tag_late": Out(1)})
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -97,10 +96,7 @@ class RxTop(wiring.Component):
         if self.security:
             m.submodules.sec = sec = line(RxSec(**self.aes))
             connect_rx_sec(m, frame, sec)
-            m.d.comb += [sec.key.eq(self.key), sec.key_slot.eq(self.key_slot), sec.key_an.eq(self.key_an),
-                         sec.key_salt.eq(self.key_salt), sec.key_ssci.eq(self.key_ssci),
-                         sec.key_valid.eq(self.key_valid), self.key_ready.eq(sec.key_ready),
-                         self.slot_valid.eq(sec.slot_valid), self.tag_fail_pulse.eq(sec.tag_fail),
+            m.d.comb += [*forward_key_port(self, sec), self.tag_fail_pulse.eq(sec.tag_fail),
                          self.tag_late.eq(sec.tag_late)]
         else:
             m.d.comb += frame.keystream.eq(0)

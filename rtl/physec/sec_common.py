@@ -22,7 +22,8 @@ from .consts import FRAME_WORDS
 from .ghash import Ghash
 
 __all__ = ["MODE_CLEAR", "MODE_GMAC", "MODE_GCM", "KIND_KS", "KIND_J0", "SEC_REQ", "SEC_RES", "SecSlots", "GcmTap",
-           "rev8", "octets_be", "keystream_word", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD", "MODE_WORD"]
+           "rev8", "octets_be", "keystream_word", "KEY_PORT", "forward_key_port", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD",
+           "MODE_WORD"]
 
 MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
 KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result kind
@@ -58,6 +59,21 @@ def keystream_word(block, wc, prev_oct):
     return word, octs[7]
 
 
+#: the key-install port of a security engine and of the tops that expose it (:class:`SecSlots`' handshake):
+#: ``key`` / ``key_slot`` / ``key_an`` / ``key_salt`` / ``key_ssci`` with ``key_valid`` / ``key_ready``, and
+#: ``slot_valid`` (the slots whose H is ready)
+KEY_PORT = {"key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
+            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2)}
+
+
+def forward_key_port(outer, inner):
+    """Statements connecting ``outer``'s :data:`KEY_PORT` to the same port of ``inner`` (a component it contains)."""
+    return [inner.key.eq(outer.key), inner.key_slot.eq(outer.key_slot), inner.key_an.eq(outer.key_an),
+            inner.key_salt.eq(outer.key_salt), inner.key_ssci.eq(outer.key_ssci),
+            inner.key_valid.eq(outer.key_valid), outer.key_ready.eq(inner.key_ready),
+            outer.slot_valid.eq(inner.slot_valid)]
+
+
 class SecSlots(wiring.Component):
     """Key slots, AES core and H per slot (module docstring), ``sync`` domain.
 
@@ -72,8 +88,7 @@ class SecSlots(wiring.Component):
         self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
                           tag_width=5)
         super().__init__({
-            "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
-            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2), "expanded": Out(2),
+            **KEY_PORT, "expanded": Out(2),
             "an": Out(data.ArrayLayout(2, 2)), "salt": Out(data.ArrayLayout(96, 2)),
             "ssci": Out(data.ArrayLayout(32, 2)), "h": Out(data.ArrayLayout(128, 2)), "h_new": Out(2),
             "req": In(stream.Signature(SEC_REQ)), "res": Out(stream.Signature(SEC_RES)),

@@ -55,8 +55,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
-from .sec_common import (KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap, SecSlots,
-                         keystream_word)
+from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap,
+                         SecSlots, forward_key_port, keystream_word)
 
 __all__ = ["TxSec", "KSP_FRAMES", "MODE_CLEAR", "MODE_GMAC", "MODE_GCM"]
 
@@ -79,8 +79,7 @@ class TxSec(wiring.Component):
         self.gcm = GcmTap(digit_bits=digit_bits)
         super().__init__({
             # key slots (write side of the register map)
-            "key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
-            "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+            **KEY_PORT,
             # configuration
             "enable": In(1), "fc_init": In(64), "fc_limit": In(64), "rekey_warn": In(32), "mode": In(2),
             "require_encryption": In(1), "tx_slot": In(1),
@@ -104,9 +103,7 @@ class TxSec(wiring.Component):
         m = Module()
         m.submodules.slots = sl = self.slots
         m.submodules.gcm = gcm = self.gcm
-        m.d.comb += [sl.key.eq(self.key), sl.key_slot.eq(self.key_slot), sl.key_an.eq(self.key_an),
-                     sl.key_salt.eq(self.key_salt), sl.key_ssci.eq(self.key_ssci), sl.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(sl.key_ready), self.slot_valid.eq(sl.slot_valid)]
+        m.d.comb += forward_key_port(self, sl)
         an_r, salt_r, ssci_r, h_ok = sl.an, sl.salt, sl.ssci, sl.slot_valid
 
         # ------------------------------------------------------------------ planner

@@ -26,6 +26,7 @@ from ..common.layouts import validate_width
 from .layouts import BLOCK257, LINE_WORD
 from .tx_fifo import TxClientFifo
 from .tx_frame import TxFrame
+from .sec_common import KEY_PORT, forward_key_port
 from .tx_sec import TxSec
 
 #: stages between TxFrame's tap and its TAG XOR with the security engine. T(n−1) is ready in the cycle where the
@@ -53,13 +54,12 @@ class PhysecTx(wiring.Component):
         if self.security:
             self.params.update(tag_delay=tag_delay, aes_units=aes_units, aes_lookup_reg=bool(aes_lookup_reg))
             self._sec = TxSec(aes_units=aes_units, aes_lookup_reg=aes_lookup_reg)
-            sec = {"key": In(256), "key_slot": In(1), "key_an": In(2), "key_salt": In(96), "key_ssci": In(32),
-                   "key_valid": In(1), "key_ready": Out(1), "slot_valid": Out(2),
+            sec = {**KEY_PORT,
                    "fc_limit": In(64), "rekey_warn": In(32), "require_encryption": In(1), "tx_slot": In(1),
                    "sw_req": In(1), "sw_slot": In(1), "sw_at": In(64),
                    "active_an": Out(2), "rekey_required": Out(1), "cfg_err": Out(1), "ks_underrun": Out(32),
-                   "j0_missing": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13), "tx_blocked": Out(48), "dropped": Out(48),
-                   "blocked_now": Out(1)}
+                   "j0_missing": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13), "tx_blocked": Out(48),
+                   "dropped": Out(48), "blocked_now": Out(1)}
         super().__init__({
             **sec,
             "s_axis": In(stream.Signature(BLOCK257)),
@@ -81,9 +81,7 @@ class PhysecTx(wiring.Component):
         if self.security:
             m.submodules.sec = sec = DomainRenamer("line")(self._sec)
             m.d.comb += [
-                sec.key.eq(self.key), sec.key_slot.eq(self.key_slot), sec.key_an.eq(self.key_an),
-                sec.key_salt.eq(self.key_salt), sec.key_ssci.eq(self.key_ssci), sec.key_valid.eq(self.key_valid),
-                self.key_ready.eq(sec.key_ready), self.slot_valid.eq(sec.slot_valid),
+                *forward_key_port(self, sec),
                 sec.enable.eq(self.enable), sec.fc_init.eq(self.fc_init), sec.fc_limit.eq(self.fc_limit),
                 sec.rekey_warn.eq(self.rekey_warn), sec.mode.eq(self.mode),
                 sec.require_encryption.eq(self.require_encryption), sec.tx_slot.eq(self.tx_slot),

@@ -16,25 +16,20 @@ import numpy as np
 from cocotb.utils import get_sim_time
 
 from din.golden.physec.receiver import Receiver
-from din.golden.physec.security import KeyConfig, KeySlot
+from din.golden.physec.security import KeyConfig
 from din.rtl.physec.phy_regs import (CLIENT_COUNTERS, PHYSEC_SEC_REGMAP, RX_COUNTERS, SEC_RX_COUNTERS,
                                      SEC_TX_COUNTERS, TX_COUNTERS)
-from din.sim.common.tb import rng, write_figures
+from din.sim.common.tb import write_figures
 from din.sim.physec import regs_physec_sec as R
 from din.sim.physec.tb_physec_phy import (CLOCKS, FRAME_WORDS, Phy, check_client_words, check_frames, make_frames,
                                           n_frames, receive, send_all)
+from din.sim.physec.tb_rx_golden import make_keys
 
 COUNTERS = TX_COUNTERS + RX_COUNTERS + CLIENT_COUNTERS + SEC_RX_COUNTERS + SEC_TX_COUNTERS
 STATUS_FIELDS = [f.name for r in PHYSEC_SEC_REGMAP.registers if r.name == "STATUS" for f in r.fields]
 MODE = {"gcm": 0b10, "gmac": 0b01, "clear": 0b00}
 #: client bytes per PHYSec frame: 1016 blocks of 32 octets
 FRAME_CLIENT_BYTES = 1016 * 32
-
-
-def make_keys(mode, salt, fc_init):
-    r = np.random.default_rng(rng(salt).randrange(1 << 30))
-    return KeyConfig(mode=mode, fc_init=fc_init, switch=None, slots=[
-        KeySlot(an=a, key=r.bytes(32), salt=r.bytes(12), ssci=int(r.integers(0, 1 << 32))) for a in (1, 2)])
 
 
 class PhySec(Phy):

@@ -11,14 +11,13 @@ tag failures, each single flipped bit gives exactly one ``tag_fail``, replayed d
 import os
 
 import cocotb
-import numpy as np
 
 from din.golden.physec.gmp import slot_mask
 from din.golden.physec.security import KeyConfig, KeySlot
-from din.sim.common.tb import Scoreboard, reset, rng, start_clock, write_figures
+from din.sim.common.tb import reset, rng, start_clock, write_figures
 from din.sim.physec.tb_physec_tx import write_key_slots
-from din.sim.physec.tb_rx_framer import drive_words, golden_counters, read_counters
-from din.sim.physec.tb_rx_golden import FRAME_BITS, client_words, secure_stimulus
+from din.sim.physec.tb_rx_framer import check_vs_golden, drive_words, golden_counters
+from din.sim.physec.tb_rx_golden import FRAME_BITS, make_keys, secure_stimulus
 
 LINE_MHZ = 161.1328125
 #: Icarus runs this design at a few hundred cycles per second: it runs the MODE 10 round trip; the longer scenarios
@@ -26,13 +25,6 @@ LINE_MHZ = 161.1328125
 _LONG = {"skip": os.environ.get("DIN_SIM") == "icarus" and os.environ.get("DIN_REGRESSION", "sample") != "full"}
 FRAME_WORDS = FRAME_BITS // 64
 SEC_COUNTERS = ("tag_ok", "tag_fail", "unknown_an", "ks_miss", "ks_underrun")
-
-
-def make_keys(mode, salt, *, ans=(1, 2), switch=None, fc_init=None):
-    r = np.random.default_rng(rng(salt).randrange(1 << 30))
-    fc = int(r.integers(0, 1 << 40)) if fc_init is None else fc_init
-    return KeyConfig(mode=mode, fc_init=fc, switch=switch, slots=[
-        KeySlot(an=a, key=r.bytes(32), salt=r.bytes(12), ssci=int(r.integers(0, 1 << 32))) for a in ans])
 
 
 def clock(dut):
@@ -62,18 +54,10 @@ def expected_counters(stim):
 async def run_case(dut, stim, name, rx_keys, *, require_encryption=1, min_checked=1000):
     """Reset, install ``rx_keys``, drive the stimulus; the client words and counters must be the golden receiver's."""
     await setup(dut, rx_keys, require_encryption=require_encryption)
-    blocks, cycles, sync_at = await drive_words(dut, stim.words)
-    sb = Scoreboard(name, log=dut._log)
-    for b in stim.client:
-        sb.expect(b)
-    for b in client_words(blocks):
-        sb.observe(b)
-    got = read_counters(dut, names=tuple(expected_counters(stim)))
-    exp = expected_counters(stim)
+    blocks, cycles, _ = await drive_words(dut, stim.words)
+    got = check_vs_golden(dut, name, stim, blocks, expected_counters(stim), min_checked=min_checked)
     dut._log.info("%s: counters %s", name, got)
-    assert got == exp, f"{name}: counters {got} != golden {exp}"
     assert int(dut.tag_late.value) == 0
-    sb.finish(min_checked=min_checked)
     return got, blocks, cycles
 
 

@@ -10,20 +10,13 @@ after the key installation (client edge ``I0_SEC``).
 import cocotb
 import numpy as np
 
-from din.golden.physec.security import KeyConfig, KeySlot
-from din.sim.common.tb import params, rng
-from din.sim.common.tb import write_figures
+from din.golden.physec.security import KeyConfig
+from din.sim.common.tb import params, write_figures
 from din.sim.physec.tb_physec_tx import T_LINE, block_latencies, check, frames_for_sim, run_frames
+from din.sim.physec.tb_rx_golden import make_keys
 from din.sim.physec.tb_tx_model import check_with_aesgcm
 
 I0_SEC = 160                       # client edges: two key installs (~110 line cycles each) come first
-
-
-def make_keys(mode, salt, *, slots=1, switch=None, fc_init=0):
-    r = np.random.default_rng(rng(salt).randrange(1 << 30))
-    ss = [KeySlot(an=(2 + i) % 4, key=r.bytes(32), salt=r.bytes(12), ssci=int(r.integers(0, 1 << 32)))
-          for i in range(slots)]
-    return KeyConfig(mode=mode, fc_init=fc_init, slots=ss, switch=switch)
 
 
 def check_sec(dut, got, want, gtx, status, keys, fc_init, frames):
@@ -44,7 +37,7 @@ async def frames_vs_golden(dut, mode, ppm):
     """MODE 10 / MODE 01 line words equal the golden transmitter's; AESGCM verifies the RTL's frames."""
     frames = frames_for_sim(3, 2)
     fc_init = 0x0123456789ABCDEF if ppm else 5
-    keys = make_keys(mode, f"txsec:{mode}:{ppm}", fc_init=fc_init)
+    keys = make_keys(mode, f"txsec:{mode}:{ppm}", ans=(2,), fc_init=fc_init)
     got, want, gtx, fig, _ = await run_frames(dut, frames=frames, ppm=ppm, fc_init=fc_init, an=0, keys=keys,
                                               seed_salt=f"txsec:{mode}:{ppm}", i0=I0_SEC)
     check_sec(dut, got, want, gtx, fig["status"], keys, fc_init, frames)
@@ -58,7 +51,7 @@ async def key_switch(dut):
     transmitter's and authenticates under the key of its own AN (frame 9 carries frame 8's tag under the old key)."""
     frames = 11
     fc_init = 1000
-    keys = make_keys("gcm", "txsec:switch", slots=2, switch={"frame": 9, "an": 3}, fc_init=fc_init)
+    keys = make_keys("gcm", "txsec:switch", ans=(2, 3), switch={"frame": 9, "an": 3}, fc_init=fc_init)
     got, want, gtx, fig, _ = await run_frames(dut, frames=frames, ppm=0, fc_init=fc_init, an=0, keys=keys,
                                               seed_salt="txsec:switch", i0=I0_SEC)
     check_sec(dut, got, want, gtx, fig["status"], keys, fc_init, frames)
@@ -77,7 +70,7 @@ async def fail_closed(dut):
     assert fig["status"]["blocks_carried"] == 0 and fig["status"]["tx_blocked"] >= 2, fig["status"]
     dut._log.info("no key: %s", fig["status"])
     fc_init = 77
-    keys = make_keys("gcm", "txsec:limit", fc_init=fc_init)
+    keys = make_keys("gcm", "txsec:limit", ans=(2,), fc_init=fc_init)
     got, want, gtx, fig, _ = await run_frames(dut, frames=3, ppm=0, fc_init=fc_init, an=0, keys=keys,
                                               fc_limit=fc_init + 2, seed_salt="txsec:limit", i0=I0_SEC)
     assert np.array_equal(got, want), "FC_LIMIT: line words differ from the golden transmitter"
@@ -94,7 +87,7 @@ async def bench(dut):
     missing (0: the AES supplies one half block per payload word), the word from which T(n) was ready and its margin
     to the TAG stage."""
     frames = 2
-    keys = make_keys("gcm", "txsec:bench")
+    keys = make_keys("gcm", "txsec:bench", ans=(2,), fc_init=0)
     got, want, gtx, fig, al = await run_frames(dut, frames=frames, ppm=0, fc_init=0, an=0, keys=keys,
                                               seed_salt="txsec:bench", i0=I0_SEC)
     check_sec(dut, got, want, gtx, fig["status"], keys, 0, frames)

@@ -71,18 +71,24 @@ def golden_counters(stim):
             "e_blocks": c.e_blocks}
 
 
-async def _check(dut, stim, name):
-    await _setup(dut)
-    blocks, _, _ = await drive_words(dut, stim.words)
+def check_vs_golden(dut, name, stim, blocks, expected, *, min_checked=1000):
+    """The client words of ``blocks`` and the RTL counters named in ``expected`` (golden values) are the golden
+    receiver's; returns the RTL's counters."""
     sb = Scoreboard(name, log=dut._log)
     for b in stim.client:
         sb.expect(b)
     for b in client_words(blocks):
         sb.observe(b)
-    got, exp = read_counters(dut), golden_counters(stim)
-    assert got == exp, f"{name}: counters {got} != golden {exp}"
-    sb.finish(min_checked=1000)
+    got = read_counters(dut, names=tuple(expected))
+    assert got == expected, f"{name}: counters {got} != golden {expected}"
+    sb.finish(min_checked=min_checked)
     return got
+
+
+async def _check(dut, stim, name):
+    await _setup(dut)
+    blocks, _, _ = await drive_words(dut, stim.words)
+    return check_vs_golden(dut, name, stim, blocks, golden_counters(stim))
 
 
 def _offsets():

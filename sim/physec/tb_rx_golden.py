@@ -18,8 +18,8 @@ from din.golden.physec.security import KeyConfig
 from din.golden.physec.transcode257 import decode_groups, encode_groups
 from din.golden.physec.transmitter import ClientTrace, transmit_trace
 
-__all__ = ["FRAME_BITS", "Stimulus", "clear_keys", "golden_line_bits", "make_stimulus", "secure_stimulus", "words_of",
-           "blocks_as_ints", "E_BLOCK_INT", "client_words"]
+__all__ = ["FRAME_BITS", "Stimulus", "clear_keys", "golden_line_bits", "make_stimulus", "make_keys", "secure_stimulus",
+           "words_of", "blocks_as_ints", "E_BLOCK_INT", "client_words"]
 
 FRAME_BITS = 1024 * 257
 
@@ -131,6 +131,17 @@ def _golden_rx(bits, keys, *, first_frame_bit, **kw):
     xg = [(tuple(zip(data[4 * k:4 * k + 4].tolist(), ctrl[4 * k:4 * k + 4].tolist())), e) for k, e in enumerate(flags)]
     return Stimulus(client=xg, words=words_of(bits), blocks=list(zip(ints, flags)), counters=rx.counters,
                     reports=rx.reports, first_frame_bit=first_frame_bit)
+
+
+def make_keys(mode, salt, *, ans=(1, 2), switch=None, fc_init=None):
+    """A golden key file with one random slot per AN of ``ans`` (slot i = ``ans[i]``), drawn from the run's seed and
+    ``salt``; ``fc_init`` random below 2^40 unless given."""
+    from din.golden.physec.security import KeySlot
+    from din.sim.common.tb import rng
+    r = np.random.default_rng(rng(salt).randrange(1 << 30))
+    fc = int(r.integers(0, 1 << 40)) if fc_init is None else fc_init
+    return KeyConfig(mode=mode, fc_init=fc, switch=switch, slots=[
+        KeySlot(an=a, key=r.bytes(32), salt=r.bytes(12), ssci=int(r.integers(0, 1 << 32))) for a in ans])
 
 
 def secure_stimulus(keys, frames, *, seed=1, order=None, flips=(), lead_bits=0, rx_keys=None, rng_seed=0):
