@@ -18,7 +18,7 @@ Ports
   octets ``tag_octets`` (16 for the full tag) -- a decryption is rejected when ``match`` is 0.
 
 The AES requests of a message (J0, then the counter blocks) are issued as soon as its command is taken, so the
-keystream is computed ahead of the text (the ring's latency is hidden behind the AAD and the H load) and waits in the
+keystream is computed ahead of the text (the ring's latency is hidden behind the AAD) and waits in the
 AES core's output FIFO; the XOR on the text is one combinational stage into the output register.
 """
 
@@ -44,18 +44,17 @@ def cmd_layout(len_width):
 
 class Gcm(wiring.Component):
     """AES-256-GCM engine (see the module docstring). Parameters: ``aes_units`` (7 or 14), ``aes_table``,
-    ``aes_sbox_style``, ``aes_lookup_reg``, ``digit_bits`` (GHASH), ``len_width`` (bits of the octet lengths)."""
+    ``aes_sbox_style``, ``aes_lookup_reg``, ``len_width`` (bits of the octet lengths)."""
 
-    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64,
-                 len_width=16):
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, len_width=16):
         if not 5 <= len_width <= 28:
             raise ValueError(f"len_width must be 5..28, not {len_width!r}")
         self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
                           tag_width=3)
-        self.ghash = Ghash(digit_bits=digit_bits)
+        self.ghash = Ghash()
         self.len_width = len_width
         self.params = {"aes_units": aes_units, "aes_table": aes_table, "aes_sbox_style": aes_sbox_style,
-                       "aes_lookup_reg": bool(aes_lookup_reg), "digit_bits": digit_bits, "len_width": len_width}
+                       "aes_lookup_reg": bool(aes_lookup_reg), "len_width": len_width}
         super().__init__({
             "key": In(256), "key_slot": In(1), "key_valid": In(1), "key_ready": Out(1), "slot_ready": Out(2),
             "cmd": In(stream.Signature(cmd_layout(len_width))),
@@ -76,7 +75,13 @@ class Gcm(wiring.Component):
         h_pending = Signal(2)
         slot_was = Signal(2)
         m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(aes.key_ready), self.slot_ready.eq(h_ok)]
+                     self.key_ready.eq(aes.key_ready)]
+        # a slot is ready when its H is in and GHASH has derived its keys from it (Ghash h_load / h_ready)
+        h_new = Signal(2)
+        ready = Signal(2)
+        m.d.sync += h_new.eq(0)
+        m.d.comb += [ready.eq(h_ok & gh.h_ready), self.slot_ready.eq(ready), gh.h.eq(Cat(h[0], h[1])),
+                     gh.h_load.eq(h_new)]
         m.d.sync += slot_was.eq(aes.slot_valid)
         with m.If(self.key_valid & aes.key_ready):
             m.d.sync += h_ok.bit_select(self.key_slot, 1).eq(0)
@@ -122,7 +127,7 @@ class Gcm(wiring.Component):
             for s in range(2):
                 with m.If(head_slot == s):
                     m.d.sync += h[s].eq(ks)
-            m.d.sync += h_ok.bit_select(head_slot, 1).eq(1)
+            m.d.sync += [h_ok.bit_select(head_slot, 1).eq(1), h_new.bit_select(head_slot, 1).eq(1)]
         with m.Else():
             m.d.comb += aes.out.ready.eq(take_ks | take_j0)
 
@@ -146,15 +151,12 @@ class Gcm(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
-                m.d.comb += self.cmd.ready.eq(h_ok.bit_select(self.cmd.payload.slot, 1))
+                m.d.comb += self.cmd.ready.eq(ready.bit_select(self.cmd.payload.slot, 1))
                 with m.If(self.cmd.valid & self.cmd.ready):
                     p = self.cmd.payload
                     m.d.sync += [cur.eq(p), active.eq(1), ctr.eq(1), req_left.eq(blocks(p.text_len) + 1),
                                  aad_left.eq(p.aad_len), text_left.eq(p.text_len)]
-                    m.next = "LOAD_H"
-            with m.State("LOAD_H"):
-                m.d.comb += [gh.h.eq(Mux(cur.slot, h[1], h[0])), gh.h_load.eq(1)]
-                m.next = "J0"
+                    m.next = "J0"
             with m.State("J0"):
                 m.d.comb += take_j0.eq(aes.out.valid & (head_kind == TAG_J0))
                 with m.If(take_j0):
@@ -165,6 +167,7 @@ class Gcm(wiring.Component):
                     m.next = "TEXT"
                 with m.Else():
                     m.d.comb += [gh.i.valid.eq(self.i.valid), gh.i.payload.block.eq(self.i.payload.data & mask(aad_left)),
+                                 gh.i.payload.slot.eq(cur.slot),
                                  self.i.ready.eq(gh.i.ready)]
                     with m.If(self.i.valid & gh.i.ready):
                         m.d.sync += aad_left.eq(Mux(aad_left > 16, aad_left - 16, 0))
@@ -179,12 +182,14 @@ class Gcm(wiring.Component):
                     res = (self.i.payload.data ^ ks) & msk
                     cipher = Mux(cur.decrypt, self.i.payload.data & msk, res)
                     m.d.comb += [take_ks.eq(go), self.i.ready.eq(go),
-                                 gh.i.valid.eq(self.i.valid & ks_here & out_free), gh.i.payload.block.eq(cipher)]
+                                 gh.i.valid.eq(self.i.valid & ks_here & out_free), gh.i.payload.block.eq(cipher),
+                                 gh.i.payload.slot.eq(cur.slot)]
                     with m.If(go):
                         m.d.sync += [out_valid.eq(1), self.o.payload.data.eq(res),
                                      text_left.eq(Mux(text_left > 16, text_left - 16, 0))]
             with m.State("LEN"):
-                m.d.comb += [gh.i.valid.eq(1), gh.i.payload.block.eq(length_block), gh.i.payload.last.eq(1)]
+                m.d.comb += [gh.i.valid.eq(1), gh.i.payload.block.eq(length_block), gh.i.payload.last.eq(1),
+                             gh.i.payload.slot.eq(cur.slot)]
                 with m.If(gh.i.ready):
                     m.next = "TAG"
             with m.State("TAG"):

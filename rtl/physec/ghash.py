@@ -3,18 +3,46 @@
 ``S = GHASH_H(X_1 … X_m)``: ``Y_0 = 0``, ``Y_i = (Y_{i-1} XOR X_i) · H`` in GF(2^128), ``S = Y_m``.
 
 Blocks are 128-bit integers as in the spec (SP 800-38D §6.3): block bit 0, the coefficient of x^0, is the most
-significant bit of the integer. Everything below is derived from ``R = 11100001 ‖ 0^120`` (SP 800-38D §6.3, the
-polynomial x^128 + x^7 + x^2 + x + 1) at elaboration: ``x^m mod g`` for every product degree m is found by repeated
-multiplication by x (the right shift of Algorithm 1), and a product bit is the XOR of the partial products that land
-on it. No table is typed in.
+significant bit of the integer. Inside, the hardware works on coefficient vectors (bit i = coefficient of x^i, the
+block reversed: wiring only). Everything is derived from ``R = 11100001 ‖ 0^120`` (SP 800-38D §6.3, the polynomial
+g = x^128 + x^7 + x^2 + x + 1) at elaboration: ``x^m mod g`` for every product degree m is found by repeated
+multiplication by x (the right shift of Algorithm 1), and a product bit is the XOR of the partial products that land on
+it. No table is typed in.
 
-Multiplier: digit-serial with ``digit_bits`` = d in {128, 64, 32}: each cycle multiplies a d-bit digit of the operand by
-``G_k = x^(d·k) · H`` and accumulates, so a block takes 128/d cycles and the loop ``Y_i = (Y_{i-1} XOR X_i) · H``
-closes within those cycles (no aggregation needed at the line's rate of one block per two cycles with d = 64).
-``G_1 … G_{128/d-1}`` are computed by hardware when H is loaded: ``G_k = x^d · G_{k-1}``, one per cycle (128/d − 1
-cycles). Multiplying by the fixed power x^d is a sparse linear map: the coefficients d..127 move up and the d that
-overflow fold back through ``x^128 = x^7 + x^2 + x + 1``, so each bit is the XOR of at most five others.
-The G registers rotate and the operand shifts, so the multiplier has no input multiplexer.
+Structure (timing closure at the line clock, issue 7)
+----------------------------------------------------
+One block per two cycles with one 64-bit × 128-bit multiplier, pipelined over three register stages so that no stage
+holds more than two or three LUT levels of XOR:
+
+* **S1a**: the digit (64 operand coefficients) times the key, in eight groups of eight partial products (AND + XOR of
+  8), registered (8 × 135 bits);
+* **S1b**: the eight groups XORed into the 191-bit carry-less product;
+* **S2**: the reduction modulo g (each bit the XOR of at most five product bits) and the accumulation.
+
+A block's two digits (coefficients 0..63 times K, 64..127 times x^64·K) enter on consecutive cycles, so its product is
+complete four cycles after it was taken: longer than the two cycles between blocks. The Horner loop is therefore split
+into **two interleaved chains** (aggregation, the "H^2 method" of the GCM literature): blocks alternate between chain 0
+and chain 1, each chain runs ``acc ← (acc XOR X) · H^2``, and the weights still come out as SP 800-38D's
+``S = Σ X_i · H^(m-i+1)``:
+
+* the last block (``last``) is multiplied by H instead of H^2 (its weight is H^1; the block before it, on the other
+  chain, keeps H^2, and every earlier block gets H^2 per later block of its chain);
+* ``S = acc_0 XOR acc_1`` once the last block's product is in.
+
+The next block of a chain may be taken in the very cycle its previous product leaves S2: the reduced sum is forwarded
+into the operand register (the one loop of the design: reduce, XOR, multiplexer, XOR).
+
+**Known tail** (``tails``, for GCM's constant length block; physec.md §7): a message whose final block is a constant
+``T`` known at elaboration can leave ``T`` out: the caller marks its last *given* block ``last`` with ``tail = k``
+(``T = tails[k-1]``) and the block before it ``pen``; the last given block is then multiplied by H^2, the ``pen`` block
+by H^3 (its weight), and ``S = acc_0 XOR acc_1 XOR T·H`` with ``T·H`` precomputed. The tag is then ready one block
+time earlier, which keeps the transmitter's tag margin (docs/physec-security.md).
+
+**Keys per slot**: H, H^2, H^3 (each also times x^64, the second digit's key) and ``T_k · H`` are precomputed per key
+slot when ``h_load[s]`` pulses (the key slot's new H), by a small digit-serial multiplier (SP 800-38D Algorithm 1,
+four coefficients per cycle, 32 cycles per product: H·H, H·H^2, x^64·H^3, then one product per tail), while the other
+slot keeps hashing at full rate: ``h_ready[s]`` rises when slot ``s`` is complete, 3 + ``len(tails)`` products (161
+cycles for two tails) after the pulse. Switching a message between slots costs nothing.
 """
 
 import operator
@@ -25,13 +53,27 @@ from amaranth.lib.wiring import In, Out
 
 from ..common.tree import balanced_reduce
 
-__all__ = ["R", "mul_x", "x_power_mod", "IN_LAYOUT", "OUT_LAYOUT", "Ghash"]
+__all__ = ["R", "ONE", "mul_x", "x_power_mod", "to_coeffs", "in_layout", "OUT_LAYOUT", "Ghash"]
 
 #: SP 800-38D §6.3: R = 11100001 ‖ 0^120 (x^128 = x^7 + x^2 + x + 1)
 R = 0xE1 << 120
 ONE = 1 << 127                  # the block 10…0 is the field element 1 (coefficient of x^0 first)
-IN_LAYOUT = data.StructLayout({"block": 128, "last": 1})
 OUT_LAYOUT = data.StructLayout({"s": 128})
+DIGIT = 64                      # operand coefficients multiplied per cycle
+GROUP = 8                       # partial products XORed in stage S1a
+PROD_BITS = DIGIT + 127         # degree of a digit product + 1
+N_POWERS = 3                    # H, H^2, H^3
+PRE_BITS = 4                    # coefficients per cycle of the key precomputation (32 cycles per product)
+
+
+def in_layout(n_tails=0):
+    """Payload of ``i``: the block, its key ``slot``, ``last`` (the message's final block) and, when the core has
+    tails, ``pen`` (the block before a ``last`` block that has a ``tail``) and ``tail`` (on a ``last`` block: 0 = none,
+    k = ``tails[k-1]`` follows)."""
+    fields = {"block": 128, "slot": 1, "last": 1}
+    if n_tails:
+        fields.update(pen=1, tail=n_tails.bit_length())
+    return data.StructLayout(fields)
 
 
 def mul_x(v):
@@ -48,135 +90,226 @@ def x_power_mod(count):
     return out
 
 
-def _times_x_power(m, v, s, name):
-    """``v · x^s`` in GF(2^128) for a block ``v`` (a Value) and a constant ``1 <= s <= 121``: the shifted coefficient
-    vector, reduced (s ≤ 121 keeps the fold inside 128 coefficients, so each bit is the XOR of at most five)."""
-    shifted = Signal(128 + s, name=f"{name}_shifted")          # bit i = coefficient of x^i, degree up to 127 + s
-    m.d.comb += shifted.eq(Cat(Const(0, s), _reverse(v)))
-    return _reduce(m, shifted, name)
+def to_coeffs(block, width=128):
+    """A block (coefficient of x^0 in the top bit) as a coefficient vector (x^i in bit i), or back: the bit reversal."""
+    return int(f"{block:0{width}b}"[::-1], 2)
 
 
-def _reduce(m, coeffs, name):
-    """A coefficient vector (bit i = coefficient of x^i, any width ≥ 128) reduced modulo g: each coefficient m ≥ 128
-    folds back as ``x^m mod g`` (derived from R by :func:`x_power_mod`). Returns the 128-bit block."""
-    red = x_power_mod(len(coeffs))
-    folds = [Mux(coeffs[k], Const(int(f"{red[k]:0128b}"[::-1], 2), 128), 0) for k in range(128, len(coeffs))]
-    zc = Signal(128, name=f"{name}_zc")
-    m.d.comb += zc.eq(_xor_all([coeffs[:128]] + folds))
-    return _reverse(zc)
+#: x · v for a coefficient vector: the shifted vector, x^128 folded back as x^7 + x^2 + x + 1 (from R)
+FOLD = to_coeffs(R)             # R as coefficients: bits 0, 1, 2, 7 (R's top byte 11100001 reversed)
 
 
-def _reverse(sig):
-    """Bit-reversed view: a block (coefficient of x^0 in the top bit) <-> a coefficient vector (x^i in bit i)."""
+def _rev(sig):
+    """Bit-reversed view: a block <-> a coefficient vector."""
     return Cat(*(sig[len(sig) - 1 - i] for i in range(len(sig))))
 
 
-def _digit_times(m, digit, g, d, name):
-    """``digit`` (d bits, bit j = coefficient of x^j) times block ``g``, reduced: a 128-bit block.
-
-    Written as wide operations so the netlist stays small: the carry-less product is the XOR of ``g`` shifted by j
-    for every set digit bit j (a (d + 127)-bit coefficient vector), then each coefficient m >= 128 folds back as
-    ``x^m mod g`` (derived from R by :func:`x_power_mod`)."""
-    deg = d + 127
-    gc = Signal(128, name=f"{name}_gc")
-    m.d.comb += gc.eq(_reverse(g))
-    prod = Signal(deg, name=f"{name}_clmul")
-    m.d.comb += prod.eq(_xor_all([Mux(digit[j], gc, 0) << j for j in range(d)]))
-    return _reduce(m, prod, name)
-
-
 def _xor_all(terms):
-    """Balanced XOR tree of ``terms`` (keeps the expression shallow for the simulators and the exporter)."""
     return balanced_reduce(terms, operator.xor)
 
 
+def _times_x(v):
+    """v · x for a 128-bit coefficient vector (a Value)."""
+    return Cat(Const(0, 1), v[:127]) ^ Mux(v[127], Const(FOLD, 128), Const(0, 128))
+
+
+def _reduce(m, coeffs, name):
+    """A coefficient vector of any width ≥ 128 reduced modulo g: coefficient k ≥ 128 folds back as x^k mod g (from R
+    by :func:`x_power_mod`); the 128-bit coefficient vector."""
+    red = x_power_mod(len(coeffs))
+    folds = [Mux(coeffs[k], Const(to_coeffs(red[k]), 128), 0) for k in range(128, len(coeffs))]
+    out = Signal(128, name=f"{name}_red")
+    m.d.comb += out.eq(_xor_all([coeffs[:128]] + folds))
+    return out
+
+
 class Ghash(wiring.Component):
-    """GHASH over a stream of 128-bit blocks.
+    """GHASH over a stream of 128-bit blocks, two key slots (module docstring).
 
-    Parameters: ``digit_bits`` (128, 64 or 32): a block every 128/d cycles.
+    Parameter ``tails``: constant final blocks (integers) that a message may leave implicit (``tail`` = 1-based
+    index); the PHYSec engine passes the two length blocks of MODE 10 and MODE 01.
 
-    Ports: ``h`` (128) and ``h_load``: a pulse loads H and starts the precomputation of the G_k; ``h_ready`` is high
-    when it is done and no block is in progress. ``i`` stream {block 128, last 1}: the blocks of one message, ``last``
-    on its final block (the length block in GCM); the next block after ``last`` starts a new message from Y_0 = 0.
-    ``o`` stream {s 128}: one GHASH value per message. ``i.ready`` is low while a block is being multiplied, while H is
-    being prepared, and while a result waits on ``o``.
+    Ports: ``h`` (two slots of 128) and ``h_load`` (2): a pulse starts slot s's precomputation from ``h[s]`` (which
+    must then stay put until ``h_ready[s]``); ``h_ready`` (2): the slot's keys are ready. ``i`` stream
+    (:func:`in_layout`): the blocks of one message, all naming one ready slot, ``last`` on the final one; the next block
+    after ``last`` starts a new message. ``o`` stream {s 128}: one GHASH value per message, in order. A block is taken
+    at most every other cycle (the multiplier's rate) and not while a result waits on ``o`` or a ``last`` block is
+    still in the multiplier.
 
-    Latency: 128/d cycles from the last block to ``o.valid``.
+    Latency: 5 cycles from taking the last block to ``o.valid``.
     """
 
-    def __init__(self, *, digit_bits=64):
-        if digit_bits not in (128, 64, 32):
-            raise ValueError(f"digit_bits must be 128, 64 or 32, not {digit_bits!r}")
-        self.digit_bits = digit_bits
-        self.digits = 128 // digit_bits
-        self.params = {"digit_bits": digit_bits}
+    def __init__(self, *, tails=()):
+        self.tails = tuple(int(t) for t in tails)
+        if any(not 0 <= t < 1 << 128 for t in self.tails) or len(self.tails) > 3:
+            raise ValueError("tails: at most three 128-bit blocks")
+        self.in_layout = in_layout(len(self.tails))
+        self.params = {"tails": list(self.tails)}
+        self.latency = 5
         super().__init__({
-            "h": In(128), "h_load": In(1), "h_ready": Out(1),
-            "i": In(stream.Signature(IN_LAYOUT)),
+            "h": In(data.ArrayLayout(128, 2)), "h_load": In(2), "h_ready": Out(2),
+            "i": In(stream.Signature(self.in_layout)),
             "o": Out(stream.Signature(OUT_LAYOUT)),
         })
 
+    # ------------------------------------------------------------------------------------------ key precomputation
+    def _precompute(self, m):
+        """The bit-serial multiplier filling the per-slot key registers; returns (keys[s][p][d], tail_h[s][k])."""
+        nt = len(self.tails)
+        keys = [[[Signal(128, name=f"k{s}_h{p + 1}_{d}") for d in range(2)] for p in range(N_POWERS)]
+                for s in range(2)]
+        tail_h = [[Signal(128, name=f"t{s}_{k}") for k in range(nt)] for s in range(2)]
+        done, pending = Signal(2), Signal(2)
+        busy, slot = Signal(), Signal()
+        step = Signal(range(3 + nt + 1))
+        i = Signal(range(128 // PRE_BITS))
+        hc, a, v, z = Signal(128), Signal(128), Signal(128), Signal(128)
+
+        m.d.comb += self.h_ready.eq(done & ~pending & ~self.h_load & ~Mux(busy, Mux(slot, 0b10, 0b01), 0))
+        pend = pending | self.h_load
+        start_slot = ~pend[0]                                             # lower slot first
+        restart = busy & self.h_load.bit_select(slot, 1)                  # the slot's H changed under us
+        with m.If((~busy | restart) & pend.any()):
+            s_new = Mux(restart, slot, start_slot)
+            h_new = Signal(128)
+            m.d.comb += h_new.eq(_rev(self.h[s_new]))
+            m.d.sync += [busy.eq(1), slot.eq(s_new), step.eq(0), i.eq(0), hc.eq(h_new), a.eq(h_new), v.eq(h_new),
+                         z.eq(0), pending.eq(pend & ~Mux(s_new, 0b10, 0b01)),
+                         done.bit_select(s_new, 1).eq(0)]
+            for s in range(2):
+                with m.If(s_new == s):
+                    m.d.sync += keys[s][0][0].eq(h_new)
+        with m.Else():
+            m.d.sync += pending.eq(pend)
+            with m.If(self.h_load.any()):
+                m.d.sync += done.eq(done & ~self.h_load)
+        with m.If(busy & ~restart):
+            # PRE_BITS steps of Algorithm 1 (coefficient order): Z ^= A_j · x^j · V, V ← V·x^PRE_BITS, A ← A / x^PRE_BITS
+            vx = [v]
+            for _ in range(PRE_BITS):
+                nxt_v = Signal(128)
+                m.d.comb += nxt_v.eq(_times_x(vx[-1]))
+                vx.append(nxt_v)
+            z_next = Signal(128)
+            m.d.comb += z_next.eq(_xor_all([z] + [Mux(a[j], vx[j], 0) for j in range(PRE_BITS)]))
+            m.d.sync += [z.eq(z_next), v.eq(vx[-1]), a.eq(a >> PRE_BITS), i.eq(i + 1)]
+            with m.If(i == 64 // PRE_BITS - 1):                         # V = x^64 · B after this step
+                for s in range(2):
+                    with m.If(slot == s):
+                        for p in range(N_POWERS):
+                            with m.If(step == p):
+                                m.d.sync += keys[s][p][1].eq(vx[-1])
+            with m.If(i == 128 // PRE_BITS - 1):
+                nxt_b = Signal(128)
+                nxt_a = Signal(128)
+                m.d.sync += [step.eq(step + 1), z.eq(0), v.eq(nxt_b), a.eq(nxt_a)]
+                # step 0: H·H → H^2, step 1: H·H^2 → H^3, step 2: (x^64·H^3 only), step 3+k: T_k·H
+                with m.Switch(step):
+                    with m.Case(0):
+                        m.d.comb += [nxt_a.eq(hc), nxt_b.eq(z_next)]
+                    with m.Case(1):
+                        m.d.comb += [nxt_a.eq(0), nxt_b.eq(z_next)]
+                    for k in range(nt):
+                        with m.Case(2 + k):
+                            m.d.comb += [nxt_a.eq(to_coeffs(self.tails[k])), nxt_b.eq(hc)]
+                    with m.Default():
+                        m.d.comb += [nxt_a.eq(0), nxt_b.eq(hc)]
+                for s in range(2):
+                    with m.If(slot == s):
+                        with m.Switch(step):
+                            with m.Case(0):
+                                m.d.sync += keys[s][1][0].eq(z_next)
+                            with m.Case(1):
+                                m.d.sync += keys[s][2][0].eq(z_next)
+                            for k in range(nt):
+                                with m.Case(3 + k):
+                                    m.d.sync += tail_h[s][k].eq(z_next)
+                with m.If(step == 2 + nt):
+                    m.d.sync += [busy.eq(0), done.bit_select(slot, 1).eq(1)]
+        return keys, tail_h
+
+    # ------------------------------------------------------------------------------------------ datapath
     def elaborate(self, platform):
         m = Module()
-        d, n = self.digit_bits, self.digits
+        keys, tail_h = self._precompute(m)
+        nt = len(self.tails)
+        meta = data.StructLayout({"v": 1, "chain": 1, "dig": 1, "last": 1, "slot": 1,
+                                  "tail": max(nt.bit_length(), 1)})
 
-        # --- H and G_k = x^(d k) H = x^d · G_{k-1}, one per cycle after the load; g[0] is the one in use (the ring
-        # rotates)
-        g = [Signal(128, name=f"g{k}") for k in range(n)]
-        walk = Signal(128)
-        steps = Signal(range(n + 1))
-        preparing = Signal()
-        with m.If(self.h_load):
-            m.d.sync += [g[0].eq(self.h), walk.eq(self.h), steps.eq(1), preparing.eq(n > 1)]
-        with m.Elif(preparing):
-            nxt = Signal(128)
-            if n > 1:
-                m.d.comb += nxt.eq(_times_x_power(m, walk, d, "xd"))
-            m.d.sync += [walk.eq(nxt), steps.eq(steps + 1)]
-            for k in range(1, n):
-                with m.If(steps == k):
-                    m.d.sync += g[k].eq(nxt)
-            with m.If(steps == n - 1):
-                m.d.sync += preparing.eq(0)
+        acc = [Signal(128, name=f"acc{c}") for c in range(2)]      # chain sums (coefficient vectors)
+        part = [Signal(128, name=f"part{c}") for c in range(2)]    # a chain's first-digit product
+        cptr = Signal()                                            # the chain of the next block
+        last_busy = Signal()                                       # a last block is in the multiplier
+        d_cur, d_nx = Signal(DIGIT), Signal(DIGIT)
+        g_cur, g_nx = Signal(128), Signal(128)
+        ma, mb, mc = Signal(meta), Signal(meta), Signal(meta)     # S1a, S1b, S2 inputs
 
-        # --- the accumulation
-        acc = Signal(128)                 # Y (or its partial sum during a block)
-        fresh = Signal(init=1)            # the next block starts a message
-        rest = Signal(max(128 - d, 1))    # operand digits still to multiply (next digit in the top bits)
-        k = Signal(range(n + 1))          # digit index, 0 = idle / first digit
-        last = Signal()
-        busy = k != 0
+        # ---- S2: reduction and accumulation (combinational part, used by the forwarding)
+        clm = Signal(PROD_BITS)
+        r = _reduce(m, clm, "s2")
+        y = Signal(128)
+        m.d.comb += y.eq(Mux(mc.chain, part[1], part[0]) ^ r)
 
-        m.d.comb += self.h_ready.eq(~preparing & ~busy & ~self.h_load)
-        out_free = ~self.o.valid | self.o.ready
-        m.d.comb += self.i.ready.eq(~preparing & ~self.h_load & ~busy & out_free)
+        # ---- taking a block: operand = (acc of its chain, or the sum leaving S2 this cycle) XOR X
+        took_prev = ma.v & ~ma.dig
+        m.d.comb += self.i.ready.eq(~took_prev & ~last_busy & ~self.o.valid)
         take = self.i.valid & self.i.ready
+        p = self.i.payload
+        fwd = mc.v & mc.dig & (mc.chain == cptr)
+        base = Mux(fwd, y, Mux(cptr, acc[1], acc[0]))
+        op = Signal(128)
+        m.d.comb += op.eq(base ^ _rev(p.block))
+        power = Signal(2)                                          # 0: H, 1: H^2, 2: H^3
+        pen, tail_in = (p.pen, p.tail) if nt else (Const(0), Const(0))
+        m.d.comb += power.eq(Mux(pen, 2, Mux(p.last & (tail_in == 0), 0, 1)))
 
-        operand = Mux(fresh, 0, acc) ^ self.i.payload.block       # Y_{i-1} XOR X_i
-        top = lambda v, w: v[w - d:w]                                  # noqa: E731 (the digit of lowest degree)
-        digit_src = Mux(busy, top(rest, 128 - d), top(operand, 128)) if n > 1 else operand
-        digit = Signal(d)                                               # bit j = coefficient j of the digit
-        m.d.comb += digit.eq(_reverse(digit_src[-d:] if n > 1 else digit_src))
-        prod = Signal(128)
-        m.d.comb += prod.eq(_digit_times(m, digit, g[0], d, "mul"))
-        acc_next = Mux(busy, acc, 0) ^ prod
+        with m.If(take):
+            m.d.sync += [d_cur.eq(op[:DIGIT]), d_nx.eq(op[DIGIT:]),
+                         ma.v.eq(1), ma.chain.eq(cptr), ma.dig.eq(0), ma.last.eq(p.last), ma.slot.eq(p.slot),
+                         ma.tail.eq(tail_in), cptr.eq(Mux(p.last, 0, ~cptr))]
+            with m.If(p.last):
+                m.d.sync += last_busy.eq(1)
+            with m.Switch(Cat(power, p.slot)):
+                for s in range(2):
+                    for pw in range(N_POWERS):
+                        with m.Case(pw | s << 2):
+                            m.d.sync += [g_cur.eq(keys[s][pw][0]), g_nx.eq(keys[s][pw][1])]
+        with m.Elif(ma.v & ~ma.dig):                                # the second digit
+            m.d.sync += [d_cur.eq(d_nx), g_cur.eq(g_nx), ma.dig.eq(1)]
+        with m.Else():
+            m.d.sync += ma.v.eq(0)
 
+        # ---- S1a: eight groups of eight partial products
+        grp = [Signal(128 + GROUP - 1, name=f"grp{j}") for j in range(DIGIT // GROUP)]
+        for j, gsig in enumerate(grp):
+            terms = [Mux(d_cur[GROUP * j + k], g_cur, 0) << k for k in range(GROUP)]
+            m.d.sync += gsig.eq(_xor_all(terms))
+        m.d.sync += mb.eq(ma)
+
+        # ---- S1b: the carry-less product
+        m.d.sync += [clm.eq(_xor_all([gsig << (GROUP * j) for j, gsig in enumerate(grp)])), mc.eq(mb)]
+
+        # ---- S2: registered part
         with m.If(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
-        finishing = Signal()
-        with m.If(take):
-            m.d.sync += [acc.eq(acc_next), fresh.eq(self.i.payload.last), last.eq(self.i.payload.last)]
-            if n > 1:
-                m.d.sync += [rest.eq(operand[:128 - d]), k.eq(1)]
-            else:
-                m.d.comb += finishing.eq(self.i.payload.last)
-        if n > 1:
-            with m.If(busy):
-                m.d.sync += [acc.eq(acc_next), rest.eq(Cat(Const(0, d), rest[:128 - 2 * d]) if n > 2 else 0)]
-                m.d.sync += k.eq(Mux(k == n - 1, 0, k + 1))
-                m.d.comb += finishing.eq((k == n - 1) & last)
-            with m.If(take | busy):                                   # rotate the G ring with the digits
-                m.d.sync += [g[j].eq(g[(j + 1) % n]) for j in range(n)]
-        with m.If(finishing):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.s.eq(acc_next)]
+        with m.If(mc.v):
+            with m.If(~mc.dig):
+                for c in range(2):
+                    with m.If(mc.chain == c):
+                        m.d.sync += part[c].eq(r)
+            with m.Elif(mc.last):
+                tail = Signal(128)
+                if nt:
+                    with m.Switch(Cat(mc.tail, mc.slot)):
+                        for s in range(2):
+                            for k in range(nt):
+                                with m.Case((k + 1) | s << len(mc.tail)):
+                                    m.d.comb += tail.eq(tail_h[s][k])
+                other = Mux(mc.chain, acc[0], acc[1])
+                m.d.sync += [self.o.valid.eq(1), self.o.payload.s.eq(_rev(y ^ other ^ tail)),
+                             acc[0].eq(0), acc[1].eq(0), last_busy.eq(0)]
+            with m.Else():
+                for c in range(2):
+                    with m.If(mc.chain == c):
+                        m.d.sync += acc[c].eq(y)
         return m

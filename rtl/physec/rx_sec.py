@@ -58,10 +58,10 @@ FC_MATCH_WORD = SEC_DECIDE_WORD - 1      # FC = predicted FC, registered the cyc
 class RxSec(wiring.Component):
     """The RX security engine (module docstring). Parameters as :class:`~.tx_sec.TxSec`."""
 
-    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64):
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True):
         self.slots = SecSlots(aes_units=aes_units, aes_table=aes_table, aes_sbox_style=aes_sbox_style,
                               aes_lookup_reg=aes_lookup_reg)
-        self.gcm = GcmTap(digit_bits=digit_bits, mode_word=GHASH_MODE_WORD)
+        self.gcm = GcmTap(mode_word=GHASH_MODE_WORD)
         super().__init__({
             # key slots (write side of the register map)
             **KEY_PORT,
@@ -198,7 +198,8 @@ class RxSec(wiring.Component):
 
         # ------------------------------------------------------------------ tap → GHASH → expected tag
         m.d.comb += [gcm.tap.eq(self.ct), gcm.tap_wc.eq(self.ct_wc), gcm.tap_run.eq(self.ct_valid),
-                     gcm.mode.eq(tap_mode), gcm.slot.eq(tap_slot), gcm.h.eq(sl.h), gcm.h_new.eq(sl.h_new)]
+                     gcm.mode.eq(tap_mode), gcm.slot.eq(tap_slot), gcm.h.eq(sl.h), gcm.h_new.eq(sl.h_new),
+                     sl.ghash_ready.eq(gcm.h_ready)]
         exp_tag, exp_ok = Signal(128), Signal()
         with m.If(gcm.frame_end & (gcm.end_mode != MODE_CLEAR)):
             m.d.sync += exp_ok.eq(0)

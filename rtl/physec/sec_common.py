@@ -5,8 +5,8 @@
   installed again after the request makes that H stale), and the AES request / result streams of the user (keystream
   and J0 blocks), H requests having priority.
 * :class:`GcmTap`: the GHASH side: GCM blocks assembled from the frame's words as they pass a tap (before PRBS31 on
-  the TX, after it on the RX: the words as they are on the line, descrambled), a FIFO, GHASH with the frame's H
-  (reloaded when the slot changes), one S per protected frame.
+  the TX, after it on the RX: the words as they are on the line, descrambled), a FIFO, GHASH with keys per slot
+  (derived from each slot's H when it changes; a frame names its slot), one S per protected frame.
 
 Frame layout facts (physec.md §4, §7): the frame is the octet stream f-octet q = f[8q .. 8q+7] with f[8q] the most
 significant bit (a line word w holds f-octets 8w .. 8w+7, each bit-reversed in the word); O0..O13 = f-octets 15..28
@@ -78,8 +78,8 @@ class SecSlots(wiring.Component):
     """Key slots, AES core and H per slot (module docstring), ``sync`` domain.
 
     Ports: key install ``key`` / ``key_slot`` / ``key_an`` / ``key_salt`` / ``key_ssci`` with ``key_valid`` /
-    ``key_ready`` (the AES core's handshake); ``slot_valid`` (2): the slot's H is ready (cleared when a key is written
-    into it); ``expanded`` (2): the AES core's round keys of the slot are complete (requests naming a slot that is not
+    ``key_ready`` (the AES core's handshake); ``slot_valid`` (2): the slot's H is ready and so are the GHASH keys
+    derived from it (``ghash_ready``, from :class:`GcmTap`; cleared when a key is written into the slot); ``expanded`` (2): the AES core's round keys of the slot are complete (requests naming a slot that is not
     expanded must wait); per slot ``an``, ``salt``, ``ssci``, ``h`` (arrays of two) and ``h_new`` (2, a pulse when a
     slot's H changes); ``req`` / ``res``: the user's AES blocks (:data:`SEC_REQ` / :data:`SEC_RES`).
     """
@@ -88,7 +88,7 @@ class SecSlots(wiring.Component):
         self.aes = Aes256(units=aes_units, table=aes_table, sbox_style=aes_sbox_style, lookup_reg=aes_lookup_reg,
                           tag_width=5)
         super().__init__({
-            **KEY_PORT, "expanded": Out(2),
+            **KEY_PORT, "expanded": Out(2), "ghash_ready": In(2),
             "an": Out(data.ArrayLayout(2, 2)), "salt": Out(data.ArrayLayout(96, 2)),
             "ssci": Out(data.ArrayLayout(32, 2)), "h": Out(data.ArrayLayout(128, 2)), "h_new": Out(2),
             "req": In(stream.Signature(SEC_REQ)), "res": Out(stream.Signature(SEC_RES)),
@@ -99,7 +99,8 @@ class SecSlots(wiring.Component):
         m.submodules.aes = aes = self.aes
         h_ok, h_pending, slot_was = Signal(2), Signal(2), Signal(2)
         m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok), self.expanded.eq(aes.slot_valid)]
+                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok & self.ghash_ready),
+                     self.expanded.eq(aes.slot_valid)]
         m.d.sync += [slot_was.eq(aes.slot_valid), self.h_new.eq(0)]
         with m.If(self.key_valid & aes.key_ready):
             m.d.sync += [self.an[self.key_slot].eq(self.key_an), self.salt[self.key_slot].eq(self.key_salt),
@@ -141,30 +142,29 @@ class GcmTap(wiring.Component):
 
     Inputs: ``tap`` / ``tap_wc`` / ``tap_run`` (the frame's words as on the line before scrambling, word index, valid);
     ``mode`` and ``slot`` of the frame at the tap, valid from word ``mode_word`` (default :data:`MODE_WORD`; the
-    receiver decides later) until its last word; ``h`` (two
-    slots) and ``h_new`` (from :class:`SecSlots`). Outputs: ``s`` / ``s_valid`` (a one-cycle strobe, not registered
-    here: GHASH's output register; ``s_frame``: the tap frame counter mod 4 of the frame it belongs to), ``frame_end`` (a pulse after each frame's last word, with
+    receiver decides later) until its last word; ``h`` (two slots) and ``h_new`` (from :class:`SecSlots`). Outputs:
+    ``h_ready`` (2): GHASH's keys of the slot are derived (:class:`SecSlots` ``ghash_ready``); ``s`` / ``s_valid`` (a
+    one-cycle strobe, not registered here: GHASH's output register; ``s_frame``: the tap frame counter mod 4 of the
+    frame it belongs to), ``frame_end`` (a pulse after each frame's last word, with
     ``end_mode`` and ``end_frame``), ``frame``: the counter of frames that have passed the tap, mod 8 (the user's plan
     index of the frame at the tap).
 
     GHASH inputs (SP 800-38D; physec.md §7): MODE 10: A ‖ 0^16 at word :data:`MODE_WORD`, C block j (f-octets
-    257+16j .. 272+16j) at word 34+2j, the last one (15 octets and a zero) at word 0 of the next frame, the length
-    block at word 1. MODE 01: a load-only entry at word :data:`MODE_WORD` (GHASH has no slack from word 32 on, so the
-    frame's H is loaded while it is idle), block 0 = A ‖ P[0..1] at word 32, block j ≥ 1 (P[16j−14 .. 16j+1]) at
-    word 32+2j, the last (13 octets and 3 zeros) at word 0 of the next frame, the length block at word 1. S is out
-    about 6 cycles after the next frame's word 1.
+    257+16j .. 272+16j) at word 34+2j, the last one (15 octets and a zero) at word 0 of the next frame. MODE 01:
+    block 0 = A ‖ P[0..1] at word 32, block j ≥ 1 (P[16j−14 .. 16j+1]) at word 32+2j, the last (13 octets and 3
+    zeros) at word 0 of the next frame. The length block (:data:`LEN_GCM` / :data:`LEN_GMAC`) is a constant: it is
+    GHASH's known tail (:class:`~.ghash.Ghash` ``tails``), so the block at word 0 goes in as ``last`` with its tail and
+    the one at word 4110 as ``pen``; S is out about 7 cycles after the next frame's word 0.
     """
 
-    def __init__(self, *, digit_bits=64, mode_word=MODE_WORD):
-        if digit_bits not in (64, 128):
-            raise ValueError("the line needs a GHASH block every two cycles: digit_bits must be 64 or 128")
+    def __init__(self, *, mode_word=MODE_WORD):
         if not 8 < mode_word < PAYLOAD_WORD:
             raise ValueError("the A block enters after the overhead words and before the payload")
         self.mode_word = mode_word
-        self.ghash = Ghash(digit_bits=digit_bits)
+        self.ghash = Ghash(tails=(LEN_GCM, LEN_GMAC))
         super().__init__({
             "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
-            "h": In(data.ArrayLayout(128, 2)), "h_new": In(2),
+            "h": In(data.ArrayLayout(128, 2)), "h_new": In(2), "h_ready": Out(2),
             "s": Out(128), "s_valid": Out(1), "s_frame": Out(2),
             "frame_end": Out(1), "end_mode": Out(2), "end_frame": Out(2), "frame": Out(3),
         })
@@ -174,6 +174,7 @@ class GcmTap(wiring.Component):
         m.submodules.ghash = gh = self.ghash
         x_i = self.frame                               # tap frame counter (mod 8)
         mode_prev = Signal(2)                          # the previous frame's mode (its last blocks come late)
+        msg_slot = Signal()                            # the key slot of the frame whose blocks are being pushed
         w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
         w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
         w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
@@ -182,33 +183,37 @@ class GcmTap(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
-        # {block, first, last, slot, no_data}: ``first`` makes the feeder load the frame's H if it is not the one
-        # in GHASH; a ``no_data`` entry only does that
-        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=132, depth=8)
-        push, blk, first, lastb, bslot, nodata = Signal(), Signal(128), Signal(), Signal(), Signal(), Signal()
-        m.d.comb += [gq.w_data.eq(Cat(blk, first, lastb, bslot, nodata)), gq.w_en.eq(push)]
+        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail) wait in a FIFO; the length block is GHASH's
+        # known tail (1: MODE 10, 2: MODE 01), so the frame's last given block carries ``last`` and ``tail`` and the one
+        # before it ``pen``
+        lay = gh.in_layout
+        m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=lay.size, depth=8)
+        push = Signal()
+        entry = Signal(lay)
+        m.d.comb += [gq.w_data.eq(entry), gq.w_en.eq(push), entry.slot.eq(msg_slot)]
+        pen_word = FRAME_WORDS - 2                     # the last full block of the payload (word 4110, both modes)
         with m.If(self.tap_run):
             with m.If(twc == 3):
                 m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
+            with m.If(twc == self.mode_word):
+                m.d.sync += msg_slot.eq(self.slot)
             with m.If((twc == self.mode_word) & (mode == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, z, z])), first.eq(1), bslot.eq(self.slot)]
-            with m.If((twc == self.mode_word) & (mode == MODE_GMAC)):
-                m.d.comb += [push.eq(1), first.eq(1), nodata.eq(1), bslot.eq(self.slot)]
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*aad, z, z])), entry.slot.eq(self.slot)]
             with m.If((mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, w0[0]]))]
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[1:], *w1, w0[0]])),
+                             entry.pen.eq(twc == pen_word)]
             with m.If((mode == MODE_GMAC) & (twc == PAYLOAD_WORD)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*aad, w0[1], w0[2]]))]
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*aad, w0[1], w0[2]]))]
             with m.If((mode == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, *w0[:3]]))]
-            # the previous frame's last block and its length block
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[3:], *w1, *w0[:3]])),
+                             entry.pen.eq(twc == pen_word)]
+            # the previous frame's last block (its length block is the known tail)
             with m.If((twc == 0) & (mode_prev == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[1:], *w1, z]))]
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[1:], *w1, z])), entry.last.eq(1),
+                             entry.tail.eq(1)]
             with m.If((twc == 0) & (mode_prev == MODE_GMAC)):
-                m.d.comb += [push.eq(1), blk.eq(octets_be([*w2[3:], *w1, z, z, z]))]
-            with m.If((twc == 1) & (mode_prev == MODE_GCM)):
-                m.d.comb += [push.eq(1), blk.eq(LEN_GCM), lastb.eq(1)]
-            with m.If((twc == 1) & (mode_prev == MODE_GMAC)):
-                m.d.comb += [push.eq(1), blk.eq(LEN_GMAC), lastb.eq(1)]
+                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[3:], *w1, z, z, z])), entry.last.eq(1),
+                             entry.tail.eq(2)]
         tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
@@ -222,23 +227,9 @@ class GcmTap(wiring.Component):
         with m.If(tap_last & (mode != MODE_CLEAR)):
             m.d.sync += [s_frames[s_w].eq(x_i[:2]), s_w.eq(~s_w)]
 
-        # feeder: reload H when the frame's slot is not the one loaded (or its H changed)
-        e_blk, e_first, e_last, e_slot = gq.r_data[:128], gq.r_data[128], gq.r_data[129], gq.r_data[130]
-        e_nodata = gq.r_data[131]
-        gh_loaded, gh_slot, h_changed = Signal(), Signal(), Signal(2)
-        stale_h = e_first & (~gh_loaded | (gh_slot != e_slot) | h_changed.bit_select(e_slot, 1))
-        h_load, h_sel = Signal(), Signal(128)                    # registered load pulse and its H
-        m.d.comb += [gh.h.eq(h_sel), gh.h_load.eq(h_load)]
-        m.d.sync += [h_load.eq(0), h_changed.eq(h_changed | self.h_new)]
-        with m.If(gq.r_rdy & stale_h):
-            with m.If(gh.h_ready):
-                m.d.sync += [h_load.eq(1), h_sel.eq(self.h[e_slot]), gh_loaded.eq(1), gh_slot.eq(e_slot),
-                             h_changed.bit_select(e_slot, 1).eq(self.h_new.bit_select(e_slot, 1))]
-        with m.Elif(~h_load & e_nodata):
-            m.d.comb += gq.r_en.eq(1)
-        with m.Elif(~h_load):
-            m.d.comb += [gh.i.valid.eq(gq.r_rdy), gh.i.payload.block.eq(e_blk), gh.i.payload.last.eq(e_last),
-                         gq.r_en.eq(gh.i.ready)]
+        # GHASH keys per slot: computed when the slot's H changes (h_ready low meanwhile: the engine's slot_valid)
+        m.d.comb += [gh.h.eq(self.h), gh.h_load.eq(self.h_new), self.h_ready.eq(gh.h_ready),
+                     gh.i.valid.eq(gq.r_rdy), gh.i.payload.eq(gq.r_data), gq.r_en.eq(gh.i.ready)]
         # S straight from GHASH's output register (the tag's timing has two cycles of margin on the TX)
         m.d.comb += [gh.o.ready.eq(1), self.s_valid.eq(gh.o.valid), self.s.eq(gh.o.payload.s),
                      self.s_frame.eq(s_frames[s_r])]

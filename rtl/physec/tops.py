@@ -5,6 +5,8 @@ Clocks (spec/README.md "Targets"): client side ``sync`` 156.25 MHz; line side ``
 
 from din.rtl.catalog import Top
 
+from .sec_common import LEN_GCM, LEN_GMAC
+
 __all__ = ["TOPS"]
 
 CLIENT_MHZ = 156.25
@@ -52,16 +54,16 @@ TOPS += [
                   "fifo_depth": 32},
         clocks_mhz={"sync": LINE_MHZ}),
     Top("ghash", "physec", "physec.ghash:Ghash",
-        "GHASH (SP 800-38D §6.4): digit-serial GF(2^128) multiplier derived from the polynomial, d bits per cycle "
-        "(a block every 128/d cycles), x^(dk)·H computed by hardware when H is loaded",
-        defaults={"digit_bits": 64}, clocks_mhz={"sync": LINE_MHZ}),
+        "GHASH (SP 800-38D §6.4): a 64 x 128-bit GF(2^128) multiplier derived from the polynomial, pipelined over "
+        "three stages, two interleaved chains with H^2 (a block every two cycles), H^2 / H^3 / tail products per key "
+        "slot computed by a bit-serial multiplier when H is loaded; tails = the PHYSec length blocks",
+        defaults={"tails": [LEN_GCM, LEN_GMAC]}, clocks_mhz={"sync": LINE_MHZ}),
 ]
 TOPS += [
     Top("gcm", "physec", "physec.gcm:Gcm",
         "AES-256-GCM engine (SP 800-38D, 96-bit IV): AES core + GHASH composed, H per key slot computed at key "
         "install, CTR keystream computed ahead, tag = GHASH ^ E_K(J0), tag check for decryption",
         defaults={"aes_units": 7, "aes_table": "sbox", "aes_sbox_style": "ebr", "aes_lookup_reg": True,
-                  "digit_bits": 64,
                   "len_width": 16},
         clocks_mhz={"sync": LINE_MHZ}),
 ]

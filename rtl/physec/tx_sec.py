@@ -22,11 +22,11 @@ serves word 32+k (its octets 0..6) and word 33+k (its octet 7).
 GHASH inputs per mode (SP 800-38D; physec.md §7; :class:`~.sec_common.GcmTap`):
 
 * MODE 10 (GCM): A ‖ 0^16 ‖ C ‖ 0^8 ‖ len block: A at tap word 10, C block j (f-octets 257+16j .. 272+16j) complete at
-  tap word 34+2j, the last (15 octets + one zero) at word 0 of the next frame, the length block
-  ([112]64 ‖ [261 112]64) at word 1.
+  tap word 34+2j, the last (15 octets + one zero) at word 0 of the next frame, then the length block
+  ([112]64 ‖ [261 112]64), a constant that GHASH adds as its precomputed tail (``Ghash(tails=...)``).
 * MODE 01 (GMAC): one AAD string A ‖ P (32 653 octets): block 0 = A ‖ P[0..1] at tap word 32, block j ≥ 1
   (P[16j−14 .. 16j+1] = f-octets 243+16j .. 258+16j) at tap word 32+2j, the last (P[32 626 .. 32 638] and 3 zeros)
-  at word 0 of the next frame, the length block ([261 224]64 ‖ [0]64) at word 1.
+  at word 0 of the next frame, then the length block ([261 224]64 ‖ [0]64), GHASH's other tail.
 * MODE 00: nothing; the next frame's TAG is zero.
 
 The tag T(n) = S(n) ⊕ E_K(J0(n)) is ready about 8 cycles after frame n's last word passes the tap; TxFrame inserts
@@ -70,13 +70,12 @@ FC_MAX = (1 << 64) - 1
 
 class TxSec(wiring.Component):
     """The TX security engine (module docstring). Parameters: the AES core's ``aes_units`` / ``aes_table`` /
-    ``aes_sbox_style`` / ``aes_lookup_reg`` and the GHASH ``digit_bits`` (64: one block per two cycles, the line's
-    rate)."""
+    ``aes_sbox_style`` / ``aes_lookup_reg`` (GHASH: one block per two cycles, the line's rate)."""
 
-    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True, digit_bits=64):
+    def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True):
         self.slots = SecSlots(aes_units=aes_units, aes_table=aes_table, aes_sbox_style=aes_sbox_style,
                               aes_lookup_reg=aes_lookup_reg)
-        self.gcm = GcmTap(digit_bits=digit_bits)
+        self.gcm = GcmTap()
         super().__init__({
             # key slots (write side of the register map)
             **KEY_PORT,
@@ -228,7 +227,7 @@ class TxSec(wiring.Component):
         # ------------------------------------------------------------------ tap → GCM blocks → GHASH
         m.d.comb += [gcm.tap.eq(self.tap), gcm.tap_wc.eq(self.tap_wc), gcm.tap_run.eq(self.tap_run),
                      gcm.mode.eq(pl_mode[x_i[:2]]), gcm.slot.eq(pl_slot[x_i[:2]]), gcm.h.eq(sl.h),
-                     gcm.h_new.eq(sl.h_new)]
+                     gcm.h_new.eq(sl.h_new), sl.ghash_ready.eq(gcm.h_ready)]
 
         # tag of the frame that left the tap: zero after a MODE 00 frame, else S ⊕ E_K(J0) when GHASH is done
         with m.If(gcm.frame_end):

@@ -1,14 +1,15 @@
 """cocotb testbench of ``din_ghash`` (rtl/physec/ghash.py, SP 800-38D §6.4) against the golden GHASH built on the
-bit-serial Algorithm 1 (golden/physec/gcm.py ``gf_mult``), with idle / backpressure patterns, H reloads and reset
-mid-stream. Payloads go through :data:`~din.rtl.physec.ghash.IN_LAYOUT` / ``OUT_LAYOUT``."""
+bit-serial Algorithm 1 (golden/physec/gcm.py ``gf_mult``), with idle / backpressure patterns, both key slots, H
+reloads, messages ending in the core's known tails (``pen`` / ``tail``) and reset mid-stream. Payloads go through
+:func:`~din.rtl.physec.ghash.in_layout` / ``OUT_LAYOUT``; the tails are the top's ``tails`` parameter."""
 
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
 from din.golden.physec.gcm import gf_mult
-from din.rtl.physec.ghash import IN_LAYOUT, OUT_LAYOUT
-from din.sim.common.tb import PATTERNS, Scoreboard, regression_count, reset, rng, stall_pattern, start_clock
+from din.rtl.physec.ghash import OUT_LAYOUT, in_layout
+from din.sim.common.tb import PATTERNS, Scoreboard, params, regression_count, reset, rng, stall_pattern, start_clock
 
 LINE_MHZ = 161.1328125
 
@@ -18,6 +19,16 @@ def ghash(h, blocks):
     for x in blocks:
         y = gf_mult(y ^ x, h)
     return y
+
+
+def tails():
+    return [int(t) for t in params().get("tails", [])]
+
+
+def expect(h, msg):
+    """GHASH of a message given as blocks or (blocks, tail index)."""
+    blocks, tail = msg if isinstance(msg, tuple) else (msg, 0)
+    return ghash(h, list(blocks) + ([tails()[tail - 1]] if tail else []))
 
 
 class Ends:
@@ -42,27 +53,37 @@ class Ends:
                     self.cycles.append(get_sim_time("ps"))
             await RisingEdge(dut.clk)
 
-    async def load_h(self, h):
+    async def load_h(self, h, slot=0):
+        """Load H into ``slot`` and wait until its keys are ready."""
         dut = self.dut
+        self.hs = getattr(self, "hs", [0, 0])
+        self.hs[slot] = h
+        dut.h.value = self.hs[0] | self.hs[1] << 128
+        dut.h_load.value = 1 << slot
+        await RisingEdge(dut.clk)
+        dut.h_load.value = 0
         while True:
             await ReadOnly()
-            ok = int(dut.h_ready.value)
+            ok = (int(dut.h_ready.value) >> slot) & 1
             await RisingEdge(dut.clk)
             if ok:
                 break
-        dut.h.value = h
-        dut.h_load.value = 1
-        await RisingEdge(dut.clk)
-        dut.h_load.value = 0
 
-    async def send(self, msgs, stall=True):
+    async def send(self, msgs, stall=True, slot=0):
         dut = self.dut
+        lay = in_layout(len(tails()))
         for msg in msgs:
-            for j, x in enumerate(msg):
+            blocks, tail = msg if isinstance(msg, tuple) else (msg, 0)
+            for j, x in enumerate(blocks):
+                last = j == len(blocks) - 1
+                fields = {"block": x, "slot": slot, "last": last}
+                if tails():
+                    fields.update(pen=bool(tail) and j == len(blocks) - 2, tail=tail if last else 0)
+                word = lay.const(fields).as_value().value
                 while True:
                     idle = next(self.in_stall) if stall else False
                     dut.i_tvalid.value = 0 if idle else 1
-                    dut.i_tdata.value = IN_LAYOUT.const({"block": x, "last": j == len(msg) - 1}).as_value().value
+                    dut.i_tdata.value = word
                     await ReadOnly()
                     done = not idle and int(dut.i_tready.value)
                     await RisingEdge(dut.clk)
@@ -91,22 +112,23 @@ async def _setup(dut):
 @cocotb.test()
 @cocotb.parametrize(pattern=PATTERNS)
 async def against_golden(dut, pattern):
-    """Random H values, each followed by messages of 1..8 random blocks (one all-zero, one with X = H^-1-like edge:
-    all ones); every GHASH equals the golden value."""
+    """Random H values in alternating slots, each followed by messages of 1..8 random blocks (one all-zero, one all
+    ones), and messages ending in each known tail; every GHASH equals the golden value."""
     await _setup(dut)
     r = rng(f"ghash:{pattern}")
     sb = Scoreboard(f"ghash [{pattern}]", log=dut._log)
     ends = Ends(dut, pattern, r.randrange(1 << 30), sb)
     n = 0
-    for _ in range(regression_count(3, 40)):
-        h = r.getrandbits(128)
+    for k in range(regression_count(3, 40)):
+        h, slot = r.getrandbits(128), k % 2
         msgs = [[r.getrandbits(128) for _ in range(r.randint(1, 8))] for _ in range(3)]
         msgs += [[0], [(1 << 128) - 1] * 3]
-        await ends.load_h(h)
+        msgs += [([r.getrandbits(128) for _ in range(r.randint(1, 8))], t + 1) for t in range(len(tails()))]
+        await ends.load_h(h, slot)
         for msg in msgs:
-            sb.expect(ghash(h, msg))
+            sb.expect(expect(h, msg))
         n += len(msgs)
-        await ends.send(msgs)
+        await ends.send(msgs, slot=slot)
     await ends.wait_for(n)
     ends.stop()
     for v in ends.got:
@@ -147,8 +169,8 @@ async def reset_mid_stream(dut, pattern):
 @cocotb.test()
 async def bench(dut):
     """Figures for ``din bench ghash``: one 2042-block message (a PHYSec frame's GHASH input), no stalls: blocks per
-    cycle, cycles from the last block to the result, H load time."""
-    from din.sim.common.tb import params, write_figures
+    cycle, cycles from the last block to the result, key preparation time after an H load."""
+    from din.sim.common.tb import write_figures
     await _setup(dut)
     r = rng("bench")
     sb = Scoreboard("ghash bench", log=dut._log)
@@ -156,13 +178,7 @@ async def bench(dut):
     period = round(1e6 / LINE_MHZ)
     h = r.getrandbits(128)
     t0 = get_sim_time("ps")
-    await ends.load_h(h)
-    while True:                       # the G_k precomputation
-        await ReadOnly()
-        if int(dut.h_ready.value):
-            break
-        await RisingEdge(dut.clk)
-    await RisingEdge(dut.clk)
+    await ends.load_h(h)              # returns when the slot's keys are ready
     msg = [r.getrandbits(128) for _ in range(2042)]
     sb.expect(ghash(h, msg))
     t1 = get_sim_time("ps")
