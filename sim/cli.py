@@ -110,7 +110,8 @@ def cmd_build(args):
         # a top too long to build in CI; its parts are built there under their own budgets
         print(f"din: {args.block}: FPGA build skipped in CI: {budget['ci_skip']} (`make fpga` builds it)")
         return 0
-    report = build(args.block, seeds=seeds, params=_parse_params(args.param), check_budget=not args.no_budget)
+    report = build(args.block, seeds=seeds, params=_parse_params(args.param), check_budget=not args.no_budget,
+                   router=args.router)
     return 0 if report.get("budget", {}).get("ok", True) else 1
 
 
@@ -170,6 +171,8 @@ def _parser():
     sp.add_argument("--no-budget", action="store_true", help="report only; do not fail on the budget")
     sp.add_argument("--force", action="store_true", help="build even when the budget says 'not_built'")
     sp.add_argument("--ci", action="store_true", help="skip the tops whose budget has a 'ci_skip' reason")
+    sp.add_argument("--router", choices=("router1", "router2"),
+                    help="nextpnr router (default: the budget's 'router', else router1)")
     sp = sub.add_parser("board", help="bitstream for the ECPIX-5 85F")
     sp.add_argument("top", help="board top name")
     sp.add_argument("--program", action="store_true", help="also program the board (needs openFPGALoader)")

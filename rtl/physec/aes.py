@@ -7,12 +7,12 @@ SP 800-38D §6.5), ``J0`` (the tag mask) and ``0^128`` (``H``, §6.4); the calle
 Structure
 ---------
 * **Key install** (``key_*`` ports): the 256-bit key is written into a slot and the hardware expands it (FIPS 197
-  §5.2, one 32-bit word per cycle, 52 cycles, four S-boxes in logic); ``slot_valid[s]`` rises when the 15 round keys of
-  slot ``s`` are ready. Installing into slot ``s`` does not disturb blocks of the other slot already in the pipeline or
-  arriving meanwhile: hitless rekey writes the inactive slot (physec.md §7 "Rekey"). ``key_ready`` stays low while
-  blocks of the slot being written are still in the ring, so they finish with the old key; blocks that name a slot
-  while it is being rewritten come out wrong, and ``slot_valid`` tells the caller not to send them. Reset clears
-  every slot.
+  §5.2, one 32-bit word per four cycles, 208 cycles, four S-boxes in logic, every step registered for timing);
+  ``slot_valid[s]`` rises when the 15 round keys of slot ``s`` are ready. Installing into slot ``s`` does not disturb
+  blocks of the other slot already in the pipeline or arriving meanwhile: hitless rekey writes the inactive slot
+  (physec.md §7 "Rekey"). ``key_ready`` stays low while blocks of the slot being written are still in the ring, so
+  they finish with the old key; blocks that name a slot while it is being rewritten come out wrong, and
+  ``slot_valid`` tells the caller not to send them. Reset clears every slot.
 * **Rounds**: ``units`` round units in a ring, each two register stages: (A) 16 table look-ups addressed by the state
   bytes in ShiftRows order, (B) MixColumns (or none in round 14) and AddRoundKey. ``units=14`` is fully unrolled: one
   block per cycle. ``units=7`` is half unrolled: a block goes round the ring twice (rounds 1–7, then 8–14), giving one
@@ -43,6 +43,7 @@ AES_POLY = 0x11B
 ROUNDS = 14                     # FIPS 197 §5, Nr for Nk = 8
 KEY_WORDS = 8                   # Nk
 SCHEDULE_WORDS = 4 * (ROUNDS + 1)   # Nb (Nr + 1) = 60
+KEY_PHASES = 4                  # cycles per key-schedule word
 
 
 def gf256_mul(a, b):
@@ -132,7 +133,7 @@ class Aes256(wiring.Component):
 
     Ports: ``req`` stream {block 128, slot 1, tag}; ``out`` stream {block 128, tag} in request order; ``key`` (256,
     FIPS 197 byte order: octet 0 in the top bits), ``key_slot``, ``key_valid`` / ``key_ready`` (a handshake; the
-    expansion then runs 52 cycles with ``key_ready`` low); ``slot_valid`` (2).
+    expansion then runs 208 cycles with ``key_ready`` low); ``slot_valid`` (2).
     """
 
     def __init__(self, *, units=7, table="sbox", sbox_style="ebr", lookup_reg=True, tag_width=2, fifo_depth=32):
@@ -165,13 +166,16 @@ class Aes256(wiring.Component):
 
     # ------------------------------------------------------------------------------------------ key schedule
     def _key_schedule(self, m):
-        """FIPS 197 §5.2 for Nk = 8, one word per cycle; returns rk[slot][round] as 128-bit values."""
+        """FIPS 197 §5.2 for Nk = 8, one word per four cycles; returns rk[slot][round] as 128-bit values."""
         words = [[Signal(32, name=f"w{s}_{i}") for i in range(SCHEDULE_WORDS)] for s in range(2)]
         window = [Signal(32, name=f"kwin{j}") for j in range(KEY_WORDS)]    # w[i-8] .. w[i-1]
         i = Signal(range(SCHEDULE_WORDS + 1))
         busy = Signal()
         slot = Signal()
         rcon = Signal(8)
+        # one word per KEY_PHASES cycles, every step registered (timing: the S-box is a 5-level LUT ROM): phase 0
+        # RotWord or not, phase 1 SubWord, phase 2 the new word, phase 3 shift it in and store it
+        ph = Signal(KEY_PHASES)
         # a slot is rewritten only when none of its blocks is in the ring (they would mix old and new round keys)
         self._slot_in_use = Signal(2)
         m.d.comb += self.key_ready.eq(~busy & ~self._slot_in_use.bit_select(self.key_slot, 1))
@@ -180,37 +184,61 @@ class Aes256(wiring.Component):
         m.submodules.key_sbox = sb
         prev = window[-1]
         rot = (i[:3] == 0)
-        sub_in = Mux(rot, Cat(prev[24:], prev[:24]), prev)               # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
+        sub_in, sub_word, new = Signal(32), Signal(32), Signal(32)
         sub = []
         for k in range(4):
             port = sb.read_port(domain="comb")
             m.d.comb += port.addr.eq(sub_in[8 * k:8 * k + 8])
             sub.append(port.data)
-        sub_word = Cat(*sub)
         temp = Mux(rot, sub_word ^ Cat(Const(0, 24), rcon), Mux(i[:3] == 4, sub_word, prev))
-        new = Signal(32)
-        m.d.comb += new.eq(window[0] ^ temp)
 
-        with m.If(self.key_valid & self.key_ready):
-            m.d.sync += [busy.eq(1), slot.eq(self.key_slot), i.eq(KEY_WORDS), rcon.eq(1)]
+        # Timing: the stores fan out to 2 x 60 words of 32 FFs, so every store enable is a register of its own (set the
+        # cycle before) and the steps are separate statements, not one priority chain behind the key port.
+        # The key is taken into ``key_r`` and stored the next cycle (then ``key_r`` is cleared: no key copy left).
+        key_r = Signal(256)
+        load = Signal(2)                                   # one-hot slot: store key_r into words 0..7 this cycle
+        store = [Signal(SCHEDULE_WORDS, name=f"kst{s}") for s in range(2)]   # one-hot: store ``new`` into word n
+        accept = self.key_valid & self.key_ready
+        m.d.sync += [load.eq(0), store[0].eq(0), store[1].eq(0)]
+        with m.If(accept):
+            m.d.sync += [busy.eq(1), slot.eq(self.key_slot), key_r.eq(self.key), i.eq(KEY_WORDS), rcon.eq(1),
+                         load.eq(Mux(self.key_slot, 0b10, 0b01))]
             m.d.sync += self.slot_valid.bit_select(self.key_slot, 1).eq(0)
+        with m.If(load.any()):
+            m.d.sync += key_r.eq(0)
             for j in range(KEY_WORDS):
-                kw = self.key[32 * (KEY_WORDS - 1 - j):32 * (KEY_WORDS - j)]
+                kw = key_r[32 * (KEY_WORDS - 1 - j):32 * (KEY_WORDS - j)]
                 m.d.sync += window[j].eq(kw)
                 for s in range(2):
-                    with m.If(self.key_slot == s):
+                    with m.If(load[s]):
                         m.d.sync += words[s][j].eq(kw)
-        with m.Elif(busy):
+        for s in range(2):
+            for n in range(KEY_WORDS, SCHEDULE_WORDS):
+                with m.If(store[s][n]):
+                    m.d.sync += words[s][n].eq(new)
+        # after the load cycle: phases 0, 1, 2, 3 per word, one-hot in ``ph`` (all zero when idle), so each step's
+        # enable is a flip-flop
+        with m.If(load.any()):
+            m.d.sync += ph.eq(1)
+        with m.Elif(ph.any()):
+            m.d.sync += ph.eq(Cat(ph[3], ph[:3]))
+        with m.If(ph[0]):
+            # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
+            m.d.sync += sub_in.eq(Mux(rot, Cat(prev[24:], prev[:24]), prev))
+        with m.If(ph[1]):
+            m.d.sync += sub_word.eq(Cat(*sub))
+        with m.If(ph[2]):
+            m.d.sync += new.eq(window[0] ^ temp)
+            for s in range(2):
+                with m.If(slot == s):
+                    m.d.sync += store[s].eq(1 << i)
+        with m.If(ph[3]):
             m.d.sync += [window[j].eq(window[j + 1]) for j in range(KEY_WORDS - 1)]
             m.d.sync += [window[-1].eq(new), i.eq(i + 1)]
             with m.If(rot):
                 m.d.sync += rcon.eq(Cat(Const(0, 1), rcon[:7]) ^ Mux(rcon[7], AES_POLY & 0xFF, 0))
-            for s in range(2):
-                for n in range(KEY_WORDS, SCHEDULE_WORDS):
-                    with m.If((slot == s) & (i == n)):
-                        m.d.sync += words[s][n].eq(new)
             with m.If(i == SCHEDULE_WORDS - 1):
-                m.d.sync += [busy.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
+                m.d.sync += [busy.eq(0), ph.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
         rk = [[Signal(128, name=f"rk{s}_{r}") for r in range(ROUNDS + 1)] for s in range(2)]
         for s in range(2):
             m.d.comb += [rk[s][r].eq(Cat(*reversed(words[s][4 * r:4 * r + 4]))) for r in range(ROUNDS + 1)]
@@ -265,9 +293,12 @@ class Aes256(wiring.Component):
         m.d.comb += accept.eq(self.req.valid & self.req.ready)
         m.d.comb += self.req.ready.eq((credits < self.fifo_depth) & ~ring_busy_next)
 
+        # a slot is in use by the blocks in the ring (registered for timing: the OR over 30 stages; a superset of
+        # the blocks there now, because the block accepted in the previous cycle is counted too)
         sides = [sd_in] + self._sides + [sd_b for _, sd_b, _ in outs]
         for slot in range(2):
-            m.d.comb += self._slot_in_use[slot].eq(Cat(sd.valid & (sd.slot == slot) for sd in sides).any())
+            m.d.sync += self._slot_in_use[slot].eq(Cat(*(sd.valid & (sd.slot == slot) for sd in sides),
+                                                       accept & (self.req.payload.slot == slot)).any())
         done = last_sd.valid & (last_sd.second if self.passes == 2 else 1)
         m.d.comb += [ofifo.w_en.eq(done), ofifo.w_data.eq(Cat(last_st, last_sd.tag))]
         return m

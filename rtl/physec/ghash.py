@@ -184,7 +184,7 @@ class Ghash(wiring.Component):
             with m.If(self.h_load.any()):
                 m.d.sync += done.eq(done & ~self.h_load)
         with m.If(busy & ~restart):
-            # PRE_BITS steps of Algorithm 1 (coefficient order): Z ^= A_j · x^j · V, V ← V·x^PRE_BITS, A ← A / x^PRE_BITS
+            # PRE_BITS steps of Algorithm 1 (coefficient order): Z ^= A_j x^j V, V ← V x^PRE_BITS, A ← A / x^PRE_BITS
             vx = [v]
             for _ in range(PRE_BITS):
                 nxt_v = Signal(128)

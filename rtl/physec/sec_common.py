@@ -79,7 +79,8 @@ class SecSlots(wiring.Component):
 
     Ports: key install ``key`` / ``key_slot`` / ``key_an`` / ``key_salt`` / ``key_ssci`` with ``key_valid`` /
     ``key_ready`` (the AES core's handshake); ``slot_valid`` (2): the slot's H is ready and so are the GHASH keys
-    derived from it (``ghash_ready``, from :class:`GcmTap`; cleared when a key is written into the slot); ``expanded`` (2): the AES core's round keys of the slot are complete (requests naming a slot that is not
+    derived from it (``ghash_ready``, from :class:`GcmTap`; cleared when a key is written into the slot);
+    ``expanded`` (2): the AES core's round keys of the slot are complete (requests naming a slot that is not
     expanded must wait); per slot ``an``, ``salt``, ``ssci``, ``h`` (arrays of two) and ``h_new`` (2, a pulse when a
     slot's H changes); ``req`` / ``res``: the user's AES blocks (:data:`SEC_REQ` / :data:`SEC_RES`).
     """

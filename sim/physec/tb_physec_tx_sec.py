@@ -16,7 +16,7 @@ from din.sim.physec.tb_physec_tx import T_LINE, block_latencies, check, frames_f
 from din.sim.physec.tb_rx_golden import make_keys
 from din.sim.physec.tb_tx_model import check_with_aesgcm
 
-I0_SEC = 640                       # client edges: two key installs (~110 line cycles each + 160 for GHASH's keys) first
+I0_SEC = 1024                      # client edges: two key installs (~110 line cycles each + 160 for GHASH's keys) first
 
 
 def check_sec(dut, got, want, gtx, status, keys, fc_init, frames):
