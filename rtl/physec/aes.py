@@ -7,7 +7,7 @@ SP 800-38D §6.5), ``J0`` (the tag mask) and ``0^128`` (``H``, §6.4); the calle
 Structure
 ---------
 * **Key install** (``key_*`` ports): the 256-bit key is written into a slot and the hardware expands it (FIPS 197
-  §5.2, one 32-bit word per four cycles, 208 cycles, four S-boxes in logic, every step registered for timing);
+  §5.2, one 32-bit word per four cycles, 208 cycles, four S-boxes in two DP16KD, every step registered);
   ``slot_valid[s]`` rises when the 15 round keys of slot ``s`` are ready. Installing into slot ``s`` does not disturb
   blocks of the other slot already in the pipeline or arriving meanwhile: hitless rekey writes the inactive slot
   (physec.md §7 "Rekey"). ``key_ready`` stays low while blocks of the slot being written are still in the ring, so
@@ -173,21 +173,24 @@ class Aes256(wiring.Component):
         busy = Signal()
         slot = Signal()
         rcon = Signal(8)
-        # one word per KEY_PHASES cycles, every step registered (timing: the S-box is a 5-level LUT ROM): phase 0
-        # RotWord or not, phase 1 SubWord, phase 2 the new word, phase 3 shift it in and store it
+        # one word per KEY_PHASES cycles, every step registered: phase 0 RotWord or not into the S-box block RAMs,
+        # phase 1 SubWord out of them, phase 2 the new word, phase 3 shift it in and store it
         ph = Signal(KEY_PHASES)
         # a slot is rewritten only when none of its blocks is in the ring (they would mix old and new round keys)
         self._slot_in_use = Signal(2)
         m.d.comb += self.key_ready.eq(~busy & ~self._slot_in_use.bit_select(self.key_slot, 1))
 
-        sb = Memory(shape=8, depth=256, init=sbox_table(), attrs={"rom_style": "logic"})
+        # SubWord's four S-boxes in block RAM (two DP16KD; in logic they are a 5-level LUT ROM whose address bits fan
+        # out to over a hundred LUTs each: 4.5 ns of routing on the ECP5)
+        sb = Memory(shape=8, depth=256, init=sbox_table(), attrs={"rom_style": "block"})
         m.submodules.key_sbox = sb
         prev = window[-1]
         rot = (i[:3] == 0)
         sub_in, sub_word, new = Signal(32), Signal(32), Signal(32)
+        m.d.comb += sub_in.eq(Mux(rot, Cat(prev[24:], prev[:24]), prev))   # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
         sub = []
         for k in range(4):
-            port = sb.read_port(domain="comb")
+            port = sb.read_port(domain="sync")
             m.d.comb += port.addr.eq(sub_in[8 * k:8 * k + 8])
             sub.append(port.data)
         temp = Mux(rot, sub_word ^ Cat(Const(0, 24), rcon), Mux(i[:3] == 4, sub_word, prev))
@@ -195,13 +198,17 @@ class Aes256(wiring.Component):
         # Timing: the stores fan out to 2 x 60 words of 32 FFs, so every store enable is a register of its own (set the
         # cycle before) and the steps are separate statements, not one priority chain behind the key port.
         # The key is taken into ``key_r`` and stored the next cycle (then ``key_r`` is cleared: no key copy left).
-        key_r = Signal(256)
+        # ``key_r`` must hold the key of the accepted cycle: the key port is stable while ``key_valid`` is high.
+        key_r = Signal(256, reset_less=True)               # cleared by the rules below within a cycle of reset
         load = Signal(2)                                   # one-hot slot: store key_r into words 0..7 this cycle
         store = [Signal(SCHEDULE_WORDS, name=f"kst{s}") for s in range(2)]   # one-hot: store ``new`` into word n
         accept = self.key_valid & self.key_ready
         m.d.sync += [load.eq(0), store[0].eq(0), store[1].eq(0)]
+        # while idle, key_r follows the key port gated by key_valid (no enable fanning out from the handshake)
+        with m.If(~busy):
+            m.d.sync += key_r.eq(Mux(self.key_valid, self.key, 0))
         with m.If(accept):
-            m.d.sync += [busy.eq(1), slot.eq(self.key_slot), key_r.eq(self.key), i.eq(KEY_WORDS), rcon.eq(1),
+            m.d.sync += [busy.eq(1), slot.eq(self.key_slot), i.eq(KEY_WORDS), rcon.eq(1),
                          load.eq(Mux(self.key_slot, 0b10, 0b01))]
             m.d.sync += self.slot_valid.bit_select(self.key_slot, 1).eq(0)
         with m.If(load.any()):
@@ -222,9 +229,7 @@ class Aes256(wiring.Component):
             m.d.sync += ph.eq(1)
         with m.Elif(ph.any()):
             m.d.sync += ph.eq(Cat(ph[3], ph[:3]))
-        with m.If(ph[0]):
-            # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
-            m.d.sync += sub_in.eq(Mux(rot, Cat(prev[24:], prev[:24]), prev))
+        # phase 0: the S-box block RAMs read SubWord's address (the window is stable from phase 0 to phase 2)
         with m.If(ph[1]):
             m.d.sync += sub_word.eq(Cat(*sub))
         with m.If(ph[2]):

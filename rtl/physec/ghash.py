@@ -41,7 +41,7 @@ time earlier, which keeps the transmitter's tag margin (docs/physec-security.md)
 **Keys per slot**: H, H^2, H^3 (each also times x^64, the second digit's key) and ``T_k · H`` are precomputed per key
 slot when ``h_load[s]`` pulses (the key slot's new H), by a small digit-serial multiplier (SP 800-38D Algorithm 1,
 four coefficients per cycle, 32 cycles per product: H·H, H·H^2, x^64·H^3, then one product per tail), while the other
-slot keeps hashing at full rate: ``h_ready[s]`` rises when slot ``s`` is complete, 3 + ``len(tails)`` products (161
+slot keeps hashing at full rate: ``h_ready[s]`` rises when slot ``s`` is complete, 3 + ``len(tails)`` products (162
 cycles for two tails) after the pulse. Switching a message between slots costs nothing.
 """
 
@@ -166,24 +166,23 @@ class Ghash(wiring.Component):
         hc, a, v, z = Signal(128), Signal(128), Signal(128), Signal(128)
 
         m.d.comb += self.h_ready.eq(done & ~pending & ~self.h_load & ~Mux(busy, Mux(slot, 0b10, 0b01), 0))
-        pend = pending | self.h_load
-        start_slot = ~pend[0]                                             # lower slot first
-        restart = busy & self.h_load.bit_select(slot, 1)                  # the slot's H changed under us
-        with m.If((~busy | restart) & pend.any()):
-            s_new = Mux(restart, slot, start_slot)
+        # every start is from registered state (timing: the H multiplexer and the 4 x 128 loads must not hang on the
+        # h_load port); a slot whose H changes while it is being computed is aborted and started again
+        start_slot = ~pending[0]                                          # lower slot first
+        abort = busy & self.h_load.bit_select(slot, 1)
+        started = Signal(2)
+        with m.If(~busy & pending.any()):
             h_new = Signal(128)
-            m.d.comb += h_new.eq(_rev(self.h[s_new]))
-            m.d.sync += [busy.eq(1), slot.eq(s_new), step.eq(0), i.eq(0), hc.eq(h_new), a.eq(h_new), v.eq(h_new),
-                         z.eq(0), pending.eq(pend & ~Mux(s_new, 0b10, 0b01)),
-                         done.bit_select(s_new, 1).eq(0)]
+            m.d.comb += [h_new.eq(_rev(self.h[start_slot])), started.eq(Mux(start_slot, 0b10, 0b01))]
+            m.d.sync += [busy.eq(1), slot.eq(start_slot), step.eq(0), i.eq(0), hc.eq(h_new), a.eq(h_new),
+                         v.eq(h_new), z.eq(0)]
             for s in range(2):
-                with m.If(s_new == s):
+                with m.If(start_slot == s):
                     m.d.sync += keys[s][0][0].eq(h_new)
-        with m.Else():
-            m.d.sync += pending.eq(pend)
-            with m.If(self.h_load.any()):
-                m.d.sync += done.eq(done & ~self.h_load)
-        with m.If(busy & ~restart):
+        m.d.sync += [pending.eq((pending & ~started) | self.h_load), done.eq(done & ~started & ~self.h_load)]
+        with m.If(abort):
+            m.d.sync += busy.eq(0)
+        with m.If(busy & ~abort):
             # PRE_BITS steps of Algorithm 1 (coefficient order): Z ^= A_j x^j V, V ← V x^PRE_BITS, A ← A / x^PRE_BITS
             vx = [v]
             for _ in range(PRE_BITS):
