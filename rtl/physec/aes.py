@@ -12,7 +12,9 @@ Structure
   blocks of the other slot already in the pipeline or arriving meanwhile: hitless rekey writes the inactive slot
   (physec.md §7 "Rekey"). ``key_ready`` stays low while blocks of the slot being written are still in the ring, so
   they finish with the old key; blocks that name a slot while it is being rewritten come out wrong, and
-  ``slot_valid`` tells the caller not to send them. Reset clears every slot.
+  ``slot_valid`` tells the caller not to send them. Reset invalidates every slot (``slot_valid``); the datapath and
+  key-schedule registers have no reset (timing: a reset net to 7 000 flip-flops routed at 7.3 ns on the ECP5), so
+  the round keys stay in their registers until the next install overwrites them (nothing reads them out).
 * **Rounds**: ``units`` round units in a ring, each two register stages: (A) 16 table look-ups addressed by the state
   bytes in ShiftRows order, (B) MixColumns (or none in round 14) and AddRoundKey. ``units=14`` is fully unrolled: one
   block per cycle. ``units=7`` is half unrolled: a block goes round the ring twice (rounds 1–7, then 8–14), giving one
@@ -44,6 +46,7 @@ ROUNDS = 14                     # FIPS 197 §5, Nr for Nk = 8
 KEY_WORDS = 8                   # Nk
 SCHEDULE_WORDS = 4 * (ROUNDS + 1)   # Nb (Nr + 1) = 60
 KEY_PHASES = 4                  # cycles per key-schedule word
+RK_SEL_COPIES = 4               # copies of a round unit's round-key select register
 
 
 def gf256_mul(a, b):
@@ -167,8 +170,8 @@ class Aes256(wiring.Component):
     # ------------------------------------------------------------------------------------------ key schedule
     def _key_schedule(self, m):
         """FIPS 197 §5.2 for Nk = 8, one word per four cycles; returns rk[slot][round] as 128-bit values."""
-        words = [[Signal(32, name=f"w{s}_{i}") for i in range(SCHEDULE_WORDS)] for s in range(2)]
-        window = [Signal(32, name=f"kwin{j}") for j in range(KEY_WORDS)]    # w[i-8] .. w[i-1]
+        words = [[Signal(32, name=f"w{s}_{i}", reset_less=True) for i in range(SCHEDULE_WORDS)] for s in range(2)]
+        window = [Signal(32, name=f"kwin{j}", reset_less=True) for j in range(KEY_WORDS)]    # w[i-8] .. w[i-1]
         i = Signal(range(SCHEDULE_WORDS + 1))
         busy = Signal()
         slot = Signal()
@@ -186,7 +189,7 @@ class Aes256(wiring.Component):
         m.submodules.key_sbox = sb
         prev = window[-1]
         rot = (i[:3] == 0)
-        sub_in, sub_word, new = Signal(32), Signal(32), Signal(32)
+        sub_in, sub_word, new = Signal(32), Signal(32, reset_less=True), Signal(32, reset_less=True)
         m.d.comb += sub_in.eq(Mux(rot, Cat(prev[24:], prev[:24]), prev))   # RotWord: [a0 a1 a2 a3] -> [a1 a2 a3 a0]
         sub = []
         for k in range(4):
@@ -275,7 +278,7 @@ class Aes256(wiring.Component):
         popped = ofifo.r_rdy & ofifo.r_en
 
         # pre-whitening register (AddRoundKey with round key 0)
-        st_in, sd_in = Signal(128), Signal(side)
+        st_in, sd_in = Signal(128, reset_less=True), Signal(side)
         accept = Signal()
         m.d.sync += [st_in.eq(self.req.payload.block ^ Mux(self.req.payload.slot, rk[1][0], rk[0][0])),
                      sd_in.valid.eq(accept), sd_in.slot.eq(self.req.payload.slot),
@@ -326,14 +329,23 @@ class Aes256(wiring.Component):
                 m.d.comb += port.addr.eq(_byte(st, r + 4 * ((c + r) % 4)))
                 looked[r][c] = port.data
         sd_a = Signal(side, name=f"u{u}_sda")
-        rk_a = Signal(128, name=f"u{u}_rk")
+        rk_a = Signal(128, name=f"u{u}_rk", reset_less=True)
         m.d.sync += sd_a.eq(sd)
         self._sides.append(sd_a)
+        # the round-key multiplexer's select, registered in RK_SEL_COPIES copies that each drive a quarter of the 128
+        # bits (timing: one select net to 128 multiplexers routed at 6.8 ns on the ECP5); the copies differ in their
+        # reset value only, so synthesis cannot merge them (no block is in the ring after a reset)
+        sel_bits = 2 if self.passes == 2 else 1
+        src = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
+        sel_copies = [Signal(sel_bits, name=f"u{u}_rksel{k}", init=k % (1 << sel_bits))
+                      for k in range(RK_SEL_COPIES)]
+        if self.lookup_reg:
+            m.d.sync += [c.eq(src) for c in sel_copies]
         if self.lookup_reg:
             # a register after each look-up (the DP16KD output register): the round key is chosen a cycle later
             for c in range(4):
                 for r in range(4):
-                    q = Signal(len(looked[r][c]), name=f"u{u}_q{r}{c}")
+                    q = Signal(len(looked[r][c]), name=f"u{u}_q{r}{c}", reset_less=True)
                     m.d.sync += q.eq(looked[r][c])
                     looked[r][c] = q
             sd = sd_a
@@ -341,12 +353,15 @@ class Aes256(wiring.Component):
             m.d.sync += sd_a.eq(sd)
             self._sides.append(sd_a)
         rounds = [u + 1 + self.units * p for p in range(self.passes)]
-        sel = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
-        with m.Switch(sel):
-            for s in range(2):
-                for p, r in enumerate(rounds):
-                    with m.Case(s * self.passes + p):
-                        m.d.sync += rk_a.eq(rk[s][r])
+        if not self.lookup_reg:                      # the round key is chosen from the stage-A side directly
+            sel_copies = [Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot] * RK_SEL_COPIES
+        part = 128 // RK_SEL_COPIES
+        for k, sel in enumerate(sel_copies):
+            with m.Switch(sel):
+                for s in range(2):
+                    for p, r in enumerate(rounds):
+                        with m.Case(s * self.passes + p):
+                            m.d.sync += rk_a[k * part:(k + 1) * part].eq(rk[s][r][k * part:(k + 1) * part])
 
         # stage B: MixColumns (not in round 14) and AddRoundKey
         final_possible = rounds[-1] == ROUNDS
@@ -364,7 +379,7 @@ class Aes256(wiring.Component):
         mixed_blk, plain_blk = Signal(128, name=f"u{u}_mixed"), Signal(128, name=f"u{u}_plain")
         m.d.comb += [mixed_blk.eq(_block([mixed_cols[n // 4][n % 4] for n in range(16)])),
                      plain_blk.eq(_block([plain_cols[n // 4][n % 4] for n in range(16)]))]
-        st_b, sd_b = Signal(128, name=f"u{u}_st"), Signal(side, name=f"u{u}_sdb")
+        st_b, sd_b = Signal(128, name=f"u{u}_st", reset_less=True), Signal(side, name=f"u{u}_sdb")
         if final_possible:
             final = sd_a.second if self.passes == 2 else Const(1)
             res = Mux(final, plain_blk, mixed_blk)

@@ -43,6 +43,9 @@ slot when ``h_load[s]`` pulses (the key slot's new H), by a small digit-serial m
 four coefficients per cycle, 32 cycles per product: H·H, H·H^2, x^64·H^3, then one product per tail), while the other
 slot keeps hashing at full rate: ``h_ready[s]`` rises when slot ``s`` is complete, 3 + ``len(tails)`` products (162
 cycles for two tails) after the pulse. Switching a message between slots costs nothing.
+
+Only the control state has a reset (valid bits, chain pointer, the chain sums, the precomputation's state); the
+datapath and key registers do not (timing: fewer flip-flops on the reset net). Reset makes both slots not ready.
 """
 
 import operator
@@ -156,14 +159,14 @@ class Ghash(wiring.Component):
     def _precompute(self, m):
         """The bit-serial multiplier filling the per-slot key registers; returns (keys[s][p][d], tail_h[s][k])."""
         nt = len(self.tails)
-        keys = [[[Signal(128, name=f"k{s}_h{p + 1}_{d}") for d in range(2)] for p in range(N_POWERS)]
+        keys = [[[Signal(128, name=f"k{s}_h{p + 1}_{d}", reset_less=True) for d in range(2)] for p in range(N_POWERS)]
                 for s in range(2)]
-        tail_h = [[Signal(128, name=f"t{s}_{k}") for k in range(nt)] for s in range(2)]
+        tail_h = [[Signal(128, name=f"t{s}_{k}", reset_less=True) for k in range(nt)] for s in range(2)]
         done, pending = Signal(2), Signal(2)
         busy, slot = Signal(), Signal()
         step = Signal(range(3 + nt + 1))
         i = Signal(range(128 // PRE_BITS))
-        hc, a, v, z = Signal(128), Signal(128), Signal(128), Signal(128)
+        hc, a, v, z = (Signal(128, reset_less=True) for _ in range(4))
 
         m.d.comb += self.h_ready.eq(done & ~pending & ~self.h_load & ~Mux(busy, Mux(slot, 0b10, 0b01), 0))
         # every start is from registered state (timing: the H multiplexer and the 4 x 128 loads must not hang on the
@@ -182,7 +185,7 @@ class Ghash(wiring.Component):
         m.d.sync += [pending.eq((pending & ~started) | self.h_load), done.eq(done & ~started & ~self.h_load)]
         with m.If(abort):
             m.d.sync += busy.eq(0)
-        with m.If(busy & ~abort):
+        with m.If(busy):          # (an aborted run's last step is harmless: the restart reinitialises)
             # PRE_BITS steps of Algorithm 1 (coefficient order): Z ^= A_j x^j V, V ← V x^PRE_BITS, A ← A / x^PRE_BITS
             vx = [v]
             for _ in range(PRE_BITS):
@@ -236,15 +239,15 @@ class Ghash(wiring.Component):
                                   "tail": max(nt.bit_length(), 1)})
 
         acc = [Signal(128, name=f"acc{c}") for c in range(2)]      # chain sums (coefficient vectors)
-        part = [Signal(128, name=f"part{c}") for c in range(2)]    # a chain's first-digit product
+        part = [Signal(128, name=f"part{c}", reset_less=True) for c in range(2)]    # a chain's first-digit product
         cptr = Signal()                                            # the chain of the next block
         last_busy = Signal()                                       # a last block is in the multiplier
-        d_cur, d_nx = Signal(DIGIT), Signal(DIGIT)
-        g_cur, g_nx = Signal(128), Signal(128)
+        d_cur, d_nx = Signal(DIGIT, reset_less=True), Signal(DIGIT, reset_less=True)
+        g_cur, g_nx = Signal(128, reset_less=True), Signal(128, reset_less=True)
         ma, mb, mc = Signal(meta), Signal(meta), Signal(meta)     # S1a, S1b, S2 inputs
 
         # ---- S2: reduction and accumulation (combinational part, used by the forwarding)
-        clm = Signal(PROD_BITS)
+        clm = Signal(PROD_BITS, reset_less=True)
         r = _reduce(m, clm, "s2")
         y = Signal(128)
         m.d.comb += y.eq(Mux(mc.chain, part[1], part[0]) ^ r)
@@ -279,7 +282,7 @@ class Ghash(wiring.Component):
             m.d.sync += ma.v.eq(0)
 
         # ---- S1a: eight groups of eight partial products
-        grp = [Signal(128 + GROUP - 1, name=f"grp{j}") for j in range(DIGIT // GROUP)]
+        grp = [Signal(128 + GROUP - 1, name=f"grp{j}", reset_less=True) for j in range(DIGIT // GROUP)]
         for j, gsig in enumerate(grp):
             terms = [Mux(d_cur[GROUP * j + k], g_cur, 0) << k for k in range(GROUP)]
             m.d.sync += gsig.eq(_xor_all(terms))
