@@ -7,7 +7,7 @@ SP 800-38D §6.5), ``J0`` (the tag mask) and ``0^128`` (``H``, §6.4); the calle
 Structure
 ---------
 * **Key install** (``key_*`` ports): the 256-bit key is written into a slot and the hardware expands it (FIPS 197
-  §5.2, one 32-bit word per four cycles, 208 cycles, four S-boxes in two DP16KD, every step registered);
+  §5.2, one 32-bit word per four cycles, 210 cycles, four S-boxes in two DP16KD, every step registered);
   ``slot_valid[s]`` rises when the 15 round keys of slot ``s`` are ready. Installing into slot ``s`` does not disturb
   blocks of the other slot already in the pipeline or arriving meanwhile: hitless rekey writes the inactive slot
   (physec.md §7 "Rekey"). ``key_ready`` stays low while blocks of the slot being written are still in the ring, so
@@ -136,7 +136,7 @@ class Aes256(wiring.Component):
 
     Ports: ``req`` stream {block 128, slot 1, tag}; ``out`` stream {block 128, tag} in request order; ``key`` (256,
     FIPS 197 byte order: octet 0 in the top bits), ``key_slot``, ``key_valid`` / ``key_ready`` (a handshake; the
-    expansion then runs 208 cycles with ``key_ready`` low); ``slot_valid`` (2).
+    expansion then runs 210 cycles with ``key_ready`` low); ``slot_valid`` (2).
     """
 
     def __init__(self, *, units=7, table="sbox", sbox_style="ebr", lookup_reg=True, tag_width=2, fifo_depth=32):
@@ -204,7 +204,7 @@ class Aes256(wiring.Component):
         # ``key_r`` must hold the key of the accepted cycle: the key port is stable while ``key_valid`` is high.
         key_r = Signal(256, reset_less=True)               # cleared by the rules below within a cycle of reset
         load = Signal(2)                                   # one-hot slot: store key_r into words 0..7 this cycle
-        store = [Signal(SCHEDULE_WORDS, name=f"kst{s}") for s in range(2)]   # one-hot: store ``new`` into word n
+        store = [Signal(SCHEDULE_WORDS, name=f"kst{s}") for s in range(2)]   # one-hot: store word n (its unit's copy)
         accept = self.key_valid & self.key_ready
         m.d.sync += [load.eq(0), store[0].eq(0), store[1].eq(0)]
         # while idle, key_r follows the key port gated by key_valid (no enable fanning out from the handshake)
@@ -222,10 +222,24 @@ class Aes256(wiring.Component):
                 for s in range(2):
                     with m.If(load[s]):
                         m.d.sync += words[s][j].eq(kw)
+        # ``new`` goes to a copy per round unit first (each loaded only for its unit's words, so synthesis keeps them
+        # apart), and from there into the unit's round-key words the next cycle (timing: one net from ``new`` to the
+        # 104 words across all units routed at 7.4 ns on the ECP5)
+        def unit_of(n):
+            return (n // 4 - 1) % self.units
+        copies = [Signal(32, name=f"knew{u}", reset_less=True) for u in range(self.units)]
+        unit_oh = Signal(self.units)                       # one-hot: the unit of word i, during phase 3
+        finish = Signal()
+        m.d.sync += [unit_oh.eq(0), finish.eq(0)]
+        for u in range(self.units):
+            with m.If(unit_oh[u]):
+                m.d.sync += copies[u].eq(new)
         for s in range(2):
             for n in range(KEY_WORDS, SCHEDULE_WORDS):
                 with m.If(store[s][n]):
-                    m.d.sync += words[s][n].eq(new)
+                    m.d.sync += words[s][n].eq(copies[unit_of(n)])
+        with m.If(finish):
+            m.d.sync += [busy.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
         # after the load cycle: phases 0, 1, 2, 3 per word, one-hot in ``ph`` (all zero when idle), so each step's
         # enable is a flip-flop
         with m.If(load.any()):
@@ -237,16 +251,20 @@ class Aes256(wiring.Component):
             m.d.sync += sub_word.eq(Cat(*sub))
         with m.If(ph[2]):
             m.d.sync += new.eq(window[0] ^ temp)
-            for s in range(2):
-                with m.If(slot == s):
-                    m.d.sync += store[s].eq(1 << i)
+            with m.Switch(i):
+                for n in range(KEY_WORDS, SCHEDULE_WORDS):
+                    with m.Case(n):
+                        m.d.sync += unit_oh.eq(1 << unit_of(n))
         with m.If(ph[3]):
             m.d.sync += [window[j].eq(window[j + 1]) for j in range(KEY_WORDS - 1)]
             m.d.sync += [window[-1].eq(new), i.eq(i + 1)]
+            for s in range(2):
+                with m.If(slot == s):
+                    m.d.sync += store[s].eq(1 << i)
             with m.If(rot):
                 m.d.sync += rcon.eq(Cat(Const(0, 1), rcon[:7]) ^ Mux(rcon[7], AES_POLY & 0xFF, 0))
             with m.If(i == SCHEDULE_WORDS - 1):
-                m.d.sync += [busy.eq(0), ph.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
+                m.d.sync += [ph.eq(0), finish.eq(1)]             # the last word is stored in the next cycle
         rk = [[Signal(128, name=f"rk{s}_{r}") for r in range(ROUNDS + 1)] for s in range(2)]
         for s in range(2):
             m.d.comb += [rk[s][r].eq(Cat(*reversed(words[s][4 * r:4 * r + 4]))) for r in range(ROUNDS + 1)]
