@@ -29,6 +29,7 @@ __all__ = ["DEVICE", "NEXTPNR_DEVICE_ARGS", "BUDGET_FIGURES", "build", "budget_p
            "core_utilisation", "format_report_table", "load_reports"]
 
 DEVICE = {"part": "LFE5UM5G-85F", "package": "CABGA554", "speed": 8, "board": "ECPIX-5 85F"}
+CLOCK_PIN = "K23"               # the ECPIX-5's 100 MHz oscillator (amaranth-boards ``clk100``): a clock input pin
 NEXTPNR_DEVICE_ARGS = ("--um5g-85k", "--package", DEVICE["package"], "--speed", str(DEVICE["speed"]))
 #: report figure -> the ECP5 cells (Yosys names) it counts
 CELL_GROUPS = {
@@ -274,6 +275,12 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
     lpf = [f"# target clocks of {name} (rtl/catalog.py clocks_mhz)"]
     for domain, mhz in top.clocks_mhz.items():
         lpf.append(f'FREQUENCY PORT "{meta["clocks"][domain]["clk"]}" {mhz} MHZ;')
+    if router == "router2":
+        # router2 could not route an unconstrained clock pad to its global buffer (aes256, seed 1: "Failed to route
+        # arc 0.0 of net 'clk$TRELLIS_IO_IN' ... to G_CLKI_TDCC0"): the first clock goes on the board's oscillator
+        # pin, a dedicated clock input (router1 builds keep the placer's free choice, so their figures are unchanged)
+        first = meta["clocks"][next(iter(top.clocks_mhz))]["clk"]
+        lpf.append(f'LOCATE COMP "{first}" SITE "{CLOCK_PIN}";')
     (out / "clocks.lpf").write_text("\n".join(lpf) + "\n")
 
     t0 = time.monotonic()
