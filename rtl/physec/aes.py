@@ -28,7 +28,8 @@ Structure
   output FIFO of ``fifo_depth`` entries and a request is accepted only while a FIFO place is reserved for it (credits),
   so backpressure on ``out`` only slows ``req``.
 
-Latency: 1 (pre-whitening register) + 2 (3 with ``lookup_reg``) per round × 14 + FIFO cycles from ``req`` to ``out``.
+Latency: 1 (pre-whitening register) + 2 (3 with ``lookup_reg``) per round × 14 + 1 (the ring's way back,
+``units=7``) + FIFO cycles from ``req`` to ``out``.
 """
 
 from functools import lru_cache
@@ -149,7 +150,8 @@ class Aes256(wiring.Component):
         if not 0 <= tag_width <= 16:
             raise ValueError(f"tag_width must be 0..16, not {tag_width!r}")
         self.lookup_reg = bool(lookup_reg)
-        self.latency = 1 + (3 if lookup_reg else 2) * ROUNDS      # request accepted -> result written into the FIFO
+        # request accepted -> result written into the FIFO (+1: the ring's way back, units=7)
+        self.latency = 1 + (3 if lookup_reg else 2) * ROUNDS + (units == 7)
         if fifo_depth < 4:
             raise ValueError(f"fifo_depth must be at least 4, not {fifo_depth!r}")
         self.units, self.table, self.sbox_style = units, table, sbox_style
@@ -206,16 +208,18 @@ class Aes256(wiring.Component):
         load = Signal(2)                                   # one-hot slot: store key_r into words 0..7 this cycle
         store = [Signal(SCHEDULE_WORDS, name=f"kst{s}") for s in range(2)]   # one-hot: store word n (its unit's copy)
         accept = self.key_valid & self.key_ready
-        m.d.sync += [load.eq(0), store[0].eq(0), store[1].eq(0)]
+        load_any = Signal()                                # load[0] | load[1], a flip-flop of its own
+        m.d.sync += [load.eq(0), load_any.eq(0), store[0].eq(0), store[1].eq(0)]
         # while idle, key_r follows the key port gated by key_valid (no enable fanning out from the handshake)
         with m.If(~busy):
             m.d.sync += key_r.eq(Mux(self.key_valid, self.key, 0))
+        with m.Else():                                     # read in the load cycle, cleared at its end
+            m.d.sync += key_r.eq(0)
         with m.If(accept):
             m.d.sync += [busy.eq(1), slot.eq(self.key_slot), i.eq(KEY_WORDS), rcon.eq(1),
-                         load.eq(Mux(self.key_slot, 0b10, 0b01))]
+                         load.eq(Mux(self.key_slot, 0b10, 0b01)), load_any.eq(1)]
             m.d.sync += self.slot_valid.bit_select(self.key_slot, 1).eq(0)
-        with m.If(load.any()):
-            m.d.sync += key_r.eq(0)
+        with m.If(load_any):
             for j in range(KEY_WORDS):
                 kw = key_r[32 * (KEY_WORDS - 1 - j):32 * (KEY_WORDS - j)]
                 m.d.sync += window[j].eq(kw)
@@ -242,7 +246,7 @@ class Aes256(wiring.Component):
             m.d.sync += [busy.eq(0), self.slot_valid.bit_select(slot, 1).eq(1)]
         # after the load cycle: phases 0, 1, 2, 3 per word, one-hot in ``ph`` (all zero when idle), so each step's
         # enable is a flip-flop
-        with m.If(load.any()):
+        with m.If(load_any):
             m.d.sync += ph.eq(1)
         with m.Elif(ph.any()):
             m.d.sync += ph.eq(Cat(ph[3], ph[:3]))
@@ -331,7 +335,7 @@ class Aes256(wiring.Component):
 
         if self.passes == 2:
             # the ring's entry: a block on its first pass leaving unit 6 goes back into unit 0
-            ring_busy_next = last_sd_a.valid & ~last_sd_a.second        # recirculates next cycle
+            ring_busy_next = last_sd.valid & ~last_sd.second            # recirculates next cycle (ring_rec)
         m.d.comb += accept.eq(self.req.valid & self.req.ready)
         m.d.comb += self.req.ready.eq((credits < self.fifo_depth) & ~ring_busy_next)
 
@@ -421,8 +425,17 @@ class Aes256(wiring.Component):
             res = mixed_blk
         m.d.sync += [st_b.eq(res ^ rk_a), sd_b.eq(sd_a)]
         if self.passes == 2 and u == self.units - 1:
+            # the way back to unit 0 has a register of its own (the ring closes across the die: unit 6's output
+            # through the entry multiplexer into unit 0's block RAM addresses routed at 7.9 ns), and the entry
+            # multiplexer's select is a register too, in two copies (distinct reset values) for the data halves
             st_mux, sd_mux, st0, sd0 = self._ring_entry
-            back = sd_b.valid & ~sd_b.second
-            m.d.comb += [st_mux.eq(Mux(back, st_b, st0)), sd_mux.eq(Mux(back, sd_b, sd0))]
-            m.d.comb += sd_mux.second.eq(back)
+            st_rec, sd_rec = Signal(128, name="ring_rec_st", reset_less=True), Signal(side, name="ring_rec_sd")
+            backs = [Signal(name=f"ring_back{k}", init=k) for k in range(2)]
+            m.d.sync += [st_rec.eq(st_b), sd_rec.eq(sd_b)]
+            m.d.sync += [b.eq(sd_b.valid & ~sd_b.second) for b in backs]
+            self._sides.append(sd_rec)
+            half = 64
+            m.d.comb += [st_mux[:half].eq(Mux(backs[0], st_rec[:half], st0[:half])),
+                         st_mux[half:].eq(Mux(backs[1], st_rec[half:], st0[half:])),
+                         sd_mux.eq(Mux(backs[0], sd_rec, sd0)), sd_mux.second.eq(backs[0])]
         return st_b, sd_b, sd_a

@@ -166,7 +166,8 @@ class Gcm(wiring.Component):
                 with m.If(aad_left == 0):
                     m.next = "TEXT"
                 with m.Else():
-                    m.d.comb += [gh.i.valid.eq(self.i.valid), gh.i.payload.block.eq(self.i.payload.data & mask(aad_left)),
+                    m.d.comb += [gh.i.valid.eq(self.i.valid),
+                                 gh.i.payload.block.eq(self.i.payload.data & mask(aad_left)),
                                  gh.i.payload.slot.eq(cur.slot),
                                  self.i.ready.eq(gh.i.ready)]
                     with m.If(self.i.valid & gh.i.ready):
