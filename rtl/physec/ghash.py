@@ -157,7 +157,8 @@ class Ghash(wiring.Component):
 
     # ------------------------------------------------------------------------------------------ key precomputation
     def _precompute(self, m):
-        """The bit-serial multiplier filling the per-slot key registers; returns (keys[s][p][d], tail_h[s][k])."""
+        """The digit-serial multiplier (PRE_BITS per cycle) filling the per-slot keys; returns (keys[s][p][d],
+        tail_h[s][k])."""
         nt = len(self.tails)
         keys = [[[Signal(128, name=f"k{s}_h{p + 1}_{d}", reset_less=True) for d in range(2)] for p in range(N_POWERS)]
                 for s in range(2)]
