@@ -29,6 +29,7 @@ __all__ = ["DEVICE", "NEXTPNR_DEVICE_ARGS", "BUDGET_FIGURES", "build", "budget_p
            "core_utilisation", "format_report_table", "load_reports"]
 
 DEVICE = {"part": "LFE5UM5G-85F", "package": "CABGA554", "speed": 8, "board": "ECPIX-5 85F"}
+ROUTERS = ("router1", "router2")   # nextpnr's routers (``din build --router``, a budget's ``"router"``)
 CLOCK_PIN = "K23"               # the ECPIX-5's 100 MHz oscillator (amaranth-boards ``clk100``): a clock input pin
 NEXTPNR_DEVICE_ARGS = ("--um5g-85k", "--package", DEVICE["package"], "--speed", str(DEVICE["speed"]))
 #: report figure -> the ECP5 cells (Yosys names) it counts
@@ -249,8 +250,8 @@ def build(name, *, seeds=(1, 2, 3), params=None, check_budget=True, out_dir=None
         raise ValueError("give at least one nextpnr seed")
     if router is None:
         router = (load_budget(name) or {}).get("router", "router1")
-    if router not in ("router1", "router2"):
-        raise ValueError(f"router must be 'router1' or 'router2', not {router!r}")
+    if router not in ROUTERS:
+        raise ValueError(f"router must be one of {', '.join(ROUTERS)}, not {router!r}")
     out = Path(out_dir) if out_dir is not None else build_root() / "fpga" / name
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -171,7 +171,7 @@ def _parser():
     sp.add_argument("--no-budget", action="store_true", help="report only; do not fail on the budget")
     sp.add_argument("--force", action="store_true", help="build even when the budget says 'not_built'")
     sp.add_argument("--ci", action="store_true", help="skip the tops whose budget has a 'ci_skip' reason")
-    sp.add_argument("--router", choices=("router1", "router2"),
+    sp.add_argument("--router", choices=("router1", "router2"),      # din.fpga.flow.ROUTERS (imported lazily)
                     help="nextpnr router (default: the budget's 'router', else router1)")
     sp = sub.add_parser("board", help="bitstream for the ECPIX-5 85F")
     sp.add_argument("top", help="board top name")

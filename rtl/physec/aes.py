@@ -120,6 +120,16 @@ def _mix_column(a):
     return out
 
 
+def _select_copies(m, value, count, name):
+    """``count`` registers loaded with ``value`` every cycle, each to drive a share of a wide multiplexer (timing: one
+    select net to 128 multiplexers routes slowly). They differ in their reset value only (k mod 2^width), so synthesis
+    cannot merge them; the callers' selects matter only for valid blocks, and none is in the ring after a reset."""
+    width = len(value)
+    regs = [Signal(width, name=f"{name}{k}", init=k % (1 << width)) for k in range(count)]
+    m.d.sync += [r.eq(value) for r in regs]
+    return regs
+
+
 def _rotl8(word, k):
     """Rotate a 32-bit T-table word by k rows (row r → row r + k)."""
     k %= 4
@@ -370,16 +380,12 @@ class Aes256(wiring.Component):
         rk_a = Signal(128, name=f"u{u}_rk", reset_less=True)
         m.d.sync += sd_a.eq(sd)
         self._sides.append(sd_a)
-        # the round-key multiplexer's select, registered in RK_SEL_COPIES copies that each drive a quarter of the 128
-        # bits (timing: one select net to 128 multiplexers routed at 6.8 ns on the ECP5); the copies differ in their
-        # reset value only, so synthesis cannot merge them (no block is in the ring after a reset)
-        sel_bits = 2 if self.passes == 2 else 1
-        src = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
-        sel_copies = [Signal(sel_bits, name=f"u{u}_rksel{k}", init=k % (1 << sel_bits))
-                      for k in range(RK_SEL_COPIES)]
+        sel_src = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
+        sel_copies = [sel_src] * RK_SEL_COPIES      # without lookup_reg the round key is chosen from stage A's side
         if self.lookup_reg:
-            m.d.sync += [c.eq(src) for c in sel_copies]
-        if self.lookup_reg:
+            # the round-key select registered in RK_SEL_COPIES copies, each driving a quarter of the 128 multiplexers
+            # (one select net to all of them routed at 6.8 ns on the ECP5)
+            sel_copies = _select_copies(m, sel_src, RK_SEL_COPIES, f"u{u}_rksel")
             # a register after each look-up (the DP16KD output register): the round key is chosen a cycle later
             for c in range(4):
                 for r in range(4):
@@ -391,8 +397,6 @@ class Aes256(wiring.Component):
             m.d.sync += sd_a.eq(sd)
             self._sides.append(sd_a)
         rounds = [u + 1 + self.units * p for p in range(self.passes)]
-        if not self.lookup_reg:                      # the round key is chosen from the stage-A side directly
-            sel_copies = [Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot] * RK_SEL_COPIES
         part = 128 // RK_SEL_COPIES
         for k, sel in enumerate(sel_copies):
             with m.Switch(sel):
@@ -427,12 +431,12 @@ class Aes256(wiring.Component):
         if self.passes == 2 and u == self.units - 1:
             # the way back to unit 0 has a register of its own (the ring closes across the die: unit 6's output
             # through the entry multiplexer into unit 0's block RAM addresses routed at 7.9 ns), and the entry
-            # multiplexer's select is a register too, in two copies (distinct reset values) for the data halves
+            # multiplexer's select is a register too, in two copies for the data halves (backs[0]: reset value 0,
+            # also the control select)
             st_mux, sd_mux, st0, sd0 = self._ring_entry
             st_rec, sd_rec = Signal(128, name="ring_rec_st", reset_less=True), Signal(side, name="ring_rec_sd")
-            backs = [Signal(name=f"ring_back{k}", init=k) for k in range(2)]
             m.d.sync += [st_rec.eq(st_b), sd_rec.eq(sd_b)]
-            m.d.sync += [b.eq(sd_b.valid & ~sd_b.second) for b in backs]
+            backs = _select_copies(m, sd_b.valid & ~sd_b.second, 2, "ring_back")
             self._sides.append(sd_rec)
             half = 64
             m.d.comb += [st_mux[:half].eq(Mux(backs[0], st_rec[:half], st0[:half])),

@@ -231,7 +231,7 @@ class GcmTap(wiring.Component):
         # GHASH keys per slot: computed when the slot's H changes (h_ready low meanwhile: the engine's slot_valid)
         m.d.comb += [gh.h.eq(self.h), gh.h_load.eq(self.h_new), self.h_ready.eq(gh.h_ready),
                      gh.i.valid.eq(gq.r_rdy), gh.i.payload.eq(gq.r_data), gq.r_en.eq(gh.i.ready)]
-        # S straight from GHASH's output register (the tag's timing has two cycles of margin on the TX)
+        # S straight from GHASH's output register (the TX tag has one cycle of margin: `din bench physec_tx_sec`)
         m.d.comb += [gh.o.ready.eq(1), self.s_valid.eq(gh.o.valid), self.s.eq(gh.o.payload.s),
                      self.s_frame.eq(s_frames[s_r])]
         with m.If(gh.o.valid):

@@ -56,7 +56,7 @@ TOPS += [
     Top("ghash", "physec", "physec.ghash:Ghash",
         "GHASH (SP 800-38D §6.4): a 64 x 128-bit GF(2^128) multiplier derived from the polynomial, pipelined over "
         "three stages, two interleaved chains with H^2 (a block every two cycles), H^2 / H^3 / tail products per key "
-        "slot computed by a bit-serial multiplier when H is loaded; tails = the PHYSec length blocks",
+        "slot computed by a digit-serial multiplier when H is loaded; tails = the PHYSec length blocks",
         defaults={"tails": [LEN_GCM, LEN_GMAC]}, clocks_mhz={"sync": LINE_MHZ}),
 ]
 TOPS += [

@@ -29,7 +29,7 @@ GHASH inputs per mode (SP 800-38D; physec.md §7; :class:`~.sec_common.GcmTap`):
   at word 0 of the next frame, then the length block ([261 224]64 ‖ [0]64), GHASH's other tail.
 * MODE 00: nothing; the next frame's TAG is zero.
 
-The tag T(n) = S(n) ⊕ E_K(J0(n)) is ready about 8 cycles after frame n's last word passes the tap; TxFrame inserts
+The tag T(n) = S(n) ⊕ E_K(J0(n)) is ready about 9 cycles after frame n's last word passes the tap; TxFrame inserts
 it through a delay of ``tag_delay`` stages after the tap (``tag_late`` flags a tag that was not ready in time; never
 expected with the default delay). ``tag_ready_word`` is the tap word from which the last tag was ready (the margin is
 3 + ``tag_delay`` − it).
