@@ -84,14 +84,20 @@ def octet_of(k):
     return pos // 64, pos % 64
 
 
+#: a payload slot leaving the gearbox: ``block`` (bit i = x<i>), ``last`` (the frame's last slot), ``bad``: a word
+#: of this slot or of an earlier slot of the frame had no keystream (``RxSec.ks_bad``): the slot must not be delivered
+SLOT_LAYOUT = data.StructLayout({"block": SLOT_BITS, "last": 1, "bad": 1})
+
+
 class RxGearbox257(wiring.Component):
     """64 → 257 payload gearbox (see the module docstring). ``i``: descrambled words with ``wc`` and ``enable``
-    (a processed frame); ``slot``: one 257-bit block per payload slot, in slot order, slot ``j`` numbered 1..1016."""
+    (a processed frame) and ``bad`` (the word's keystream was missing); ``slot``: one 257-bit block per payload slot,
+    in slot order, slot ``j`` numbered 1..1016, ``bad`` from the first slot holding a bad word to the frame's end."""
 
     def __init__(self):
         super().__init__({
-            "i_valid": In(1), "i_data": In(64), "i_wc": In(13), "i_enable": In(1),
-            "slot": Out(stream.Signature(data.StructLayout({"block": SLOT_BITS, "last": 1}), always_ready=True)),
+            "i_valid": In(1), "i_data": In(64), "i_wc": In(13), "i_enable": In(1), "i_bad": In(1),
+            "slot": Out(stream.Signature(SLOT_LAYOUT, always_ready=True)),
         })
 
     def elaborate(self, platform):
@@ -115,16 +121,22 @@ class RxGearbox257(wiring.Component):
                     m.d.sync += cnt.eq(cnt - 1)
             with m.If(self.i_wc == FRAME_WORDS - 1):
                 m.d.sync += act.eq(0)
+        # a bad word poisons its slot and every later slot of the frame (sticky from the word to the frame's end:
+        # a slot holding the word ends at it or later, so no slot with a bad word can slip through)
+        bad, bad_now = Signal(), Signal()
+        m.d.comb += bad_now.eq((bad & (self.i_wc != 0)) | self.i_bad)
+        with m.If(self.i_valid):
+            m.d.sync += bad.eq(bad_now)
         # A: the window holds the slot's last word; shift by whole octets
-        va, offa, lasta = Signal(), Signal(6), Signal()
-        m.d.sync += [va.eq(fire), offa.eq(fire_off), lasta.eq(self.i_wc == FRAME_WORDS - 1)]
+        va, offa, lasta, bada = Signal(), Signal(6), Signal(), Signal()
+        m.d.sync += [va.eq(fire), offa.eq(fire_off), lasta.eq(self.i_wc == FRAME_WORDS - 1), bada.eq(bad_now)]
         coarse = Signal(SLOT_BITS + 7)
-        vb, offb, lastb = Signal(), Signal(3), Signal()
-        m.d.sync += [vb.eq(va), offb.eq(offa[:3]), lastb.eq(lasta),
+        vb, offb, lastb, badb = Signal(), Signal(3), Signal(), Signal()
+        m.d.sync += [vb.eq(va), offb.eq(offa[:3]), lastb.eq(lasta), badb.eq(bada),
                      coarse.eq(Cat(*win).bit_select(Cat(Const(0, 3), offa[3:]), SLOT_BITS + 7))]
         # B: shift by bits
         m.d.sync += [self.slot.valid.eq(vb), self.slot.payload.block.eq(coarse.bit_select(offb, SLOT_BITS)),
-                     self.slot.payload.last.eq(lastb)]
+                     self.slot.payload.last.eq(lastb), self.slot.payload.bad.eq(badb)]
         return m
 
 
@@ -158,12 +170,12 @@ class RxFrame(wiring.Component):
             **sec,
             "i": In(stream.Signature(RX_ALIGNED, always_ready=True)),
             "blind": In(1),
-            "keystream": In(64),
+            "keystream": In(64), "ks_bad": In(1),
             "require_encryption": In(1),
             "oh": Out(stream.Signature(OH_INFO, always_ready=True)),
             "kcc": Out(stream.Signature(KCC_OCTETS, always_ready=True)),
             "dec": Out(stream.Signature(FRAME_DECISION, always_ready=True)),
-            "slot": Out(stream.Signature(data.StructLayout({"block": SLOT_BITS, "last": 1}), always_ready=True)),
+            "slot": Out(stream.Signature(SLOT_LAYOUT, always_ready=True)),
             "frame": Out(1), "oh_crc_err": Out(1), "replay": Out(1), "fc_jump": Out(1), "bad_mode": Out(1),
             "crypt_drop": Out(1),
         })
@@ -179,8 +191,8 @@ class RxFrame(wiring.Component):
         ks_word, ks_bit = divmod(PAYLOAD_START_BIT, 64)
         ks = Mux(wc_in > ks_word, self.keystream,
                  Mux(wc_in == ks_word, self.keystream & ~((1 << ks_bit) - 1), 0))
-        dv, dwc, dd, dpres = Signal(), Signal(13), Signal(64), Signal()
-        m.d.sync += [dv.eq(i.valid), dwc.eq(wc_in), dpres.eq(i.payload.presync),
+        dv, dwc, dd, dpres, dbad = Signal(), Signal(13), Signal(64), Signal(), Signal()
+        m.d.sync += [dv.eq(i.valid), dwc.eq(wc_in), dpres.eq(i.payload.presync), dbad.eq(self.ks_bad),
                      dd.eq(i.payload.data ^ Mux(wc_in == 0, 0, prbs.word) ^ ks)]
         decide = SEC_DECIDE_WORD if self.security else 9
         if self.security:
@@ -192,7 +204,7 @@ class RxFrame(wiring.Component):
 
         # payload gearbox
         m.submodules.gearbox = gb = RxGearbox257()
-        m.d.comb += [gb.i_valid.eq(dv), gb.i_data.eq(dd), gb.i_wc.eq(dwc), gb.i_enable.eq(~dpres)]
+        m.d.comb += [gb.i_valid.eq(dv), gb.i_data.eq(dd), gb.i_wc.eq(dwc), gb.i_enable.eq(~dpres), gb.i_bad.eq(dbad)]
         wiring.connect(m, gb.slot, wiring.flipped(self.slot))
 
         # overhead capture: words 1..5 hold O0..O31

@@ -7,6 +7,9 @@ Per frame (on ``dec`` from :class:`~din.rtl.physec.rx_frame.RxFrame`, word 9, be
   decision allows: FC known, MODE 00, not a replay), else /E/ blocks. Unknown (JC error in the previous frame) → /E/
   blocks, as many as the last good Cm, in the slots that Cm would use. Nothing is output after lock until the first
   frame whose Cm is known (golden ``_delivering``).
+* A slot flagged ``bad`` (security build: a payload word of it or of an earlier slot of the frame had no keystream,
+  ``RxSec.ks_bad``) is an /E/ block too: undecrypted ciphertext never reaches the client as data (the golden receiver
+  never lacks keystream; this is the hardware's defined result for a fault).
 * A JC whose CRC-8 fails or whose value is not accepted counts ``jc_err`` and makes the next frame's Cm unknown; a
   replayed frame's JC is ignored (the Cm stays for the next frame); a PRESYNC frame (or a ``blind`` candidate)
   restarts everything.
@@ -25,7 +28,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .consts import PAYLOAD_SLOTS, SLOT_BITS
-from .rx_frame import FRAME_DECISION
+from .rx_frame import FRAME_DECISION, SLOT_LAYOUT
 
 __all__ = ["E_BLOCK257", "RX_BLOCK", "RxGmp", "e_block257"]
 
@@ -58,7 +61,7 @@ class RxGmp(wiring.Component):
     def __init__(self):
         super().__init__({
             "dec": In(stream.Signature(FRAME_DECISION, always_ready=True)),
-            "slot": In(stream.Signature(data.StructLayout({"block": SLOT_BITS, "last": 1}), always_ready=True)),
+            "slot": In(stream.Signature(SLOT_LAYOUT, always_ready=True)),
             "o": Out(stream.Signature(RX_BLOCK, always_ready=True)),
             "cm": Out(11), "cm_known": Out(1),
             "jc_err": Out(1), "policy_drop": Out(1),
@@ -100,7 +103,10 @@ class RxGmp(wiring.Component):
         acc_n = Mux(wrap, acc_wrap[:10], (acc + count)[:10])
         with m.If(self.slot.valid):
             m.d.sync += acc.eq(acc_n)
+        # a slot whose keystream was missing (``bad``, RxSec's ``ks_bad``) is never delivered: undecrypted
+        # ciphertext must not reach the client as data (issue 7, bad input)
+        data_ok = use_data & ~self.slot.payload.bad
         m.d.sync += [self.o.valid.eq(self.slot.valid & on & wrap),
-                     self.o.payload.block.eq(Mux(use_data, self.slot.payload.block, E_BLOCK257)),
-                     self.o.payload.e.eq(~use_data)]
+                     self.o.payload.block.eq(Mux(data_ok, self.slot.payload.block, E_BLOCK257)),
+                     self.o.payload.e.eq(~data_ok)]
         return m

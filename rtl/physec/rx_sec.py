@@ -26,7 +26,9 @@ frame at the input may use results of its own index, J0 results of its own or th
 else is stale (a plan cancelled by a relock) and dropped. Before the frame's decision its keystream waits in the FIFO;
 after it, a MODE 10 frame that is decrypted consumes one half block per payload word (the mapping of :mod:`.tx_sec`:
 half-block k serves word 32+k octets 0..6 and word 33+k octet 7), any other frame drops its blocks. A keystream word
-that is not there when needed (never expected: only after software rewrote the slot in use) counts ``ks_underrun``.
+that is not there when needed (never expected: only after software rewrote the slot in use) counts ``ks_underrun``
+and raises ``ks_bad``: RxFrame marks the slot holding that word and every later slot of the frame ``bad`` and RxGmp
+delivers them as /E/ blocks, so ciphertext never reaches the client as if it were data.
 
 **Tags** (physec.md §7 "Receiver checks", golden ``receiver.py`` steps 2–4). GHASH runs on the frames that were
 decrypted or verified (``GcmTap`` mode = their MODE, others 00); T(n) = S(n) ⊕ E_K(J0(n)). At word 9 of the next
@@ -75,7 +77,7 @@ class RxSec(wiring.Component):
             "sec_ok": Out(1), "accept": Out(1), "accept_fc": Out(64),
             # pulses for the counters, status
             "tag_ok": Out(1), "tag_fail": Out(1), "unknown_an": Out(1), "ks_miss": Out(1), "ks_underrun": Out(1),
-            "tag_late": Out(1), "tag_ready_word": Out(13),
+            "ks_bad": Out(1), "tag_late": Out(1), "tag_ready_word": Out(13),
         })
 
     def elaborate(self, platform):
@@ -194,7 +196,10 @@ class RxSec(wiring.Component):
                 m.d.sync += prev_oct.eq(keep_oct)
             with m.Else():
                 m.d.sync += prev_oct.eq(0)
-        m.d.sync += self.ks_underrun.eq(in_payload & ~(res.valid & mine & (kind == KIND_KS)))
+        # a payload word without its keystream: ``ks_bad`` (same cycle, RxFrame marks the word's slot and the rest of
+        # the frame: /E/ blocks, never the ciphertext as data), ``ks_underrun`` (registered pulse, the counter)
+        m.d.comb += self.ks_bad.eq(in_payload & ~(res.valid & mine & (kind == KIND_KS)))
+        m.d.sync += self.ks_underrun.eq(self.ks_bad)
 
         # ------------------------------------------------------------------ tap → GHASH → expected tag
         m.d.comb += [gcm.tap.eq(self.ct), gcm.tap_wc.eq(self.ct_wc), gcm.tap_run.eq(self.ct_valid),
@@ -230,7 +235,7 @@ class RxSec(wiring.Component):
 def connect_rx_sec(m, frame, sec):
     """The wiring between :class:`~.rx_frame.RxFrame` (``security=True``) and :class:`RxSec` (both in one domain)."""
     m.d.comb += [sec.wc.eq(frame.i.payload.wc), sec.run.eq(frame.i.valid), sec.presync.eq(frame.i.payload.presync),
-                 sec.blind.eq(frame.blind), frame.keystream.eq(sec.ks),
+                 sec.blind.eq(frame.blind), frame.keystream.eq(sec.ks), frame.ks_bad.eq(sec.ks_bad),
                  sec.ct.eq(frame.ct), sec.ct_wc.eq(frame.ct_wc), sec.ct_valid.eq(frame.ct_valid),
                  sec.oh.valid.eq(frame.oh.valid), sec.oh.payload.eq(frame.oh.payload),
                  sec.fc_now.eq(frame.fc_now), sec.an_now.eq(frame.an_now), sec.fc_known_now.eq(frame.fc_known_now),

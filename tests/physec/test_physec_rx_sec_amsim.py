@@ -5,7 +5,7 @@ the golden receiver's (with ``predict_keystream``, the hardware's rule; docs/phy
 
 import numpy as np
 import pytest
-from amaranth import Module
+from amaranth import Module, Mux
 from amaranth.hdl import DomainRenamer
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -27,7 +27,8 @@ class _SecChain(wiring.Component):
     def __init__(self):
         self.frame, self.gmp, self.sec = RxFrame(security=True), RxGmp(), RxSec()
         super().__init__({"i": In(stream.Signature(RX_ALIGNED, always_ready=True)),
-                          "o": Out(stream.Signature(RX_BLOCK, always_ready=True)), "require_encryption": In(1)})
+                          "o": Out(stream.Signature(RX_BLOCK, always_ready=True)), "require_encryption": In(1),
+                          "kill": In(1)})
 
     def elaborate(self, platform):
         m = Module()
@@ -38,6 +39,9 @@ class _SecChain(wiring.Component):
         wiring.connect(m, self.gmp.o, wiring.flipped(self.o))
         m.d.comb += self.frame.require_encryption.eq(self.require_encryption)
         connect_rx_sec(m, self.frame, self.sec)
+        # fault injection (after connect_rx_sec: these assignments win): ``kill`` = this word's keystream is missing
+        m.d.comb += [self.frame.keystream.eq(Mux(self.kill, 0, self.sec.ks)),
+                     self.frame.ks_bad.eq(self.sec.ks_bad | self.kill)]
         return DomainRenamer({"sync": "line"})(m)
 
 
@@ -45,9 +49,12 @@ FRAME_PULSES = ("frame", "oh_crc_err", "replay", "fc_jump", "bad_mode", "crypt_d
 SEC_PULSES = ("tag_ok", "tag_fail", "unknown_an", "ks_miss", "ks_underrun")
 
 
-def run_sec_chain(words, keys, *, require_encryption=True):
+def run_sec_chain(words, keys, *, require_encryption=True, kill_at=None):
+    """``kill_at``: input words whose keystream goes missing (fault injection: the chain's ``kill`` input zeroes
+    RxSec's keystream word and raises ``ks_bad`` as RxSec does for a word whose AES result is not there)."""
     dut = _SecChain()
     out, counts = [], {p: 0 for p in FRAME_PULSES + SEC_PULSES}
+    kill_at = set(kill_at or ())
 
     async def tb(ctx):
         ctx.set(dut.require_encryption, int(require_encryption))
@@ -55,8 +62,10 @@ def run_sec_chain(words, keys, *, require_encryption=True):
         for n, w in enumerate(words):
             ctx.set(dut.i.valid, 1)
             ctx.set(dut.i.payload, {"data": w, "wc": n % FRAME_WORDS, "presync": n < FRAME_WORDS, "am_err": 0})
+            ctx.set(dut.kill, n in kill_at)
             await ctx.tick("line")
         ctx.set(dut.i.valid, 0)
+        ctx.set(dut.kill, 0)
         for _ in range(20):
             await ctx.tick("line")
 
@@ -101,3 +110,30 @@ def test_physec_rx_sec_decrypts_golden_frames_amsim(mode):
     assert stim.counters.tag_ok == 1 and stim.counters.e_blocks == 0
     out, counts, _ = run_sec_chain(stim.words, keys)
     _check(out, counts, stim)
+
+
+@pytest.mark.parametrize("word", [32, 33, 1500, FRAME_WORDS - 1])
+def test_physec_rx_sec_missing_keystream_never_delivers_ciphertext_amsim(word):
+    """A payload word whose keystream is missing (``ks_bad``; RxSec raises it when the AES result is not there, which
+    only a slot rewritten in use could cause: the AES core holds such a write back, so it is injected here): from the
+    slot holding that word to the frame's end every data block is an /E/ block, exactly as many as the golden
+    frame's Cm puts there (G.709 slot mask); every other block equals the golden receiver's. Ciphertext never
+    reaches the client as data."""
+    from din.golden.physec.gmp import slot_mask
+    from din.rtl.physec.consts import PAYLOAD_START_BIT
+    from din.rtl.physec.rx_gmp import E_BLOCK257
+    keys = _keys(7, "gcm")
+    stim, tx = secure_stimulus(keys, 4)
+    f = 2                                          # the second SYNC frame
+    out, counts, _ = run_sec_chain(stim.words, keys, kill_at=[f * FRAME_WORDS + word])
+    assert len(out) == len(stim.blocks)
+    diff = [k for k, (got, want) in enumerate(zip(out, stim.blocks)) if got != want]
+    assert diff and all(out[k] == (E_BLOCK257, True) for k in diff), diff[:5]
+    assert diff == list(range(diff[0], diff[-1] + 1))          # one run: the rest of the frame
+    # slot j (1..1016) ends in word (PAYLOAD_START_BIT + 257 j - 1) // 64; frame f is delivered with its own Cm
+    poisoned = [(PAYLOAD_START_BIT + 257 * j - 1) // 64 >= word for j in range(1, 1017)]
+    want = int(sum(m and p for m, p in zip(slot_mask(tx.log[f].cm), poisoned)))
+    assert len(diff) == want, (len(diff), want)
+    # the blocks after the run are the next frame's, delivered again; the tag of the frame still verifies
+    assert diff[-1] < len(out) - 1
+    assert counts["tag_fail"] == 0 and counts["tag_ok"] == stim.counters.tag_ok
