@@ -217,13 +217,19 @@ def _cross_domain_delays(log_text):
 
 # ---------------------------------------------------------------------------------------------------------- build
 
+#: registers named ``…_dup…`` are deliberate copies (fanout / routing locality, e.g. the GHASH key operand per
+#: partial-product group); Yosys would merge flip-flops with the same input, so the flow marks them ``keep``
+DUP_KEEP = r"setattr -set keep 1 w:*_dup* %ci1:+$dff[Q] t:$dff %i"
+
+
 def _yosys_script(core_v, wrapper_v, top_module, core_module):
     lines = [f"read_verilog {core_v}"]
     if wrapper_v:
         lines += [f"read_verilog {wrapper_v}",
                   f"hierarchy -top {top_module}",
                   f"setattr -mod -set keep_hierarchy 1 {core_module}"]
-    lines += [f"synth_ecp5 -top {top_module} -json synth.json",
+    lines += ["proc", DUP_KEEP,
+              f"synth_ecp5 -top {top_module} -json synth.json",
               "tee -q -o stat.json stat -json"]
     return "\n".join(lines) + "\n"
 

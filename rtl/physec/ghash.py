@@ -243,8 +243,13 @@ class Ghash(wiring.Component):
         part = [Signal(128, name=f"part{c}", reset_less=True) for c in range(2)]    # a chain's first-digit product
         cptr = Signal()                                            # the chain of the next block
         last_busy = Signal()                                       # a last block is in the multiplier
-        d_cur, d_nx = Signal(DIGIT, reset_less=True), Signal(DIGIT, reset_less=True)
-        g_cur, g_nx = Signal(128, reset_less=True), Signal(128, reset_less=True)
+        d_cur = Signal(DIGIT, name="d_cur", reset_less=True)
+        d_nx = Signal(DIGIT, name="d_nx", reset_less=True)
+        # the key operand in one copy per S1a group (routing: one register per bit feeding all 64 partial products
+        # of a bit made the integrated engine unroutable; a copy per group keeps each group's nets local). The
+        # ``_dup`` names tell the FPGA flow to keep the copies apart (fpga/flow.py, ``DUP_KEEP``)
+        g_cur = [Signal(128, name=f"g_cur_dup{j}", reset_less=True) for j in range(DIGIT // GROUP)]
+        g_nx = Signal(128, name="g_nx", reset_less=True)
         ma, mb, mc = Signal(meta), Signal(meta), Signal(meta)     # S1a, S1b, S2 inputs
 
         # ---- S2: reduction and accumulation (combinational part, used by the forwarding)
@@ -276,16 +281,16 @@ class Ghash(wiring.Component):
                 for s in range(2):
                     for pw in range(N_POWERS):
                         with m.Case(pw | s << 2):
-                            m.d.sync += [g_cur.eq(keys[s][pw][0]), g_nx.eq(keys[s][pw][1])]
+                            m.d.sync += [*(g.eq(keys[s][pw][0]) for g in g_cur), g_nx.eq(keys[s][pw][1])]
         with m.Elif(ma.v & ~ma.dig):                                # the second digit
-            m.d.sync += [d_cur.eq(d_nx), g_cur.eq(g_nx), ma.dig.eq(1)]
+            m.d.sync += [d_cur.eq(d_nx), *(g.eq(g_nx) for g in g_cur), ma.dig.eq(1)]
         with m.Else():
             m.d.sync += ma.v.eq(0)
 
         # ---- S1a: eight groups of eight partial products
         grp = [Signal(128 + GROUP - 1, name=f"grp{j}", reset_less=True) for j in range(DIGIT // GROUP)]
         for j, gsig in enumerate(grp):
-            terms = [Mux(d_cur[GROUP * j + k], g_cur, 0) << k for k in range(GROUP)]
+            terms = [Mux(d_cur[GROUP * j + k], g_cur[j], 0) << k for k in range(GROUP)]
             m.d.sync += gsig.eq(_xor_all(terms))
         m.d.sync += mb.eq(ma)
 
