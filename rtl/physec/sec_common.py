@@ -99,8 +99,14 @@ class SecSlots(wiring.Component):
         m = Module()
         m.submodules.aes = aes = self.aes
         h_ok, h_pending, slot_was = Signal(2), Signal(2), Signal(2)
+        # slot_valid: GHASH's ``ghash_ready`` through a register (timing: GHASH's key state → the engines' sequencers
+        # crossed the die in the integrated TX, 7.6 ns); it rises one cycle after GHASH's keys. ``h_ok`` falls at a
+        # key write; it rises again with the ``h_new`` pulse that starts GHASH's key derivation, while the register
+        # may still hold the old key's readiness for that one cycle: ``~h_new`` masks it
+        gh_ok = Signal(2)
+        m.d.sync += gh_ok.eq(self.ghash_ready)
         m.d.comb += [aes.key.eq(self.key), aes.key_slot.eq(self.key_slot), aes.key_valid.eq(self.key_valid),
-                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok & self.ghash_ready),
+                     self.key_ready.eq(aes.key_ready), self.slot_valid.eq(h_ok & gh_ok & ~self.h_new),
                      self.expanded.eq(aes.slot_valid)]
         m.d.sync += [slot_was.eq(aes.slot_valid), self.h_new.eq(0)]
         with m.If(self.key_valid & aes.key_ready):

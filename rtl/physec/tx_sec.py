@@ -174,19 +174,33 @@ class TxSec(wiring.Component):
                 m.d.sync += [seq_ctr.eq(seq_ctr + 1), seq_left.eq(seq_left - 1)]
                 with m.If(seq_left == 1):
                     m.d.sync += [seq_active.eq(0), s_i.eq(s_i + 1)]
-        with m.Elif(s_i != p_i):
+        # the next frame's decision in two registered steps (timing: key state and plan → 130 enables was one
+        # cycle across the die): ``pre`` latches the decision's inputs, the cycle after acts on them (a decision
+        # every other cycle; one per frame is needed). Between the two only ``o_i`` can move, which only makes
+        # ``pre_go`` truer
+        pre_v, pre_skip, pre_go, pre_slot = Signal(), Signal(), Signal(), Signal()
+        pre_iv, pre_left = Signal(96), Signal.like(seq_left)
+        m.d.sync += pre_v.eq(0)
+        with m.If(~seq_active & ~pre_v & (s_i != p_i)):
             s2 = s_i[:2]
             fs = pl_slot[s2]
-            with m.If((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(fs, 1)):
-                m.d.sync += s_i.eq(s_i + 1)                  # nothing to compute (or no key: underrun, flagged)
-            # a frame's requests start when the output is at most one frame before it: results carry the frame
-            # number mod 4 and a frame 2 or 3 ahead would look stale (behind by 2 or 1) and be dropped. Found with
-            # a key installed in operation: the planned MODE 00 frames were skipped and the first MODE 10 frame's
-            # keystream, requested 3 frames ahead, was dropped (2962 words sent as zero, ks_underrun)
-            with m.Elif((s_i - o_i)[:3] <= 1):
-                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(fs),
-                             seq_iv.eq(salt_r[fs] ^ Cat(pl_fc[s2], ssci_r[fs])),
-                             seq_left.eq(Mux(pl_mode[s2] == MODE_GCM, KS_BLOCKS + 1, 1))]
+            m.d.sync += [pre_v.eq(1), pre_slot.eq(fs),
+                         # nothing to compute (or no key: underrun, flagged)
+                         pre_skip.eq((pl_mode[s2] == MODE_CLEAR) | ~h_ok.bit_select(fs, 1)),
+                         # a frame's requests start when the output is at most one frame before it: results carry
+                         # the frame number mod 4 and a frame 2 or 3 ahead would look stale (behind by 2 or 1) and be
+                         # dropped. Found with a key installed in operation: the planned MODE 00 frames were skipped
+                         # and the first MODE 10 frame's keystream, requested 3 frames ahead, was dropped (2962
+                         # words sent as zero, ks_underrun)
+                         pre_go.eq((s_i - o_i)[:3] <= 1),
+                         pre_iv.eq(salt_r[fs] ^ Cat(pl_fc[s2], ssci_r[fs])),
+                         pre_left.eq(Mux(pl_mode[s2] == MODE_GCM, KS_BLOCKS + 1, 1))]
+        with m.Elif(pre_v):
+            with m.If(pre_skip):
+                m.d.sync += s_i.eq(s_i + 1)
+            with m.Elif(pre_go):
+                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(pre_slot), seq_iv.eq(pre_iv),
+                             seq_left.eq(pre_left)]
 
         # ------------------------------------------------------------------ AES results (keystream and J0)
         res = sl.res
