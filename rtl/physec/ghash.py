@@ -15,7 +15,9 @@ One block per two cycles with one 64-bit × 128-bit multiplier, pipelined over t
 holds more than two or three LUT levels of XOR:
 
 * **S1a**: the digit (64 operand coefficients) times the key, in eight groups of eight partial products (AND + XOR of
-  8), registered (8 × 135 bits);
+  8), registered (8 × 135 bits); each group reads its own copy of the key operand (``g_cur_dup<j>``: with one copy,
+  each key bit fed 64 partial products across the whole array, the first entries of nextpnr's congestion map in the
+  integrated TX; the FPGA flow keeps ``_dup`` registers apart);
 * **S1b**: the eight groups XORed into the 191-bit carry-less product;
 * **S2**: the reduction modulo g (each bit the XOR of at most five product bits) and the accumulation.
 
