@@ -69,6 +69,7 @@ GROUP = 8                       # partial products XORed in stage S1a
 PROD_BITS = DIGIT + 127         # degree of a digit product + 1
 N_POWERS = 3                    # H, H^2, H^3
 PRE_BITS = 4                    # coefficients per cycle of the key precomputation (32 cycles per product)
+KEY_COPIES = DIGIT // GROUP     # copies of the key operand register (S1a group j reads copy j mod KEY_COPIES)
 
 
 def in_layout(n_tails=0):
@@ -250,7 +251,7 @@ class Ghash(wiring.Component):
         # the key operand in one copy per S1a group (routing: one register per bit feeding all 64 partial products
         # of a bit made the integrated engine unroutable; a copy per group keeps each group's nets local). The
         # ``_dup`` names tell the FPGA flow to keep the copies apart (fpga/flow.py, ``DUP_KEEP``)
-        g_cur = [Signal(128, name=f"g_cur_dup{j}", reset_less=True) for j in range(DIGIT // GROUP)]
+        g_cur = [Signal(128, name=f"g_cur_dup{j}", reset_less=True) for j in range(KEY_COPIES)]
         g_nx = Signal(128, name="g_nx", reset_less=True)
         ma, mb, mc = Signal(meta), Signal(meta), Signal(meta)     # S1a, S1b, S2 inputs
 
@@ -292,7 +293,7 @@ class Ghash(wiring.Component):
         # ---- S1a: eight groups of eight partial products
         grp = [Signal(128 + GROUP - 1, name=f"grp{j}", reset_less=True) for j in range(DIGIT // GROUP)]
         for j, gsig in enumerate(grp):
-            terms = [Mux(d_cur[GROUP * j + k], g_cur[j], 0) << k for k in range(GROUP)]
+            terms = [Mux(d_cur[GROUP * j + k], g_cur[j % KEY_COPIES], 0) << k for k in range(GROUP)]
             m.d.sync += gsig.eq(_xor_all(terms))
         m.d.sync += mb.eq(ma)
 
