@@ -15,9 +15,10 @@ One block per two cycles with one 64-bit × 128-bit multiplier, pipelined over t
 holds more than two or three LUT levels of XOR:
 
 * **S1a**: the digit (64 operand coefficients) times the key, in eight groups of eight partial products (AND + XOR of
-  8), registered (8 × 135 bits); each group reads its own copy of the key operand (``g_cur_dup<j>``: with one copy,
-  each key bit fed 64 partial products across the whole array, the first entries of nextpnr's congestion map in the
-  integrated TX; the FPGA flow keeps ``_dup`` registers apart);
+  8), registered (8 × 135 bits). ``KEY_COPIES`` copies of the key operand (``g_cur_dup<j>``, kept apart by the FPGA
+  flow) can localise its nets; one copy is the default: eight copies (one per group) let router2's congestion map
+  improve but made the integrated TX slower with router1 (121.4 against 132.4 MHz, seed 1: the key select then fans
+  out to eight registers across the die; docs/physec-security.md);
 * **S1b**: the eight groups XORed into the 191-bit carry-less product;
 * **S2**: the reduction modulo g (each bit the XOR of at most five product bits) and the accumulation.
 
@@ -69,7 +70,7 @@ GROUP = 8                       # partial products XORed in stage S1a
 PROD_BITS = DIGIT + 127         # degree of a digit product + 1
 N_POWERS = 3                    # H, H^2, H^3
 PRE_BITS = 4                    # coefficients per cycle of the key precomputation (32 cycles per product)
-KEY_COPIES = DIGIT // GROUP     # copies of the key operand register (S1a group j reads copy j mod KEY_COPIES)
+KEY_COPIES = 1                  # copies of the key operand register (S1a group j reads copy j mod KEY_COPIES)
 
 
 def in_layout(n_tails=0):
