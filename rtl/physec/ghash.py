@@ -249,9 +249,9 @@ class Ghash(wiring.Component):
         last_busy = Signal()                                       # a last block is in the multiplier
         d_cur = Signal(DIGIT, name="d_cur", reset_less=True)
         d_nx = Signal(DIGIT, name="d_nx", reset_less=True)
-        # the key operand in one copy per S1a group (routing: one register per bit feeding all 64 partial products
-        # of a bit made the integrated engine unroutable; a copy per group keeps each group's nets local). The
-        # ``_dup`` names tell the FPGA flow to keep the copies apart (fpga/flow.py, ``DUP_KEEP``)
+        # the key operand in KEY_COPIES copies (module docstring: one by default; eight, one per S1a group,
+        # localised its nets but routed slower). The ``_dup`` names tell the FPGA flow to keep copies apart
+        # (fpga/flow.py, ``DUP_KEEP``)
         g_cur = [Signal(128, name=f"g_cur_dup{j}", reset_less=True) for j in range(KEY_COPIES)]
         g_nx = Signal(128, name="g_nx", reset_less=True)
         ma, mb, mc = Signal(meta), Signal(meta), Signal(meta)     # S1a, S1b, S2 inputs

@@ -176,8 +176,9 @@ class TxSec(wiring.Component):
                     m.d.sync += [seq_active.eq(0), s_i.eq(s_i + 1)]
         # the next frame's decision in two registered steps (timing: key state and plan → 130 enables was one
         # cycle across the die): ``pre`` latches the decision's inputs, the cycle after acts on them (a decision
-        # every other cycle; one per frame is needed). Between the two only ``o_i`` can move, which only makes
-        # ``pre_go`` truer
+        # every other cycle; one per frame is needed). Between the two, ``o_i`` can only move forward (``pre_go``
+        # only gets truer), the plan entry cannot be overwritten (p − s < PLANS), and a slot's ``slot_valid`` seen one
+        # cycle early is the same as its key arriving one cycle later
         pre_v, pre_skip, pre_go, pre_slot = Signal(), Signal(), Signal(), Signal()
         pre_iv, pre_left = Signal(96), Signal.like(seq_left)
         m.d.sync += pre_v.eq(0)
