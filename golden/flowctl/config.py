@@ -7,7 +7,7 @@ read the same figures from the generated parameter JSON, never from this module.
 The lossless rule (spec §4, proof in background §4.1)::
 
     T_loop = 2·D_link + D_gen + (MTU_beats + IFG) + FC_beats + D_react + MTU_beats
-    D_gen  = COAL_XOFF + L_NOTIFY + L_EVT + L_FCGEN          (threshold crossing -> first MFC beat)
+    D_gen  = COAL_XOFF + L_NOTIFY + L_EVT + fcgen_cycles(flows)   (threshold crossing -> first MFC beat)
     D_react = D_APPLY + FC_MAX_ENTRIES + 2                   (MFC last beat -> last possible start, plus one MTU)
     H      = ceil(T_loop · r_max) + 1  [+ loss_burst · ceil(T_SNAP · r_max) when frame loss must be absorbed]
     r_max  = max over L in [60, MAX_PKT] of ceil(L / cell) / (ceil(L / 8) + gap)
@@ -23,7 +23,8 @@ from fractions import Fraction
 from math import ceil
 
 __all__ = [
-    "BYTES_PER_BEAT", "MIN_PKT", "L_NOTIFY", "L_EVT", "L_FREE_VIS", "L_COMMIT", "L_SCHED", "D_APPLY", "L_FCGEN",
+    "BYTES_PER_BEAT", "MIN_PKT", "L_NOTIFY", "L_EVT", "L_FREE_VIS", "L_COMMIT", "L_SCHED", "D_APPLY", "L_FCGEN", "SCAN_GROUP",
+    "fcgen_cycles",
     "Profile", "FlowCfg", "FlowCtlConfig", "r_max", "cdiv",
 ]
 
@@ -38,7 +39,15 @@ L_FREE_VIS = 1    # cell freed at t -> counted in free_cells for admission at t+
 L_COMMIT = 2      # EOP accepted at t -> packet visible to the scheduler at t+2
 L_SCHED = 3       # idle egress: decision at t -> first beat valid at t+3
 D_APPLY = 4       # last beat of an MFC frame at t -> entry i applied at t+4+i
-L_FCGEN = 1       # frame trigger true at t -> first beat of the MFC frame valid at t+1
+L_FCGEN = 1       # frame trigger true at t -> first beat of a SNAPSHOT valid at t+1 (a DELTA: fcgen_cycles)
+SCAN_GROUP = 16   # flows per cycle of the DELTA capture (mfc.py, docs/flowctl.md "MFC generator")
+
+
+def fcgen_cycles(flows):
+    """DELTA trigger at t -> first beat valid at t + this: an XOFF and an XON pass of ``flows / 16 + 1`` visits each,
+    one visit per cycle, then the first beat (decision, the background's L_FCGEN is 1: docs/flowctl.md)."""
+    groups = max(1, flows // SCAN_GROUP)
+    return 2 * (groups + 1) + 1
 
 
 def cdiv(a, b):
@@ -126,6 +135,7 @@ class FlowCtlConfig:
     coal_xoff: int = 16
     coal_xon: int = 256
     fc_max_entries: int = 9
+    fcgen: int | None = None       # DELTA trigger -> first beat; None: fcgen_cycles(flows) (1 in the background)
     fc_da: bytes = bytes.fromhex("0180c200000e")
     fc_sa: bytes = bytes.fromhex("020000000001")
     fc_etype: int = 0x88B5
@@ -184,7 +194,8 @@ class FlowCtlConfig:
     @property
     def d_gen(self):
         """Threshold crossing (cell allocated) -> first beat of the MFC frame on ``m_fc``, cycles."""
-        return self.coal_xoff + L_NOTIFY + L_EVT + L_FCGEN
+        return self.coal_xoff + L_NOTIFY + L_EVT + (self.fcgen if self.fcgen is not None
+                                                     else fcgen_cycles(self.flows))
 
     @property
     def d_react(self):

@@ -16,9 +16,22 @@ Sender (``MfcSender``) decisions, all documented in docs/flowctl.md:
 
 * Priority at a frame boundary: the RESET snapshot, then a flow DELTA that is due, then a TENANT_DELTA that is due,
   then a snapshot chunk that is due, then the tenant refresh.
-* A DELTA is due when ``#pending ≥ FC_MAX_ENTRIES``, or the oldest pending XOFF (or global XOFF) has waited
-  ``COAL_XOFF`` cycles, or the oldest pending XON (or global XON) ``COAL_XON`` cycles. XOFF entries go first, oldest
-  first; last action wins (a flow holds one pending entry). A global change alone produces a DELTA with N = 0.
+* Flow entries (``_FlowPending``): a flow holds at most one pending entry, last action wins (spec §5). A decision
+  posted at t is applied at the end of cycle t (``L_EVT`` = 1: ready at t+1). Each kind (XOFF, XON) has a
+  coalescing window: it opens (``since`` = t+1) when an entry of that kind is posted while none is pending, and
+  closes when none is left; events of a cycle act in the order capture, ingress decision, egress decision.
+* A DELTA is due when ``#pending ≥ FC_MAX_ENTRIES``, or the XOFF window (or a global XOFF) has been open
+  ``COAL_XOFF`` cycles, or the XON window (or a global XON) ``COAL_XON`` cycles. A global change alone produces a
+  DELTA with N = 0.
+* Capture (decision, spec silent on the order): a DELTA decided at t takes its flow entries during the
+  ``2·(G+1)`` cycles t+1 … (``G = flows / SCAN_GROUP`` groups of ``SCAN_GROUP`` = 16 flows): an XOFF pass visits one
+  group per cycle starting at the flow after the last XOFF sent, then an XON pass likewise; each visit takes the
+  group's pending entries of the pass's kind in increasing flow id (the first visit only the ids at or after the
+  start, one more visit at the end the ids before it) until the frame holds FC_MAX_ENTRIES. An entry is taken as it
+  stands at the start of the visit cycle. So XOFF goes before XON and every flow is served round robin; the first
+  beat is valid at t + ``fcgen_cycles(flows)`` = t + 2·(G+1) + 1. Why not oldest first: the order of stamps needs
+  a comparator per pair of flows (or a sorted structure with unbounded skipping), a pass over 16-flow groups is a
+  16-bit mux and a 16-bit prefix count per cycle for any number of flows (docs/flowctl.md "MFC generator").
 * Snapshots: every ``T_SNAP`` cycles a round of ``ceil(flows / SNAP_CHUNK)`` frames (the last with SNAP_LAST), sent
   while anything is paused and for ``snap_trail`` rounds after the last pause cleared (so a lost XON is repaired), or
   always with ``snap_idle``. A quiet link therefore carries no MFC frame after the initial RESET snapshot, which is what
@@ -32,7 +45,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass, field
 
-from .config import L_EVT
+from .config import L_EVT, SCAN_GROUP
 
 __all__ = [
     "VERSION", "T_FLOW_DELTA", "T_FLOW_SNAPSHOT", "T_TENANT_DELTA", "F_GLOBAL_PAUSE", "F_RESET", "F_SNAP_LAST",
@@ -132,8 +145,9 @@ def beats(frame, width=8):
     return [frame[i:i + width] for i in range(0, len(frame), width)]
 
 
-class _Pending:
-    """Pending entries with coalescing: one entry per id, last action wins, two FIFOs in pending order."""
+class _PendingFifo:
+    """Pending tenant entries with coalescing: one entry per id, last action wins, two FIFOs in pending order
+    (tenants are few; the RTL generates no tenant deltas)."""
 
     def __init__(self):
         self.action = {}              # id -> (xoff: bool, t_ready)
@@ -179,6 +193,77 @@ class _Pending:
         return len(self.action)
 
 
+class _FlowPending:
+    """Pending flow entries of the congestion point (see the module docstring): ``kind[f]`` is True (XOFF) or False
+    (XON) for a flow with a pending entry; ``since[k]`` the cycle its kind's coalescing window opened."""
+
+    def __init__(self, flows, group):
+        self.flows = flows
+        self.group = min(group, flows)
+        self.groups = flows // self.group
+        self.kind = {}
+        self.staged = []              # (t, flow, xoff) decisions of cycles not yet applied
+        self.since = {True: None, False: None}
+        self.count = {True: 0, False: 0}
+        self.ptr = {True: 0, False: 0}   # the flow after the last one sent, per kind
+        self.start = dict(self.ptr)
+
+    def post(self, f, xoff, t):
+        self.staged.append((t, f, xoff))
+
+    def sync(self, t):
+        """Apply the decisions of the cycles before t (in order), so the state is that at the start of cycle t."""
+        keep = []
+        for (tp, f, x) in self.staged:
+            if tp >= t:
+                keep.append((tp, f, x))
+                continue
+            old = self.kind.get(f)
+            if old is not None:
+                self._remove(f)
+            self.kind[f] = x
+            self.count[x] += 1
+            if self.count[x] == 1:
+                self.since[x] = tp + L_EVT
+        self.staged = keep
+
+    def _remove(self, f):
+        x = self.kind.pop(f)
+        self.count[x] -= 1
+        if self.count[x] == 0:
+            self.since[x] = None
+
+    def ready_count(self):
+        return len(self.kind)
+
+    def window(self, xoff):
+        return self.since[xoff]
+
+    def begin(self):
+        """A capture starts: its passes start at the pointers of this moment."""
+        self.start = dict(self.ptr)
+
+    def visit(self, j, entries, limit, lease):
+        """Visit ``j`` of a capture (0 ≤ j < 2·(groups+1)): take entries into ``entries`` (a list of (id, lease))."""
+        n = self.groups + 1
+        xoff = j < n
+        jj = j % n
+        g0, b0 = divmod(self.start[xoff], self.group)
+        g = (g0 + jj) % self.groups
+        lo, hi = (b0, self.group) if jj == 0 else (0, b0) if jj == self.groups else (0, self.group)
+        for b in range(lo, hi):
+            f = g * self.group + b
+            if len(entries) >= limit:
+                break
+            if self.kind.get(f) is xoff:
+                entries.append((f, lease if xoff else 0))
+                self._remove(f)
+                self.ptr[xoff] = (f + 1) % self.flows
+
+    def __len__(self):
+        return len(self.kind) + len(self.staged)
+
+
 class MfcSender:
     """Congestion-point frame generator: coalesced deltas, snapshots with leases, the RESET snapshot, seq numbers.
 
@@ -198,8 +283,9 @@ class MfcSender:
         self.paused_flows = set()        # congestion-point state mirrored here for snapshots
         self.paused_tenants = set()
         self.global_paused = False
-        self.flows_p = _Pending()
-        self.tenants_p = _Pending()
+        self.flows_p = _FlowPending(self.flows, SCAN_GROUP)
+        self.tenants_p = _PendingFifo()
+        self.capture = None              # a DELTA being captured: [next visit, entries, flags, header keywords]
         self.global_p = None             # (xoff, t_ready) of an unsent global change
         self.reset_pending = True
         self.next_snap = t + self.cfg.t_snap
@@ -219,7 +305,7 @@ class MfcSender:
             self.paused_flows.add(f)
         else:
             self.paused_flows.discard(f)
-        self.flows_p.post(f, xoff, t + L_EVT)
+        self.flows_p.post(f, xoff, t)
 
     def post_tenant(self, tn, xoff, t):
         if xoff:
@@ -249,11 +335,17 @@ class MfcSender:
         return dict(seq=self.seq, time_exp=c.time_exp, da=c.fc_da, sa=c.fc_sa, etype=c.fc_etype)
 
     def _due(self, pend, t, extra=None):
-        """Trigger rule: enough entries, or the oldest XOFF / XON has waited its coalescing time."""
+        """Trigger rule: enough entries, or the oldest XOFF / XON has waited its coalescing time (tenants), or the
+        XOFF / XON coalescing window has been open that long (flows)."""
         c = self.cfg
-        if pend.ready_count(t) >= c.fc_max_entries:
-            return True
-        ox, on = pend.oldest(True, t), pend.oldest(False, t)
+        if isinstance(pend, _FlowPending):
+            if pend.ready_count() >= c.fc_max_entries:
+                return True
+            ox, on = pend.window(True), pend.window(False)
+        else:
+            if pend.ready_count(t) >= c.fc_max_entries:
+                return True
+            ox, on = pend.oldest(True, t), pend.oldest(False, t)
         if extra is not None and extra[1] <= t:          # a global change counts as an XOFF or XON entry
             if extra[0]:
                 ox = extra[1] if ox is None else min(ox, extra[1])
@@ -266,6 +358,9 @@ class MfcSender:
 
     def poll(self, t):
         c = self.cfg
+        self.flows_p.sync(t)
+        if self.capture is not None:
+            return self._capture_visit()
         if not self.enabled:
             return None
         if self.reset_pending:
@@ -275,9 +370,13 @@ class MfcSender:
                                     flags=F_RESET | F_SNAP_LAST | self._flags(), **self._kw())
             return self._emit("snapshot", frame)
         if self._due(self.flows_p, t, self.global_p):
-            entries = self.flows_p.take(t, c.fc_max_entries, c.pause_time_eff)
-            self._count_entries(entries)
-            return self._emit("delta", encode_delta(entries=entries, flags=self._flags(), **self._kw()))
+            # seq, flags and the global state are fixed now; the entries are captured in the next cycles
+            self.capture = [0, [], self._flags(), self._kw()]
+            self.seq = (self.seq + 1) & 0xFFFF
+            self.frames_tx["delta"] += 1
+            self.global_p = None
+            self.flows_p.begin()
+            return None
         if c.tenant_fc_active and self._due(self.tenants_p, t):
             entries = self.tenants_p.take(t, c.fc_max_entries, c.pause_time_eff)
             self._count_entries(entries)
@@ -310,6 +409,20 @@ class MfcSender:
             return self._emit("tenant", encode_delta(entries=entries, flags=self._flags(), tenant=True,
                                                      **self._kw()))
         return None
+
+    def _capture_visit(self):
+        c = self.cfg
+        cap = self.capture
+        self.flows_p.visit(cap[0], cap[1], c.fc_max_entries, c.pause_time_eff)
+        cap[0] += 1
+        if cap[0] < 2 * (self.flows_p.groups + 1):
+            return None
+        self.capture = None
+        self._count_entries(cap[1])
+        frame = encode_delta(entries=cap[1], flags=cap[2], **cap[3])
+        if self.keep_log:
+            self.log.append(frame)
+        return frame
 
     def _count_entries(self, entries):
         self.entries_tx += len(entries)

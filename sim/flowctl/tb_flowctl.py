@@ -311,7 +311,8 @@ class Bench:
         m, snd = self.model, self.model.sender
         if not snd.enabled:
             return m.fc_cur is None
-        return (m.fc_cur is None and not snd.flows_p and snd.global_p is None and snd.round_next is None
+        return (m.fc_cur is None and not snd.flows_p and snd.capture is None and snd.global_p is None
+                and snd.round_next is None
                 and snd.trail == 0 and not snd.reset_pending and not (self.cfg.snap_idle and self.cfg.snap_en)
                 and not snd._anything_paused())
 

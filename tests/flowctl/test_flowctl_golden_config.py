@@ -4,13 +4,15 @@ from fractions import Fraction
 
 import pytest
 
-from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile, r_max
+from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile, fcgen_cycles, r_max
 
 
 def background_config(**kw):
     # background/microflow.md §5.14: 64-B cells, 8192 cells, MAX_PKT 1514 on AXIS (190 beats), D_link 512 cycles,
     # COAL_XOFF 16, FC_MAX_ENTRIES 9, IFG 3 cycles on the reverse link. (max_pkt 1518 gives the same beats and cells.)
-    args = dict(cells=8192, max_pkt=1518, d_link=512, coal_xoff=16, fc_max_entries=9, ifg_cycles=3)
+    # The background's L_FCGEN is 1 cycle; this design captures DELTA entries over fcgen_cycles(flows) cycles
+    # (golden/flowctl/mfc.py), so the worked numbers are reproduced with fcgen=1.
+    args = dict(cells=8192, max_pkt=1518, d_link=512, coal_xoff=16, fc_max_entries=9, ifg_cycles=3, fcgen=1)
     args.update(kw)
     return FlowCtlConfig(**args)
 
@@ -27,6 +29,13 @@ def test_loop_terms_match_background():
     assert cfg.fc_beats == 8
     assert cfg.mtu_beats == 190
     assert cfg.t_loop == 1450           # 1024 + 20 + 193 + 8 + 15 + 190
+
+
+def test_capture_cycles_enter_d_gen():
+    assert fcgen_cycles(16) == 5 and fcgen_cycles(256) == 35        # 2 passes of (flows / 16 + 1) visits, + 1
+    cfg = background_config(fcgen=None, flows=256)
+    assert cfg.d_gen == 16 + 2 + 1 + 35
+    assert cfg.headroom > background_config().headroom
 
 
 def test_headroom_and_guard_match_background():

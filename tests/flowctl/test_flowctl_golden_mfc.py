@@ -7,7 +7,7 @@ import pytest
 from scapy.contrib.mac_control import MACControlClassBasedFlowControl
 from scapy.layers.l2 import Ether
 
-from din.golden.flowctl.config import FlowCtlConfig, L_EVT, L_FCGEN
+from din.golden.flowctl.config import FlowCtlConfig, L_EVT, L_FCGEN, fcgen_cycles
 from din.golden.flowctl.mfc import MfcSender, beats
 from din.golden.flowctl.pfc import PfcMirror
 from din.golden.flowctl.reaction import MfcReceiver
@@ -61,12 +61,25 @@ def test_delta_coalescing_order_and_leases_decoded_by_scapy():
           (22, "flow", 9, True), (23, "flow", 7, True)]
     frames, t_first = run_sender(ev, 200)
     m = Ether(frames[1])[Mfc]
-    # XOFF entries first, oldest first; flow 9's last action (XOFF) wins and keeps one entry; XON of 5 after.
+    # XOFF entries first, in flow id order from the start pointer (0); flow 9's last action (XOFF) wins and keeps
+    # one entry; the XON of 5 after them.
     assert m.type == 1 and m.seq == 1 and m.zero == 0
-    assert [(e.id, e.lease) for e in m.entries] == [(3, lease), (9, lease), (7, lease), (5, 0)]
-    # the frame is due when the oldest XOFF has waited COAL_XOFF cycles after becoming pending
-    assert t_first[1] == 20 + L_EVT + CFG.coal_xoff + L_FCGEN
+    assert [(e.id, e.lease) for e in m.entries] == [(3, lease), (7, lease), (9, lease), (5, 0)]
+    # due when the XOFF window (opened by the entries posted at 20, ready at 21) has been open COAL_XOFF cycles;
+    # then the capture: two passes of 64 / 16 + 1 visits, and the first beat
+    assert t_first[1] == 20 + L_EVT + CFG.coal_xoff + fcgen_cycles(CFG.flows)
     assert len(frames[1]) == max(60, 24 + 4 * m.count)
+
+
+def test_delta_round_robin_over_more_than_one_frame():
+    # 12 XOFF at once: the first frame takes 9 from flow 0 on, the next starts after the last one sent and wraps
+    lease = CFG.pause_time_eff
+    ids = [60, 1, 2, 17, 18, 33, 34, 40, 41, 50, 51, 5]
+    frames, _ = run_sender([(20, "flow", i, True) for i in ids] + [(21, "flow", 1, False)], 400)
+    got = [[e.id for e in Ether(f)[Mfc].entries] for f in frames[1:3]]
+    assert got[0] == [2, 5, 17, 18, 33, 34, 40, 41, 50]          # 9 ready: due at once; flow 1 flipped to XON
+    assert got[1] == [51, 60, 1]                                 # XOFF from 51 on, wrapping; then the XON of 1
+    assert [e.lease for e in Ether(frames[2])[Mfc].entries] == [lease, lease, 0]
 
 
 def test_snapshot_and_global_flag_decoded_by_scapy():
