@@ -44,6 +44,7 @@ from din.rtl.common.layouts import BeatLayout
 __all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "SNAP_CHUNK", "RX_ERR_REASONS", "RX_FRAME_KINDS"]
 
 FC_MAX_ENTRIES = 9          # entries per DELTA frame (spec §5 minimum; the 60-byte frame holds exactly 9)
+SCAN_GROUP = 16             # flows per capture visit (golden/flowctl/config.py SCAN_GROUP)
 SNAP_CHUNK = 64             # flows per snapshot frame
 FRAME_BEATS = 8             # every generated frame is 60 bytes
 VERSION = 1
@@ -96,25 +97,94 @@ class MfcTx(wiring.Component):
         t = Signal(32)                       # cycles since reset (the stamp time base)
         m.d.sync += t.eq(t + 1)
 
-        # ---- pending entries ------------------------------------------------------------------------------------
+        # ---- pending entries (golden/flowctl/mfc.py ``_FlowPending``) ------------------------------------------
+        # Events of a cycle act in the order: capture (reads the registered pk / px), post 0, post 1.
+        GS = min(SCAN_GROUP, F)              # flows per capture visit
+        G = F // GS
+        gb = exact_log2(GS)
+        V = 2 * (G + 1)                      # visits of a capture: the XOFF pass, then the XON pass
+        cw_ = bits_for(F)
+        posts = [(self.post_v[0], self.post_x[0], self.post_f0, 0), (self.post_v[1], self.post_x[1], self.post_f1, 1)]
         pk = Signal(F)                       # flow has a pending entry
         px = Signal(F)                       # ... which is an XOFF
-        tp = Array(Signal(32, name=f"tp{i}") for i in range(F))     # post cycle
-        tk = Signal(F)                       # post sub-order: 0 ingress, 1 egress
-        posts = [(self.post_v[0], self.post_x[0], self.post_f0, 0), (self.post_v[1], self.post_x[1], self.post_f1, 1)]
-        posted_now = Signal(F)
-        m.d.comb += posted_now.eq(Cat(*[(self.post_v[0] & (self.post_f0 == i)) | (self.post_v[1] & (self.post_f1 == i))
-                                        for i in range(F)]))
-        rdy = Signal(F)
-        rx_ = Signal(F)
-        rn_ = Signal(F)
-        m.d.comb += [rdy.eq(pk & ~posted_now), rx_.eq(rdy & px), rn_.eq(rdy & ~px)]
+        cnt = [Signal(cw_, name="cnt_n"), Signal(cw_, name="cnt_x")]        # pending entries per kind [XON, XOFF]
+        sv = [Signal(name="since_v_n"), Signal(name="since_v_x")]            # coalescing window open
+        since = [Signal(32, name="since_n"), Signal(32, name="since_x")]
+        ptr = [Signal(fb, name="ptr_n"), Signal(fb, name="ptr_x")]           # the flow after the last one sent
+        start = [Signal(fb, name="start_n"), Signal(fb, name="start_x")]     # pass start, latched at the decision
+        cap = Signal()                       # a capture is running
+        vj = Signal(range(V))                # its visit
+        n_ent = Signal(range(N + 1))         # entries captured so far
+        d_ids = [Signal(fb, name=f"d_id{k}") for k in range(N)]
+        d_x = Signal(N)
 
-        def age(i):                          # cycles waited since the entry became ready (t_ready = post + 1)
-            a = Signal(32, name=f"age{i}")
-            m.d.comb += a.eq(t - tp[i] - 1)
-            return a
-        ages = [age(i) for i in range(F)]
+        # capture visit: group g, mask of the bits visited, kind of the pass
+        xpass = vj < G + 1
+        jj = Signal(range(G + 1))
+        m.d.comb += jj.eq(Mux(xpass, vj, vj - (G + 1)))
+        st = Mux(xpass, start[1], start[0])
+        st_b = st[:gb] if gb else Const(0, 1)
+        st_g = st[gb:] if G > 1 else Const(0, 1)
+        g = Signal(max(1, exact_log2(G)))
+        m.d.comb += g.eq((st_g + jj)[:max(1, exact_log2(G))] if G > 1 else 0)
+        mask = Signal(GS)
+        for b in range(GS):
+            m.d.comb += mask[b].eq(Mux(jj == 0, b >= st_b, Mux(jj == G, b < st_b, 1)))
+        pk_g = pk.word_select(g, GS) if G > 1 else pk
+        px_g = px.word_select(g, GS) if G > 1 else px
+        word = Signal(GS)
+        m.d.comb += word.eq(Mux(cap, pk_g & Mux(xpass, px_g, ~px_g) & mask, 0))
+        # take the first N - n_ent set bits of the word, in increasing id
+        take = Signal(GS)
+        ranks = []
+        run = Const(0, 5)
+        for b in range(GS):
+            r = Signal(range(GS + 1), name=f"cap_rank{b}")
+            m.d.comb += r.eq(run)
+            ranks.append(r)
+            m.d.comb += take[b].eq(word[b] & (n_ent + r < N))
+            run = run + word[b]
+        n_cap = Signal(range(GS + 1))
+        m.d.comb += n_cap.eq(_popcount(take))
+        for k in range(N):
+            for b in range(GS):
+                with m.If(take[b] & (n_ent + ranks[b] == k)):
+                    m.d.sync += [d_ids[k].eq(Cat(Const(b, gb), g)[:fb] if G > 1 else b), d_x[k].eq(xpass)]
+        last_b = Signal(range(GS))
+        for b in range(GS):                  # the highest bit taken (the pointer moves past it)
+            with m.If(take[b]):
+                m.d.comb += last_b.eq(b)
+        with m.If(n_cap != 0):
+            with m.If(xpass):
+                m.d.sync += ptr[1].eq((Cat(last_b, g) if G > 1 else last_b) + 1)
+            with m.Else():
+                m.d.sync += ptr[0].eq((Cat(last_b, g) if G > 1 else last_b) + 1)
+        with m.If(cap):
+            m.d.sync += [n_ent.eq(n_ent + n_cap), vj.eq(vj + 1)]
+            with m.If(vj == V - 1):
+                m.d.sync += [cap.eq(0), vj.eq(0)]
+        cleared = Signal(F)                  # pk bits the capture clears this cycle
+        m.d.comb += cleared.eq(take << (g * GS) if G > 1 else take)
+
+        # counts and windows through the cycle's events (capture, post 0, post 1)
+        c0 = [Signal(cw_, name=f"c0_{k}") for k in range(2)]
+        m.d.comb += [c0[1].eq(cnt[1] - Mux(xpass, n_cap, 0)), c0[0].eq(cnt[0] - Mux(xpass, 0, n_cap))]
+        seq_c = [c0]
+        pk_live = pk & ~cleared
+        for v, x, f, _k in posts:
+            prev = seq_c[-1]
+            was = pk_live.bit_select(f, 1)
+            old_x = px.bit_select(f, 1)
+            nxt = [Signal(cw_, name=f"c{len(seq_c)}_{k}") for k in range(2)]
+            m.d.comb += [nxt[1].eq(prev[1] - (v & was & old_x) + (v & x)),
+                         nxt[0].eq(prev[0] - (v & was & ~old_x) + (v & ~x))]
+            seq_c.append(nxt)
+        for k in range(2):
+            final = seq_c[-1][k]
+            through_zero = (seq_c[0][k] == 0) | (seq_c[1][k] == 0)
+            m.d.sync += [cnt[k].eq(final), sv[k].eq(final != 0)]
+            with m.If((final != 0) & through_zero):
+                m.d.sync += since[k].eq(t + 1)
         due_x = Signal()
         due_n = Signal()
         # global change not yet sent
@@ -123,34 +193,13 @@ class MfcTx(wiring.Component):
         g_age = Signal(32)
         m.d.comb += g_age.eq(t - g_tp - 1)
         m.d.comb += [
-            due_x.eq(Cat(*[rx_[i] & (ages[i] >= self.cfg_coal_xoff) for i in range(F)]).any()
+            due_x.eq((sv[1] & ((t - since[1])[:32] >= self.cfg_coal_xoff))
                      | (g_rdy & g_x & (g_age >= self.cfg_coal_xoff))),
-            due_n.eq(Cat(*[rn_[i] & (ages[i] >= self.cfg_coal_xon) for i in range(F)]).any()
+            due_n.eq((sv[0] & ((t - since[0])[:32] >= self.cfg_coal_xon))
                      | (g_rdy & ~g_x & (g_age >= self.cfg_coal_xon))),
         ]
-        n_ready = Signal(rank_w)
-        n_x = Signal(rank_w)
-        m.d.comb += [n_ready.eq(_popcount(rdy)), n_x.eq(_popcount(rx_))]
-
-        # rank of every ready entry among the ready entries of its kind (stamp order: post cycle, then sub-order)
-        def older(g, i):                     # entry g was posted before entry i (serial compare of the cycles)
-            d = Signal(32, name=f"d_{g}_{i}")
-            m.d.comb += d.eq(tp[i] - tp[g])
-            return Mux(d == 0, tk[g] < tk[i], ~d[31])
-        pos = []
-        taken = Signal(F)
-        take_x = Signal(range(N + 1))
-        m.d.comb += take_x.eq(Mux(n_x > N, N, n_x))
-        for i in range(F):
-            same = Mux(px[i], rx_, rn_)
-            rank = Signal(rank_w, name=f"rank{i}")
-            m.d.comb += rank.eq(sum(Mux(same[g] & older(g, i), 1, 0) for g in range(F) if g != i))
-            p = Signal(rank_w + 1, name=f"pos{i}")
-            m.d.comb += p.eq(Mux(px[i], rank, take_x + rank))
-            pos.append(p)
-            m.d.comb += taken[i].eq(rdy[i] & (p < N))
-        n_take = Signal(range(N + 1))
-        m.d.comb += n_take.eq(Mux(n_ready > N, N, n_ready))
+        n_ready = Signal(cw_ + 1)
+        m.d.comb += n_ready.eq(cnt[0] + cnt[1])
 
         # ---- snapshot timer and rounds ---------------------------------------------------------------------------
         # e = t - (next_snap - T_SNAP): cycles since the previous due point; due when e >= T_SNAP
@@ -172,9 +221,6 @@ class MfcTx(wiring.Component):
         d_seq = Signal(16)
         d_w20 = Signal(16)
         d_w22 = Signal(16)
-        d_ids = Array(Signal(fb, name=f"d_id{k}") for k in range(N))
-        d_x = Signal(N)
-        d_n = Signal(range(N + 1))
         d_bitmap = Signal(64)
         d_lease = Signal(16)
         d_exp = Signal(4)
@@ -187,11 +233,11 @@ class MfcTx(wiring.Component):
         fr[15] = d_flags
         fr[16:18] = _be(d_seq, 2)
         fr[18] = Cat(d_exp, Const(0, 4))
-        fr[20:22] = _be(d_w20, 2)
-        fr[22:24] = _be(d_w22, 2)
         is_snap = d_type == T_FLOW_SNAPSHOT
+        fr[20:22] = _be(Mux(is_snap, d_w20, n_ent), 2)
+        fr[22:24] = _be(d_w22, 2)
         for k in range(N):
-            en = ~is_snap & (k < d_n)
+            en = ~is_snap & (k < n_ent)
             ent = _be(Cat(Mux(en, d_ids[k], 0), Const(0, 16 - fb)), 2) + _be(Mux(en & d_x[k], d_lease, 0), 2)
             for j in range(4):
                 fr[24 + 4 * k + j] = ent[j]
@@ -208,7 +254,7 @@ class MfcTx(wiring.Component):
         assert all(len(b) == 8 for b in fr)
         words = Array(Cat(*fr[8 * b:8 * b + 8]) for b in range(FRAME_BEATS))
         o = self.m_fc
-        m.d.comb += [o.valid.eq(busy), o.payload.data.eq(words[bi]), o.payload.last.eq(bi == FRAME_BEATS - 1),
+        m.d.comb += [o.valid.eq(busy & ~cap), o.payload.data.eq(words[bi]), o.payload.last.eq(bi == FRAME_BEATS - 1),
                      o.payload.keep.eq(Mux(bi == FRAME_BEATS - 1, 0x0F, 0xFF)), o.payload.user.eq(0)]
         with m.If(o.valid & o.ready):
             m.d.sync += bi.eq(bi + 1)
@@ -235,8 +281,9 @@ class MfcTx(wiring.Component):
                              d_bitmap.eq(0), self.frames_snapshot.eq(self.frames_snapshot + 1)]
             with m.Elif((n_ready >= N) | due_x | due_n):
                 m.d.comb += [emit.eq(1), delta_go.eq(1)]
-                m.d.sync += [d_type.eq(T_FLOW_DELTA), d_flags.eq(g_flag), d_w20.eq(n_take), d_w22.eq(0),
-                             d_n.eq(n_take), self.frames_delta.eq(self.frames_delta + 1)]
+                m.d.sync += [d_type.eq(T_FLOW_DELTA), d_flags.eq(g_flag), d_w22.eq(0),
+                             cap.eq(1), vj.eq(0), n_ent.eq(0), start[0].eq(ptr[0]), start[1].eq(ptr[1]),
+                             self.frames_delta.eq(self.frames_delta + 1)]
             with m.Else():
                 start = Signal()
                 with m.If(self.cfg_snap_en & ~round_active & (e >= self.cfg_t_snap)):
@@ -260,23 +307,17 @@ class MfcTx(wiring.Component):
             m.d.sync += [busy.eq(1), bi.eq(0), d_seq.eq(seq), seq.eq(seq + 1), d_lease.eq(self.cfg_lease),
                          d_exp.eq(self.cfg_time_exp)]
 
-        # ---- pending state update: the entries taken by a DELTA leave, this cycle's posts enter ----------------
-        n_tx_x = Signal(range(N + 1))
-        m.d.comb += n_tx_x.eq(Mux(delta_go, take_x, 0))
-        with m.If(delta_go):
-            m.d.sync += [self.entries.eq(self.entries + n_take), self.xoff_entries.eq(self.xoff_entries + take_x),
-                         self.xon_entries.eq(self.xon_entries + n_take - take_x)]
-            for k in range(N):
-                sel = Cat(*[taken[i] & (pos[i] == k) for i in range(F)])
-                m.d.sync += [d_ids[k].eq(sum(Mux(sel[i], i, 0) for i in range(F))),
-                             d_x[k].eq((sel & px).any())]
+        # ---- pending state update: the capture's entries leave, this cycle's posts enter -----------------------
+        with m.If(cap):
+            m.d.sync += [self.entries.eq(self.entries + n_cap),
+                         self.xoff_entries.eq(self.xoff_entries + Mux(xpass, n_cap, 0)),
+                         self.xon_entries.eq(self.xon_entries + Mux(xpass, 0, n_cap))]
         pk_next = Signal(F)
         px_next = Signal(F)
-        m.d.comb += [pk_next.eq(Mux(delta_go, pk & ~taken, pk)), px_next.eq(px)]
+        m.d.comb += [pk_next.eq(pk & ~cleared), px_next.eq(px)]
         for v, x, f, k in posts:
             with m.If(v):
                 m.d.comb += [pk_next.bit_select(f, 1).eq(1), px_next.bit_select(f, 1).eq(x)]
-                m.d.sync += [tp[f].eq(t), tk.bit_select(f, 1).eq(k)]
         m.d.sync += [pk.eq(pk_next), px.eq(px_next)]
         # global: a change posted now is pending (not ready before t+1); every frame carries the current state
         # (a frame emitted in the poll cycle clears it, even a change posted in that same cycle: MfcSender._emit)
