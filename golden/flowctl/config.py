@@ -136,6 +136,7 @@ class FlowCtlConfig:
     coal_xon: int = 256
     fc_max_entries: int = 9
     fcgen: int | None = None       # DELTA trigger -> first beat; None: fcgen_cycles(flows) (1 in the background)
+    reset_repeat: int = 3          # RESET snapshots after initialisation (mfc.py; one more than a loss burst of 2)
     fc_da: bytes = bytes.fromhex("0180c200000e")
     fc_sa: bytes = bytes.fromhex("020000000001")
     fc_etype: int = 0x88B5
@@ -167,6 +168,7 @@ class FlowCtlConfig:
         need(len(self.flow_cfg) <= self.flows, "more flow words than flows")
         need(self.snap_chunk % 64 == 0 and self.snap_chunk >= 64, "snap_chunk must be a positive multiple of 64")
         need(9 <= self.fc_max_entries <= 128, "fc_max_entries must be 9 to 128")
+        need(1 <= self.reset_repeat <= 15, "reset_repeat must be 1 to 15")
         need(self.t_snap >= 16, "t_snap must be at least 16 cycles")
         need(0 <= self.time_exp <= 15, "time_exp must be 0 to 15")
         need(len(self.fc_da) == 6 and len(self.fc_sa) == 6, "MAC addresses are 6 bytes")

@@ -32,6 +32,11 @@ Sender (``MfcSender``) decisions, all documented in docs/flowctl.md:
   beat is valid at t + ``fcgen_cycles(flows)`` = t + 2·(G+1) + 1. Why not oldest first: the order of stamps needs
   a comparator per pair of flows (or a sorted structure with unbounded skipping), a pass over 16-flow groups is a
   16-bit mux and a 16-bit prefix count per cycle for any number of flows (docs/flowctl.md "MFC generator").
+* After initialisation (and every soft reset) the sender sends ``reset_repeat`` (3) RESET snapshots back to back,
+  all clear, before anything else (decision: spec §5 asks for one). The receiver ignores a frame whose seq is older
+  than the last one it accepted unless it carries RESET; a restarted sender's numbers start again at 0, so with a
+  single RESET frame, the loss of that frame made the receiver ignore every later frame (the global pause included)
+  until the numbers caught up. With ``reset_repeat`` = loss burst + 1 copies, one arrives (docs/flowctl.md).
 * Snapshots: every ``T_SNAP`` cycles a round of ``ceil(flows / SNAP_CHUNK)`` frames (the last with SNAP_LAST), sent
   while anything is paused and for ``snap_trail`` rounds after the last pause cleared (so a lost XON is repaired), or
   always with ``snap_idle``. A quiet link therefore carries no MFC frame after the initial RESET snapshot, which is what
@@ -287,7 +292,7 @@ class MfcSender:
         self.tenants_p = _PendingFifo()
         self.capture = None              # a DELTA being captured: [next visit, entries, flags, header keywords]
         self.global_p = None             # (xoff, t_ready) of an unsent global change
-        self.reset_pending = True
+        self.reset_pending = self.cfg.reset_repeat     # RESET snapshots still to send
         self.next_snap = t + self.cfg.t_snap
         self.round_next = None           # next chunk index of a running snapshot round
         self.tenant_refresh = []         # entries still to send after a round
@@ -364,7 +369,7 @@ class MfcSender:
         if not self.enabled:
             return None
         if self.reset_pending:
-            self.reset_pending = False
+            self.reset_pending -= 1
             chunk = min(c.snap_chunk, max(64, self.flows))
             frame = encode_snapshot(base=0, covered=chunk, paused=(), lease=c.pause_time_eff,
                                     flags=F_RESET | F_SNAP_LAST | self._flags(), **self._kw())

@@ -294,7 +294,8 @@ def line_rate(*, flows=1, seed=1, cycles=None):
     _lossless(crit, b)
     _drained(crit, b, ok)
     tot = b.totals()
-    crit["no_mfc_besides_reset_snapshot"] = _crit(tot["mfc_frames_tx"], 1, tot["mfc_frames_tx"] == 1)
+    n_reset = b.cfg.reset_repeat
+    crit["no_mfc_besides_reset_snapshot"] = _crit(tot["mfc_frames_tx"], n_reset, tot["mfc_frames_tx"] == n_reset)
     crit["no_mfc_entries"] = _crit(tot["mfc_entries_tx"], 0, tot["mfc_entries_tx"] == 0)
     crit["egress_beats_per_cycle"] = _crit(round(out_rate, 4), 1.0, out_rate == 1.0)
     return _report("line_rate", b, seed=seed, flows=flows, criteria=crit,

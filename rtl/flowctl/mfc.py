@@ -41,9 +41,10 @@ from amaranth.utils import bits_for, exact_log2
 
 from din.rtl.common.layouts import BeatLayout
 
-__all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "SNAP_CHUNK", "RX_ERR_REASONS", "RX_FRAME_KINDS"]
+__all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "RESET_REPEAT", "SCAN_GROUP", "SNAP_CHUNK", "RX_ERR_REASONS", "RX_FRAME_KINDS"]
 
 FC_MAX_ENTRIES = 9          # entries per DELTA frame (spec §5 minimum; the 60-byte frame holds exactly 9)
+RESET_REPEAT = 3            # RESET snapshots after reset (golden/flowctl/config.py reset_repeat, docs/flowctl.md)
 SCAN_GROUP = 16             # flows per capture visit (golden/flowctl/config.py SCAN_GROUP)
 SNAP_CHUNK = 64             # flows per snapshot frame
 FRAME_BEATS = 8             # every generated frame is 60 bytes
@@ -128,8 +129,9 @@ class MfcTx(wiring.Component):
         g = Signal(max(1, exact_log2(G)))
         m.d.comb += g.eq((st_g + jj)[:max(1, exact_log2(G))] if G > 1 else 0)
         mask = Signal(GS)
-        for b in range(GS):
-            m.d.comb += mask[b].eq(Mux(jj == 0, b >= st_b, Mux(jj == G, b < st_b, 1)))
+        hi = Signal(GS)                      # the ids at or after the start's position in its group
+        m.d.comb += [hi.eq(Const((1 << GS) - 1, GS) << st_b),
+                     mask.eq(Mux(jj == 0, hi, Mux(jj == G, ~hi, Const((1 << GS) - 1, GS))))]
         pk_g = pk.word_select(g, GS) if G > 1 else pk
         px_g = px.word_select(g, GS) if G > 1 else px
         word = Signal(GS)
@@ -210,7 +212,7 @@ class MfcTx(wiring.Component):
         round_active = Signal()
         round_idx = Signal(range(max(2, F // SNAP_CHUNK + 1)))
         trail = Signal(8)
-        reset_pending = Signal(init=1)
+        reset_pending = Signal(range(RESET_REPEAT + 1), init=RESET_REPEAT)   # RESET snapshots still to send
         seq = Signal(16)
 
         # ---- frame descriptor and beat generator -----------------------------------------------------------------
@@ -276,7 +278,7 @@ class MfcTx(wiring.Component):
         with m.If(poll):
             with m.If(reset_pending):
                 m.d.comb += emit.eq(1)
-                m.d.sync += [reset_pending.eq(0), d_type.eq(T_FLOW_SNAPSHOT),
+                m.d.sync += [reset_pending.eq(reset_pending - 1), d_type.eq(T_FLOW_SNAPSHOT),
                              d_flags.eq(F_RESET | F_SNAP_LAST | g_flag), d_w20.eq(0), d_w22.eq(SNAP_CHUNK),
                              d_bitmap.eq(0), self.frames_snapshot.eq(self.frames_snapshot + 1)]
             with m.Elif((n_ready >= N) | due_x | due_n):

@@ -12,6 +12,7 @@ import struct
 
 from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile
 from din.golden.flowctl.model import FlowCtlModel
+from din.rtl.flowctl.mfc import RESET_REPEAT
 from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, to_beats
 
 __all__ = ["small_config", "rtl_cfg_values", "make_frames", "schedule", "run_golden", "frames_by_flow",
@@ -45,6 +46,7 @@ def rtl_cfg_values(cfg):
     p = cfg.profiles[0]
     # what this RTL fixes at elaboration (rtl/flowctl/mfc.py) or does not implement
     assert cfg.fc_max_entries == 9 and cfg.snap_chunk == 64 and not cfg.tenant_fc_active
+    assert cfg.reset_repeat == RESET_REPEAT
     assert all(cfg.flow(f) == cfg.flow(0) for f in range(cfg.flows)) and cfg.flow(0).tenant == 0 and cfg.flow(0).enable
     assert len(cfg.profiles) == 1 and not cfg.dt_en
     return {"cfg_xoff": p.xoff, "cfg_xon": p.xon, "cfg_cap": min(p.cap, 0xFFFF), "cfg_quantum": p.quantum,

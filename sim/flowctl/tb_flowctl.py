@@ -88,9 +88,10 @@ class MfcChecker:
         cfg = self.cfg
         m = parse_mfc(frame)                 # raises on anything malformed
         assert frame[:6] == cfg.fc_da and frame[6:12] == cfg.fc_sa
-        if self.seq is None:
-            assert m.seq == 0 and m.type == 2 and int(m.flags) & 0x06 == 0x06 and m.base == 0, \
-                f"first frame after reset is not the RESET snapshot: {m.summary()}"
+        if self.seq is None or (self.seq + 1) < cfg.reset_repeat:
+            want = 0 if self.seq is None else self.seq + 1
+            assert m.seq == want and m.type == 2 and int(m.flags) & 0x06 == 0x06 and m.base == 0, \
+                f"frame {want} after reset is not a RESET snapshot: {m.summary()}"
             assert not paused_from_bitmap(m)
         else:
             assert m.seq == (self.seq + 1) & 0xFFFF, f"seq {m.seq} after {self.seq}"

@@ -45,7 +45,7 @@ def run_sender(events, cycles):
 
 
 def test_first_frame_is_reset_snapshot_all_clear():
-    frames, _ = run_sender([], 10)
+    frames, _ = run_sender([], 5)
     assert len(frames) == 1
     p = Ether(frames[0])
     m = p[Mfc]
@@ -57,29 +57,31 @@ def test_first_frame_is_reset_snapshot_all_clear():
 
 def test_delta_coalescing_order_and_leases_decoded_by_scapy():
     lease = CFG.pause_time_eff
-    ev = [(20, "flow", 9, True), (20, "flow", 3, True), (21, "flow", 5, False), (22, "flow", 9, False),
-          (22, "flow", 9, True), (23, "flow", 7, True)]
+    ev = [(40, "flow", 9, True), (40, "flow", 3, True), (41, "flow", 5, False), (42, "flow", 9, False),
+          (42, "flow", 9, True), (43, "flow", 7, True)]
     frames, t_first = run_sender(ev, 200)
-    m = Ether(frames[1])[Mfc]
+    k = CFG.reset_repeat                           # the frames before it are the RESET snapshots
+    m = Ether(frames[k])[Mfc]
     # XOFF entries first, in flow id order from the start pointer (0); flow 9's last action (XOFF) wins and keeps
     # one entry; the XON of 5 after them.
-    assert m.type == 1 and m.seq == 1 and m.zero == 0
+    assert m.type == 1 and m.seq == k and m.zero == 0
     assert [(e.id, e.lease) for e in m.entries] == [(3, lease), (7, lease), (9, lease), (5, 0)]
     # due when the XOFF window (opened by the entries posted at 20, ready at 21) has been open COAL_XOFF cycles;
     # then the capture: two passes of 64 / 16 + 1 visits, and the first beat
-    assert t_first[1] == 20 + L_EVT + CFG.coal_xoff + fcgen_cycles(CFG.flows)
-    assert len(frames[1]) == max(60, 24 + 4 * m.count)
+    assert t_first[k] == 40 + L_EVT + CFG.coal_xoff + fcgen_cycles(CFG.flows)
+    assert len(frames[k]) == max(60, 24 + 4 * m.count)
 
 
 def test_delta_round_robin_over_more_than_one_frame():
     # 12 XOFF at once: the first frame takes 9 from flow 0 on, the next starts after the last one sent and wraps
     lease = CFG.pause_time_eff
     ids = [60, 1, 2, 17, 18, 33, 34, 40, 41, 50, 51, 5]
-    frames, _ = run_sender([(20, "flow", i, True) for i in ids] + [(21, "flow", 1, False)], 400)
-    got = [[e.id for e in Ether(f)[Mfc].entries] for f in frames[1:3]]
+    frames, _ = run_sender([(40, "flow", i, True) for i in ids] + [(41, "flow", 1, False)], 400)
+    k = CFG.reset_repeat
+    got = [[e.id for e in Ether(f)[Mfc].entries] for f in frames[k:k + 2]]
     assert got[0] == [2, 5, 17, 18, 33, 34, 40, 41, 50]          # 9 ready: due at once; flow 1 flipped to XON
     assert got[1] == [51, 60, 1]                                 # XOFF from 51 on, wrapping; then the XON of 1
-    assert [e.lease for e in Ether(frames[2])[Mfc].entries] == [lease, lease, 0]
+    assert [e.lease for e in Ether(frames[k + 1])[Mfc].entries] == [lease, lease, 0]
 
 
 def test_snapshot_and_global_flag_decoded_by_scapy():
@@ -215,3 +217,54 @@ def test_scapy_pfc_frame_decoded_by_model():
                   MACControlClassBasedFlowControl(c3_enabled=1, c3_pause_time=77, c5_enabled=1, c5_pause_time=0))
     ev, q = decode_pfc(pad60(frame))
     assert ev == 0b0010_1000 and q[3] == 77 and q[5] == 0
+
+
+def test_reset_snapshot_repeated_back_to_back():
+    frames, t_first = run_sender([], 40)
+    decoded = [Ether(f)[Mfc] for f in frames]
+    assert len(decoded) == CFG.reset_repeat == 3
+    assert [m.seq for m in decoded] == [0, 1, 2]
+    assert all(m.type == 2 and m.flags.RESET and m.flags.SNAP_LAST and paused_from_bitmap(m) == [] for m in decoded)
+    assert t_first == [1, 10, 19]                    # 8 beats and one idle cycle each
+
+
+def _deliver(rx, t, frame):
+    """One frame at t, then 100 cycles of the receiver (a snapshot's walk covers one flow per cycle)."""
+    feed(rx, t, frame)
+    run(rx, t, 100)
+
+
+def _restart_and_xoff(reset_repeat):
+    """A receiver that accepted seq 300 from the old life of the sender; a restarted sender (its RESET snapshots,
+    then an XOFF for flow 7) whose first frame is lost. Returns the receiver after the rest arrived."""
+    rx = make_rx()
+    _deliver(rx, 0, bytes(scapy_frame(seq=300, type=1, entries=[])))
+    assert rx.last_seq == 300
+    s = MfcSender(FlowCtlConfig(flows=64, cells=1024, d_link=64, t_snap=512, coal_xoff=0, coal_xon=32,
+                                reset_repeat=reset_repeat))
+    sent, t = [], 100
+    while len(sent) < reset_repeat:
+        f = s.poll(t)
+        if f is not None:
+            sent.append(f)
+        t += 1
+    s.post_flow(7, True, t)
+    delta = None
+    for tt in range(t + 1, t + 200):
+        delta = s.poll(tt)
+        if delta is not None:
+            break
+    assert delta is not None and Ether(delta)[Mfc].seq == reset_repeat
+    for k, f in enumerate(sent[1:] + [delta]):     # sent[0], the first RESET copy, is lost
+        _deliver(rx, 200 + 100 * k, f)
+    return rx
+
+
+def test_restarted_sender_with_its_first_reset_snapshot_lost_is_still_heard():
+    """The hazard the repeat closes: with the next RESET copy the receiver resynchronises, so the XOFF that follows
+    (seq 3, older than 300 by the serial compare) is applied, not ignored as stale."""
+    rx = _restart_and_xoff(3)
+    assert rx.stale == 0 and rx.leases.flow_paused(7)
+    # with a single RESET snapshot (spec §5's minimum) the same loss leaves the flow running: the XOFF is stale
+    rx1 = _restart_and_xoff(1)
+    assert rx1.stale == 1 and not rx1.leases.flow_paused(7)

@@ -189,12 +189,16 @@ def test_soft_reset_terminates_egress_packet_and_reclaims():
     while not d.cur:
         d.cycle()
     d.m.soft_reset()
-    d.idle(CFG.init_cycles_eff + 20)
+    n0 = len(d.fc_out)
+    d.idle(CFG.init_cycles_eff + 40)
     assert d.out and d.out[-1][2] == 1                         # last beat with tuser[0] = 1
     assert d.m.buf.free_cells == CFG.cells and d.m.s_ready
-    # the first frame after init is a RESET snapshot with all bits clear
-    frame = b"".join(b for b, _ in d.fc_out[-8:])
-    assert frame[14] == 0x12 and frame[15] & 0x02 and not any(frame[32:40])
+    # the first frames after init are the RESET snapshots with all bits clear, seq from 0
+    beats = [b for b, _ in d.fc_out[n0:]]
+    assert len(beats) == 8 * CFG.reset_repeat
+    for k in range(CFG.reset_repeat):
+        frame = b"".join(beats[8 * k:8 * k + 8])
+        assert frame[14] == 0x12 and frame[15] & 0x02 and not any(frame[32:40]) and frame[16:18] == bytes([0, k])
 
 
 def test_xoff_zero_is_always_paused_and_flagged():

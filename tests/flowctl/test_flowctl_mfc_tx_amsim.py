@@ -168,9 +168,9 @@ def test_mfc_tx_window_reopens_when_emptied_and_refilled_in_one_cycle():
     snd, g_out = _golden(cfg, dec, fc_ready)
     r_out, _cnt = _rtl(cfg, dec, fc_ready)
     assert r_out == g_out
-    delta_starts = [t for i, (t, data, _l) in enumerate(g_out) if i > 7 and data[:6] == cfg.fc_da
-                    and (i == 0 or g_out[i - 1][2])]
-    # RESET snapshot first (beats 0-7); the DELTA: window reopened at 41, due at 41 + 50, first beat fcgen later
+    delta_starts = [t for i, (t, data, _l) in enumerate(g_out) if i >= 8 * cfg.reset_repeat and g_out[i - 1][2]]
+    # the RESET snapshots first (8 beats each); the DELTA: window reopened at 41, due at 41 + 50, first beat
+    # fcgen later
     assert delta_starts[0] == 41 + 50 + fcgen_cycles(flows)
     m = parse_mfc(b"".join(d for t, d, _l in g_out if t >= delta_starts[0])[:60])
     assert [(e.id, e.lease > 0) for e in m.entries] == [(b, True), (a, False)]
