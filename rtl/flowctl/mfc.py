@@ -421,7 +421,9 @@ class MfcRx(wiring.Component):
         m.d.comb += q.eq(nbeat - 4)
         lim = Signal(17)
         m.d.comb += lim.eq(Mux(h_w20 < F, F - h_w20, 0))
-        out_bits = Cat(*[(Cat(Const(j, 6), q) >= lim) & (Cat(Const(j, 6), q) < h_w22) & d[j] for j in range(64)])
+        out_bits = Signal(64)                # a signal, so the popcount below reads 64 bits, not 64 copies of the Cat
+        m.d.comb += out_bits.eq(Cat(*[(Cat(Const(j, 6), q) >= lim) & (Cat(Const(j, 6), q) < h_w22) & d[j]
+                                      for j in range(64)]))
         beat_range = Signal(7)
         m.d.comb += beat_range.eq(Mux(nbeat >= 4, _popcount(out_bits), 0))
         nbyte_next = Signal(12)
