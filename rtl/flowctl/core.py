@@ -34,6 +34,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
+from din.rtl.common.decoded import put
 from din.rtl.common.layouts import BeatLayout
 
 from .mfc import RX_ERR_REASONS, RX_FRAME_KINDS, MfcRx, MfcTx
@@ -419,9 +420,9 @@ class FlowCtlCore(wiring.Component):
         m.d.comb += [res.eq(init_done & parked[scan] & elig(scan)), res_push.eq(res & (pkts[scan] != 0)),
                      res_flow.eq(scan)]
         with m.If(res):
-            m.d.sync += parked[scan].eq(0)
+            put(m, parked, scan, 0)
             with m.If(res_push):
-                m.d.sync += in_list[scan].eq(1)
+                put(m, in_list, scan, 1)
         raw = act_wr - act_rd
         f0 = Mux(res_push & (raw == 0), scan, act_rp.data)
         f1 = Mux(res_push & (raw == 1), scan, act_rp1.data)
@@ -440,7 +441,9 @@ class FlowCtlCore(wiring.Component):
                 # a flow paused by its own lease: parked, one per cycle (the golden model's loop parks any number
                 # in its decision cycle: docs/flowctl.md "RTL", the m_axis timing differs here)
                 m.d.comb += [act_pop.eq(1), want_more.eq(1)]
-                m.d.sync += [in_list[f0].eq(0), parked[f0].eq(1), fresh.eq(1)]
+                m.d.sync += fresh.eq(1)
+                put(m, in_list, f0, 0)
+                put(m, parked, f0, 1)
             with m.Elif(hlen[f0] <= d0):
                 m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0)]
             with m.Elif(act_count == 1):
@@ -453,14 +456,19 @@ class FlowCtlCore(wiring.Component):
             with m.Else():
                 # rotate the head and select the second flow, fresh (quantum >= MAX_PKT: it always fits)
                 m.d.comb += [rot.eq(1), act_pop.eq(1), dq.eq(1), sf.eq(f1), d_sel.eq(deficit[f1] + quantum)]
+        d_left = Signal(16)                # the selected flow's deficit after its packet
+        m.d.comb += d_left.eq(d_sel - hlen[sf])
         with m.If(dq):
             m.d.sync += [sel_valid.eq(1), sel_wait.eq(1), sel_flow.eq(sf), sel_first.eq(head[sf]),
                          sel_len.eq(hlen[sf])]
             with m.If(pkts[sf] == 1):
                 m.d.comb += [act_pop.eq(rot + 1), dq_pop.eq(1)]
-                m.d.sync += [in_list[sf].eq(0), deficit[sf].eq(0), fresh.eq(1)]
+                m.d.sync += fresh.eq(1)
+                put(m, in_list, sf, 0)
+                put(m, deficit, sf, 0)
             with m.Else():
-                m.d.sync += [deficit[sf].eq(d_sel - hlen[sf]), fresh.eq(0), hu_busy.eq(1)]
+                m.d.sync += [fresh.eq(0), hu_busy.eq(1)]
+                put(m, deficit, sf, d_left)
 
         # head update after a dequeue that leaves packets: t reads next[last cell] (the new head), t+1 its descriptor,
         # t+2 writes head / length / last cell; no decision is taken meanwhile (the next one is due at t+3 at the
@@ -473,8 +481,10 @@ class FlowCtlCore(wiring.Component):
         with m.If(hu_busy == 1):
             m.d.sync += [hu_busy.eq(2), hu_head.eq(next_rp_h.data)]
         with m.Elif(hu_busy == 2):
-            m.d.sync += [hu_busy.eq(0), head[hu_flow].eq(hu_head), hlen[hu_flow].eq(desc_rp.data.length),
-                         hlast[hu_flow].eq(desc_rp.data.last)]
+            m.d.sync += hu_busy.eq(0)
+            put(m, head, hu_flow, hu_head)
+            put(m, hlen, hu_flow, desc_rp.data.length)
+            put(m, hlast, hu_flow, desc_rp.data.last)
 
         # commit: pkts / head / tail / DRR activation, merged with a dequeue of the same flow
         for i in range(F):
@@ -486,14 +496,16 @@ class FlowCtlCore(wiring.Component):
         m.d.comb += c_empty.eq((pkts[c_flow] - (dq & (sf == c_flow))) == 0)
         link_c = Signal()
         with m.If(c_valid):
-            m.d.sync += tail[c_flow].eq(c_last)
+            put(m, tail, c_flow, c_last)
             with m.If(c_empty):
-                m.d.sync += [head[c_flow].eq(c_first), hlen[c_flow].eq(c_len), hlast[c_flow].eq(c_last)]
+                put(m, head, c_flow, c_first)
+                put(m, hlen, c_flow, c_len)
+                put(m, hlast, c_flow, c_last)
                 listed = (in_list[c_flow] & ~(dq_pop & (sf == c_flow))) | (res_push & (scan == c_flow))
                 parked_now = parked[c_flow] & ~(res & (scan == c_flow))
                 with m.If(~listed & ~parked_now):
                     m.d.comb += [com_push.eq(1), com_flow.eq(c_flow)]
-                    m.d.sync += in_list[c_flow].eq(1)
+                    put(m, in_list, c_flow, 1)
             with m.Else():
                 m.d.comb += link_c.eq(1)
         # resume of parked flows (PFC released): re-insert the lowest parked flow, one per cycle (background §5.9)
@@ -588,10 +600,10 @@ class FlowCtlCore(wiring.Component):
             other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
             with m.If(v & ~other_same):
                 with m.If(~fc_paused[fl] & (occ_nx[fl] >= xoff)):
-                    m.d.sync += fc_paused[fl].eq(1)
+                    put(m, fc_paused, fl, 1)
                     m.d.comb += n_xoff[k].eq(1)
                 with m.Elif(fc_paused[fl] & (occ_nx[fl] <= xon)):
-                    m.d.sync += fc_paused[fl].eq(0)
+                    put(m, fc_paused, fl, 0)
                     m.d.comb += n_xon[k].eq(1)
         m.d.sync += [self.xoff_tx.eq(self.xoff_tx + n_xoff[0] + n_xoff[1]),
                      self.xon_tx.eq(self.xon_tx + n_xon[0] + n_xon[1])]

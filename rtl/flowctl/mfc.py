@@ -39,6 +39,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
+from din.rtl.common.decoded import put
 from din.rtl.common.layouts import BeatLayout
 
 __all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "RESET_REPEAT", "SCAN_GROUP", "SNAP_CHUNK", "RX_ERR_REASONS", "RX_FRAME_KINDS"]
@@ -615,10 +616,13 @@ class MfcRx(wiring.Component):
                 with m.Elif(e_id >= F):
                     m.d.sync += self.rx_range.eq(self.rx_range + 1)
                 with m.Else():
+                    e_until = Signal(LW)
+                    m.d.comb += e_until.eq(Mux(e_lease != 0, lease_end(e_lease, DJ.exp), now_T))
+                    put(m, until, e_id[:fb], e_until)
                     with m.If(e_lease != 0):
-                        m.d.sync += [until[e_id[:fb]].eq(lease_end(e_lease, DJ.exp)), self.xoff_rx.eq(self.xoff_rx + 1)]
+                        m.d.sync += self.xoff_rx.eq(self.xoff_rx + 1)
                     with m.Else():
-                        m.d.sync += [until[e_id[:fb]].eq(now_T), self.xon_rx.eq(self.xon_rx + 1)]
+                        m.d.sync += self.xon_rx.eq(self.xon_rx + 1)
                     with m.If(walking):
                         m.d.sync += dirty.bit_select(e_id[:fb], 1).eq(1)
             with m.If(idx + 1 >= DJ.n):
@@ -638,8 +642,10 @@ class MfcRx(wiring.Component):
         with m.If(do_walk):
             wf = (SJ.base + k)[:fb]
             bit = ring_rs.data.bit_select(k[:6], 1)
+            w_until = Signal(LW)
+            m.d.comb += w_until.eq(Mux(bit, lease_end(SJ.lease, SJ.exp), now_T))
             with m.If((k < w_end) & (do_start | ~dirty.bit_select(wf, 1))):
-                m.d.sync += until[wf].eq(Mux(bit, lease_end(SJ.lease, SJ.exp), now_T))
+                put(m, until, wf, w_until)
             with m.If(k + 1 >= w_end):
                 m.d.comb += sq_pop.eq(1)
                 m.d.sync += [walking.eq(0), dirty.eq(0), w_k.eq(0)]
@@ -656,7 +662,8 @@ class MfcRx(wiring.Component):
         scan_on = self.init_done
         with m.If(scan_on & flow_lease.bit_select(f, 1)):
             with m.If(~wd_on.bit_select(f, 1)):
-                m.d.sync += [wd_on.bit_select(f, 1).eq(1), wd_since[f].eq(t)]
+                m.d.sync += wd_on.bit_select(f, 1).eq(1)
+                put(m, wd_since, f, t)
             with m.Elif(~wd_rep.bit_select(f, 1) & ((t - wd_since[f])[:32] >= self.cfg_wd_cycles)):
                 m.d.comb += ev.eq(1)
                 m.d.sync += [wd_rep.bit_select(f, 1).eq(1), self.wd_events.eq(self.wd_events + 1),

@@ -126,13 +126,23 @@ class TxSec(wiring.Component):
             m.d.sync += [started.eq(1), fc_p.eq(self.fc_init), cur_slot.eq(self.tx_slot)]
         with m.If(self.sw_req):
             m.d.sync += [sw_armed.eq(1), sw_slot.eq(self.sw_slot), sw_at.eq(self.sw_at), ksp_cnt.eq(0)]
+        # The 64-bit FC compares are registered (the routed critical path of the integrated TX went through them):
+        # they see fc_p and sw_at of the previous cycle, so a plan is made only when neither changed in the cycle
+        # before (``fresh``): at most one plan every other cycle, for frames thousands of cycles long.
+        warn_at = Mux(self.fc_limit > self.rekey_warn, self.fc_limit - self.rekey_warn, 0)
+        ge_sw, ksp_win, below_limit, ge_warn = Signal(), Signal(), Signal(), Signal()
+        m.d.sync += [ge_sw.eq(fc_p >= sw_at), ksp_win.eq(Cat(fc_p, Const(0, 1)) + KSP_FRAMES >= sw_at),
+                     below_limit.eq(fc_p < self.fc_limit), ge_warn.eq(fc_p >= warn_at)]
+        fresh = Signal()
+        m.d.sync += fresh.eq(~start & ~self.sw_req)
         # four plan entries: frames x (the tap, the oldest reader) .. p − 1; the sequencer is normally ahead of x
-        can_plan = started & ((p_i - x_i)[:3] < PLANS) & ((p_i - s_i)[:3] < PLANS)
+        can_plan = started & fresh & ((p_i - x_i)[:3] < PLANS) & ((p_i - s_i)[:3] < PLANS)
         with m.If(can_plan & ~self.sw_req):
-            switch_now = sw_armed & (ksp_cnt == KSP_FRAMES) & (fc_p >= sw_at)
-            ksp = sw_armed & ~switch_now & (Cat(fc_p, Const(0, 1)) + KSP_FRAMES >= sw_at)
+            m.d.sync += fresh.eq(0)
+            switch_now = sw_armed & (ksp_cnt == KSP_FRAMES) & ge_sw
+            ksp = sw_armed & ~switch_now & ksp_win
             slot = Mux(switch_now, sw_slot, cur_slot)
-            usable = h_ok.bit_select(slot, 1) & (fc_p < self.fc_limit)
+            usable = h_ok.bit_select(slot, 1) & below_limit
             mode_ok = (self.mode == MODE_GCM) | (self.mode == MODE_GMAC)
             mode = Mux(usable & mode_ok, self.mode, MODE_CLEAR)
             idx = p_i[:2]
@@ -144,8 +154,7 @@ class TxSec(wiring.Component):
                 m.d.sync += [cur_slot.eq(sw_slot), sw_armed.eq(0)]
             with m.If(ksp & (ksp_cnt != KSP_FRAMES)):
                 m.d.sync += ksp_cnt.eq(ksp_cnt + 1)
-            warn_at = Mux(self.fc_limit > self.rekey_warn, self.fc_limit - self.rekey_warn, 0)
-            with m.If(fc_p >= warn_at):
+            with m.If(ge_warn):
                 m.d.sync += self.rekey_required.eq(1)
             with m.If(self.mode == 0b11):
                 m.d.sync += self.cfg_err.eq(1)
