@@ -54,11 +54,12 @@ class StoredPacket:
 
 
 class _Ingress:
-    __slots__ = ("flow", "reason", "cells", "nbytes", "beats", "oversize")
+    __slots__ = ("flow", "reason", "cells", "nbytes", "beats", "oversize", "stopped")
 
     def __init__(self, flow, reason):
         self.flow, self.reason = flow, reason
         self.cells, self.nbytes, self.beats, self.oversize = [], 0, 0, False
+        self.stopped = None          # "oversize" or "unpacked": the frame's storage stopped at that beat
 
 
 class FlowCtlModel:
@@ -111,7 +112,7 @@ class FlowCtlModel:
         self.paused_cycles_rx = [0] * n
         self.drops = dict.fromkeys(REASONS, 0)
         self.drop_bytes = dict.fromkeys(REASONS, 0)
-        self.bad_detail = {"tuser": 0, "oversize": 0, "runt": 0}
+        self.bad_detail = {"tuser": 0, "oversize": 0, "runt": 0, "unpacked": 0}
         self.cap_exceeded = [0] * n
         self.enq_pkts = [0] * n
         self.enq_bytes = [0] * n
@@ -289,8 +290,13 @@ class FlowCtlModel:
         f = st.flow
         if st.reason is None:
             n = st.nbytes + len(data)
-            if not st.oversize and n > cfg.max_pkt:
+            # decision (docs/flowctl.md "Bad input"): a beat before tlast with fewer than 8 bytes, or an empty last
+            # beat, is unpacked; cells are reserved per byte and allocated per beat, so such a frame stops being
+            # stored at that beat, like an oversize one, and is dropped as bad at its end
+            unpacked = len(data) < BYTES_PER_BEAT if not last else len(data) == 0
+            if not st.oversize and (n > cfg.max_pkt or unpacked):
                 st.oversize = True
+                st.stopped = "oversize" if n > cfg.max_pkt else "unpacked"
                 self._reclaim(st, t)
             if not st.oversize:
                 if st.beats % cfg.cell_beats == 0:
@@ -298,6 +304,7 @@ class FlowCtlModel:
                     if c is None:
                         self._violation(f"free list empty in the middle of a frame of flow {f}")
                         st.oversize = True           # cannot store it: treat as lost, counted below as bad
+                        st.stopped = "oversize"
                         self._reclaim(st, t)
                     else:
                         st.cells.append(c)
@@ -320,7 +327,7 @@ class FlowCtlModel:
             if st.reason is not None:
                 self._drop(st.reason, f, st.nbytes)
                 return
-            bad = "oversize" if st.oversize else "tuser" if user & 1 else "runt" if st.nbytes < MIN_PKT else None
+            bad = st.stopped if st.oversize else "tuser" if user & 1 else "runt" if st.nbytes < MIN_PKT else None
             if bad:
                 self._reclaim(st, t)
                 self.bad_detail[bad] += 1

@@ -117,7 +117,7 @@ class FlowCtlCore(wiring.Component):
             "free_cells": Out(cnt), "min_free_cells": Out(cnt), "used_cells": Out(cnt), "max_used_cells": Out(cnt),
             "drops": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
             "drop_bytes": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
-            "bad_tuser": Out(cw), "bad_oversize": Out(cw), "bad_runt": Out(cw),
+            "bad_tuser": Out(cw), "bad_oversize": Out(cw), "bad_runt": Out(cw), "bad_unpacked": Out(cw),
             "cap_exceeded": Out(cw),
             "enq_pkts": Out(cw), "enq_bytes": Out(cw), "deq_pkts": Out(cw), "deq_bytes": Out(cw),
             "xoff_tx": Out(cw), "xon_tx": Out(cw), "global_xoff_tx": Out(cw), "global_paused": Out(1),
@@ -229,7 +229,8 @@ class FlowCtlCore(wiring.Component):
         in_cell = Signal(cell_shape)
         in_first = Signal(cell_shape)
         in_ncells = Signal(range(self.max_pkt_cells + 1))
-        in_over = Signal()
+        in_over = Signal()                 # storage stopped (oversize or unpacked beat) ...
+        in_unp = Signal()                  # ... by an unpacked beat
 
         beat = s.valid & s.ready
         first = ~in_busy
@@ -251,7 +252,15 @@ class FlowCtlCore(wiring.Component):
         ncells = Mux(first, 0, in_ncells)
         over_prev = ~first & in_over
         over_now = Signal()
-        m.d.comb += over_now.eq(beat & (reason == 0) & ~over_prev & (nbytes > self.max_pkt))
+        # an unpacked beat (docs/flowctl.md "Bad input"): fewer than 8 bytes before tlast, or a tlast beat whose
+        # tkeep is empty or not contiguous from byte 0. Admission reserves cells per byte and cells are allocated
+        # per beat, so the frame stops being stored there, like an oversize frame, and is dropped as bad.
+        keep = s.payload.keep
+        unpacked = Signal()
+        m.d.comb += unpacked.eq(Mux(s.payload.last, (keep & (keep + 1)).any() | (keep == 0), keep != 0xFF))
+        too_long = nbytes > self.max_pkt
+        m.d.comb += over_now.eq(beat & (reason == 0) & ~over_prev & (too_long | unpacked))
+        unp_kind = Mux(over_prev, in_unp, ~too_long)
         store = Signal()
         alloc = Signal()
         bic = Mux(first, 0, in_bic)
@@ -269,7 +278,7 @@ class FlowCtlCore(wiring.Component):
         rc_n = Signal.like(in_ncells)
         commit = Signal()
         drop_reason = Signal(range(len(DROP_REASONS) + 1))   # counted at tlast
-        bad_kind = Signal(2)    # 1 tuser, 2 oversize, 3 runt
+        bad_kind = Signal(3)    # 1 tuser, 2 oversize, 3 runt, 4 unpacked
         last = beat & s.payload.last
         with m.If(over_now & (ncells != 0)):
             m.d.comb += [rc_req.eq(1), rc_first.eq(in_first), rc_n.eq(ncells)]
@@ -277,7 +286,7 @@ class FlowCtlCore(wiring.Component):
             with m.If(reason != 0):
                 m.d.comb += drop_reason.eq(reason)
             with m.Elif(over_prev | over_now):
-                m.d.comb += [drop_reason.eq(4), bad_kind.eq(2)]
+                m.d.comb += [drop_reason.eq(4), bad_kind.eq(Mux(unp_kind, 4, 2))]
             with m.Elif(s.payload.user[0] | (nbytes < MIN_PKT)):
                 m.d.comb += [drop_reason.eq(4), bad_kind.eq(Mux(s.payload.user[0], 1, 3)),
                              rc_req.eq(1), rc_first.eq(Mux(ncells == 0, cell, in_first)), rc_n.eq(ncells + alloc)]
@@ -285,7 +294,7 @@ class FlowCtlCore(wiring.Component):
                 m.d.comb += commit.eq(1)
         with m.If(beat):
             m.d.sync += [in_busy.eq(~s.payload.last), in_flow.eq(f_in), in_reason.eq(reason),
-                         in_nbytes.eq(nbytes), in_over.eq(over_prev | over_now)]
+                         in_nbytes.eq(nbytes), in_over.eq(over_prev | over_now), in_unp.eq(unp_kind)]
             with m.If(store):
                 m.d.sync += [in_bic.eq(bic + 1), in_cell.eq(cell)]
                 with m.If(alloc):
@@ -304,7 +313,7 @@ class FlowCtlCore(wiring.Component):
         for i in range(len(DROP_REASONS)):
             with m.If(drop_reason == i + 1):
                 m.d.sync += [drops[i].eq(drops[i] + 1), dbytes[i].eq(dbytes[i] + nbytes)]
-        for kind, ctr in ((1, self.bad_tuser), (2, self.bad_oversize), (3, self.bad_runt)):
+        for kind, ctr in ((1, self.bad_tuser), (2, self.bad_oversize), (3, self.bad_runt), (4, self.bad_unpacked)):
             with m.If(drop_reason.any() & (bad_kind == kind)):
                 m.d.sync += ctr.eq(ctr + 1)
         with m.If(commit):

@@ -5,20 +5,19 @@ byte layout of a frame (big-endian, no FCS, padded to 60 bytes) is in docs/flowc
 
 :class:`MfcTx` (congestion point, ``m_fc``)
     The FC controller reports its decisions of the cycle (up to two flow decisions, ingress first, and the global
-    guard). A per-flow pending entry (``pk`` / ``px``) with its post cycle and sub-order (ingress 0, egress 1) stands
-    for the golden model's two FIFOs with "last action wins": the order of the entries is the order of their stamps.
-    In a cycle where ``m_fc`` is idle the sender *polls* like ``MfcSender.poll``: RESET snapshot, else a DELTA when
-    ``FC_MAX_ENTRIES`` (9) entries are ready or the oldest ready XOFF / XON waited ``COAL_XOFF`` / ``COAL_XON``,
-    else a snapshot chunk when the snapshot timer is due (rounds while anything is paused plus ``snap_trail``
-    rounds, or always with ``snap_idle``). Entries posted in the poll cycle are not ready (``L_EVT`` = 1) and hide
-    their older entry. The frame's entries are chosen in the poll cycle by rank (number of older ready entries of
-    the same kind; XOFF first), so the whole frame is fixed when its first beat leaves at t+1 (``L_FCGEN``); the
-    cycle after its last beat is the next poll (one idle cycle between frames). Every frame is 8 beats (60 bytes:
-    9 entries at most, a snapshot chunk is 64 flows). Tenant deltas are never sent (the RTL has no tenant
-    thresholds).
-
-    Hardware cost: the rank needs one stamp comparator per pair of flows (O(flows²)); fine for the simulated
-    16-flow configuration, a TODO for the 256-flow FPGA build (docs/flowctl.md).
+    guard). Per flow a pending bit and its kind (``pk`` / ``px``): last action wins. Per kind a count and a
+    coalescing window (``since``), updated through the cycle's events in the golden order: capture, decision 0,
+    decision 1. In a cycle where ``m_fc`` is idle the sender *polls* like ``MfcSender.poll``: the RESET snapshots
+    (``RESET_REPEAT`` = 3 after reset), else a DELTA when ``FC_MAX_ENTRIES`` (9) entries are pending or the XOFF /
+    XON window has been open ``COAL_XOFF`` / ``COAL_XON`` cycles, else a snapshot chunk when the snapshot timer is
+    due (rounds while anything is paused plus ``snap_trail`` rounds, or always with ``snap_idle``). A DELTA's seq and
+    flags are fixed at the poll; its entries are *captured* in the next ``2·(flows/16 + 1)`` cycles: an XOFF pass
+    over the 16-flow groups from the flow after the last XOFF sent (wrapping, the start group visited twice), then
+    an XON pass, each visit taking the group's entries of its kind in increasing id until the frame holds 9. The
+    first beat follows the capture (``fcgen_cycles``), the cycle after the last beat is the next poll. Every frame
+    is 8 beats (60 bytes: 9 entries at most, a snapshot chunk is 64 flows). Tenant deltas are never sent (the RTL
+    has no tenant thresholds). Cost per cycle: one 16-bit group mux and a 16-bit prefix count, for any number of
+    flows (docs/flowctl.md, RTL decision 2).
 
 :class:`MfcRx` (reaction point, ``s_fc``)
     Frame assembly (packed beats: only the last beat may be partial), validation at the last beat (``tuser[0]`` =

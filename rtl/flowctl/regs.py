@@ -26,7 +26,7 @@ COUNTERS = (
     ("DROP_INVALID", "drops[0]", "frames dropped: disabled or out-of-range flow id (drop_invalid)"),
     ("DROP_NOBUF", "drops[1]", "frames dropped: fewer free cells than one max packet (drop_nobuf)"),
     ("DROP_CAP", "drops[2]", "frames dropped: non-lossless flow at its CAP (drop_cap)"),
-    ("DROP_BAD", "drops[3]", "frames dropped: tuser[0], oversize or runt (drop_bad)"),
+    ("DROP_BAD", "drops[3]", "frames dropped: tuser[0], oversize, runt or unpacked (drop_bad)"),
     ("DROP_BYTES_INVALID", "drop_bytes[0]", "bytes of drop_invalid frames"),
     ("DROP_BYTES_NOBUF", "drop_bytes[1]", "bytes of drop_nobuf frames"),
     ("DROP_BYTES_CAP", "drop_bytes[2]", "bytes of drop_cap frames"),
@@ -44,7 +44,7 @@ COUNTERS = (
     ("GLOBAL_XOFF_TX", "global_xoff_tx", "global guard assertions"),
     # MFC generator (m_fc)
     ("MFC_TX_DELTA", "mfc_tx_delta", "FLOW_DELTA frames sent"),
-    ("MFC_TX_SNAPSHOT", "mfc_tx_snapshot", "FLOW_SNAPSHOT frames sent (the RESET snapshot included)"),
+    ("MFC_TX_SNAPSHOT", "mfc_tx_snapshot", "FLOW_SNAPSHOT frames sent (the RESET snapshots included)"),
     ("MFC_TX_ENTRIES", "mfc_tx_entries", "DELTA entries sent"),
     ("MFC_TX_XOFF_ENTRIES", "mfc_tx_xoff_entries", "DELTA entries sent with a lease (XOFF)"),
     ("MFC_TX_XON_ENTRIES", "mfc_tx_xon_entries", "DELTA entries sent with lease 0 (XON)"),
@@ -66,6 +66,8 @@ COUNTERS = (
     ("XOFF_RX", "xoff_rx", "DELTA entries applied with a lease (snapshot bits not counted)"),
     ("XON_RX", "xon_rx", "DELTA entries applied with lease 0"),
     ("WD_EVENTS", "wd_events", "watchdog events: a flow paused by the next hop for WD_CYCLES"),
+    ("BAD_UNPACKED", "bad_unpacked", "drop_bad frames with an unpacked beat: fewer than 8 bytes before tlast, or an "
+                                     "empty or non-contiguous tkeep at tlast (stored up to that beat)"),
 )
 
 _BASE = 0x40

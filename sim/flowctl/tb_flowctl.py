@@ -6,7 +6,7 @@ and ``pfc_paused``, and steps :class:`din.golden.flowctl.model.FlowCtlModel` wit
 transferred on ``m_axis`` must be the golden model's beat of that cycle (data, keep, last, user, dest), or nothing when
 the model sends nothing; the same for ``m_fc`` (MFC frames, ``m_fc_tready`` from its own pattern), and every ``m_fc``
 frame is also decoded and checked by the independent scapy dissector (sim/flowctl/mfc_scapy.py: well-formed, seq
-+1 from 0 after a reset, RESET snapshot first, leases = PAUSE_TIME, XOFF entries before XON entries, ids in range).
++1 from 0 after a reset, the RESET snapshots first, leases = PAUSE_TIME, XOFF entries before XON entries, ids in range).
 With per-flow leases from ``s_fc`` the RTL parks one paused flow per cycle where the model parks any number
 (docs/flowctl.md "RTL"), so those tests compare ``m_axis`` per flow instead of per cycle. At the end the counters are read over AXI4-Lite (addresses from the generated
 ``sim/flowctl/regs.py``) and compared with the model's, and every cell must be back on the free list.
@@ -44,7 +44,8 @@ _DROP_REGS = {"invalid": R.DROP_INVALID_ADDR, "nobuf": R.DROP_NOBUF_ADDR, "cap":
               "bad": R.DROP_BAD_ADDR}
 _DROP_BYTES_REGS = {"invalid": R.DROP_BYTES_INVALID_ADDR, "nobuf": R.DROP_BYTES_NOBUF_ADDR,
                     "cap": R.DROP_BYTES_CAP_ADDR, "bad": R.DROP_BYTES_BAD_ADDR}
-_BAD_REGS = {"tuser": R.BAD_TUSER_ADDR, "oversize": R.BAD_OVERSIZE_ADDR, "runt": R.BAD_RUNT_ADDR}
+_BAD_REGS = {"tuser": R.BAD_TUSER_ADDR, "oversize": R.BAD_OVERSIZE_ADDR, "runt": R.BAD_RUNT_ADDR,
+             "unpacked": R.BAD_UNPACKED_ADDR}
 # MFC configuration registers (cfg_* of the core -> register address; FC_DA / FC_SA are 48 bits, two words)
 _MFC_CFG_REGS = {"cfg_t_snap": R.T_SNAP_ADDR, "cfg_snap_trail": R.SNAP_TRAIL_ADDR, "cfg_pause_time": R.PAUSE_TIME_ADDR,
                  "cfg_time_exp": R.TIME_EXP_ADDR, "cfg_coal_xoff": R.COAL_XOFF_ADDR, "cfg_coal_xon": R.COAL_XON_ADDR,

@@ -75,7 +75,7 @@ def test_bad_input_each_counted_and_every_cell_reclaimed():
     d.idle(600)
     c = d.m.counters()
     assert c["drops"] == {"invalid": 2, "nobuf": 0, "cap": 0, "bad": 4}
-    assert c["bad_detail"] == {"tuser": 1, "oversize": 2, "runt": 1}
+    assert c["bad_detail"] == {"tuser": 1, "oversize": 2, "runt": 1, "unpacked": 0}
     assert [(f, data) for f, data, _ in d.out] == good           # one output per good packet, intact
     assert d.m.buf.free_cells == CFG.cells and d.m.check_structures() == []
     assert d.m.invariant_violations == 0
@@ -225,3 +225,30 @@ def test_watchdog_counts_a_long_pause():
     assert d.m.counters()["wd_events"] == 0
     d.idle(200)
     assert d.m.counters()["wd_events"] == 1 and d.m.wd_flag
+
+
+def test_unpacked_beats_drop_the_frame_and_never_exceed_the_reservation():
+    """A frame of 1-byte beats would need one cell per 8 bytes of data but allocates one per beat: it would take
+    8x the cells admission reserved. Such a frame stops being stored at its first short beat before tlast and is
+    dropped as bad ("unpacked"); an empty last beat counts the same. Frames around it are delivered intact."""
+    d = Drive()
+    rng = random.Random(11)
+    good = [(0, rng.randbytes(200)), (1, rng.randbytes(64))]
+    d.send(frame_beats(*good[0]))
+    tiny = [(bytes([k & 0xFF]), k == 1499, 0, 2) for k in range(1500)]   # 1500 beats of one byte each
+    d.send(tiny)
+    mid = frame_beats(3, rng.randbytes(120))
+    mid[3] = (mid[3][0][:5],) + mid[3][1:]                             # one short beat in the middle
+    d.send(mid)
+    empty_last = frame_beats(3, rng.randbytes(64)) + [(b"", True, 0, 3)]
+    empty_last[-2] = (empty_last[-2][0], False, 0, 3)
+    d.send(empty_last)
+    d.send(frame_beats(*good[1]))
+    d.idle(600)
+    c = d.m.counters()
+    assert c["drops"] == {"invalid": 0, "nobuf": 0, "cap": 0, "bad": 3}
+    assert c["bad_detail"] == {"tuser": 0, "oversize": 0, "runt": 0, "unpacked": 3}
+    assert c["drop_bytes"]["bad"] == 1500 + 117 + 64
+    assert [(f, data) for f, data, _ in d.out] == good
+    assert d.m.buf.free_cells == CFG.cells and d.m.check_structures() == [] and d.m.invariant_violations == 0
+    assert d.m.max_used <= cdiv(200, 64) + 1

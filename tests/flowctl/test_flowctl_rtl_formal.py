@@ -11,8 +11,11 @@ Ghost state in the harness, from the free-list port activity only: ``in_list[c]`
   out of it (occupancy counts only real cells);
 * after initialisation ``s_axis`` is never back-pressured (spec §3).
 
-Input beats are assumed packed (full ``tkeep`` except on the last beat): the first run without that assumption
-produced a counterexample where a frame of near-empty beats allocated more cells than admission reserved.
+No assumption on the input beats: the first run found a frame of near-empty beats (``tkeep`` not packed) that
+allocated more cells than admission reserved and underflowed the free list; since the RTL stops storing a frame at
+its first unpacked beat (docs/flowctl.md "Bad input"), the proof holds for any ``tkeep``.
+``test_flowctl_rtl_formal_unpacked_input_needs_the_guard`` keeps that finding honest: with the guard disabled
+the same proof fails.
 """
 
 from amaranth import Elaboratable, Module, Signal
@@ -26,9 +29,10 @@ CELLS = 4
 
 
 class _FreeListHarness(Elaboratable):
-    def __init__(self, *, bug=False):
+    def __init__(self, *, bug=False, packed=False):
         self.dut = FlowCtlCore(flows=2, cells=CELLS, cell_bytes=32, max_pkt=64, dest_width=2, formal=True)
         self.bug = bug
+        self.packed = packed
 
     def elaborate(self, platform):
         m = Module()
@@ -41,13 +45,13 @@ class _FreeListHarness(Elaboratable):
         m.d.comb += [pop_mask.eq(dut.fl_pop << dut.fl_pop_cell), push_mask.eq(dut.fl_push << dut.fl_push_cell),
                      after_pop.eq(in_list & ~pop_mask)]
         m.d.sync += [in_list.eq(after_pop | push_mask), owned.eq((owned | pop_mask) & ~push_mask)]
-        # environment: packed AXI-Stream beats (every beat full but the last, whose tkeep is contiguous from bit 0;
-        # spec README "Streams"); without it a frame of near-empty beats takes more cells than MAX_PKT bytes need,
-        # which is how this proof found that admission's reservation assumes packed beats
+        # environment: any tkeep, unless ``packed`` (every beat full but the last, whose tkeep is contiguous
+        # from bit 0: spec README "Streams")
         s = dut.s_axis
-        with m.If(s.valid):
-            m.d.comb += Assume(s.payload.keep.any() & ((s.payload.keep & (s.payload.keep + 1)) == 0))
-            m.d.comb += Assume(s.payload.last | (s.payload.keep == 0xFF))
+        if self.packed:
+            with m.If(s.valid):
+                m.d.comb += Assume(s.payload.keep.any() & ((s.payload.keep & (s.payload.keep + 1)) == 0))
+                m.d.comb += Assume(s.payload.last | (s.payload.keep == 0xFF))
         started = Signal()                 # one cycle after reset: the checks apply
         m.d.sync += started.eq(1)
         with m.If(started):
