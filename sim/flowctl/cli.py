@@ -4,8 +4,8 @@
     din flowctl headroom [--d-link CYCLES] [--cells N] [--max-pkt BYTES] [--t-snap CYCLES] [--loss-burst K]
 
 ``scenario`` runs one scenario of spec §9 (``din.golden.flowctl.scenarios``) and prints one JSON object (``--json``)
-or a short summary; the exit status is 0 when every criterion passed. ``--sim icarus|verilator`` runs ``hot_flow``
-and ``fc_loss`` on the RTL (``din_flowctl`` through the cocotb test ``scenario`` of sim/flowctl/tb_flowctl.py, the
+or a short summary; the exit status is 0 when every criterion passed. ``--sim icarus|verilator`` runs ``hot_flow``,
+``fc_loss``, ``line_rate`` and ``all_blocked`` on the RTL (``din_flowctl`` through the cocotb test ``scenario`` of sim/flowctl/tb_flowctl.py, the
 golden model as a shadow for the bench's bookkeeping, drops and MFC counters read from the RTL); the other scenarios
 are refused on the RTL with one sentence.
 """
@@ -17,7 +17,7 @@ from din.sim.cli import UserError
 __all__ = ["register"]
 
 SIMS = ("golden", "icarus", "verilator")
-RTL_SCENARIOS = ("hot_flow", "fc_loss")
+RTL_SCENARIOS = ("hot_flow", "fc_loss", "line_rate", "all_blocked")
 
 
 def _run_rtl_scenario(args):
@@ -52,9 +52,9 @@ def cmd_scenario(args):
         raise UserError(f"unknown flowctl scenario {args.name!r}; known: {', '.join(SCENARIOS)}")
     if args.sim != "golden" and args.name not in RTL_SCENARIOS:
         raise UserError(f"scenario {args.name!r} does not run on the flowctl RTL yet (it runs there: "
-                        f"{', '.join(RTL_SCENARIOS)}; the others need a soft reset inside the bench's cycle or "
-                        f"per-flow pause timing the RTL scheduler does not match yet, docs/flowctl.md); "
-                        f"use --sim golden")
+                        f"{', '.join(RTL_SCENARIOS)}; incast and misconfig need per-flow configuration words, "
+                        f"reset_mid_traffic and soak a soft reset inside the bench's cycle, peer_silent an FC_TX_EN "
+                        f"write inside it (docs/flowctl.md)); use --sim golden")
     if args.flows is not None and not 1 <= args.flows <= 4096:
         raise UserError("--flows must be between 1 and 4096")
     if args.cycles is not None and args.cycles < 5000:
