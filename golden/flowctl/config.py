@@ -23,8 +23,8 @@ from fractions import Fraction
 from math import ceil
 
 __all__ = [
-    "BYTES_PER_BEAT", "MIN_PKT", "L_NOTIFY", "L_EVT", "L_FREE_VIS", "L_COMMIT", "L_SCHED", "D_APPLY", "L_FCGEN", "SCAN_GROUP",
-    "fcgen_cycles",
+    "BYTES_PER_BEAT", "MIN_PKT", "L_NOTIFY", "L_EVT", "L_FREE_VIS", "L_COMMIT", "L_SCHED", "D_APPLY", "L_FCGEN",
+    "SCAN_GROUP", "fcgen_cycles",
     "Profile", "FlowCfg", "FlowCtlConfig", "r_max", "cdiv",
 ]
 

@@ -41,7 +41,8 @@ from amaranth.utils import bits_for, exact_log2
 from din.rtl.common.decoded import put
 from din.rtl.common.layouts import BeatLayout
 
-__all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "RESET_REPEAT", "SCAN_GROUP", "SNAP_CHUNK", "RX_ERR_REASONS", "RX_FRAME_KINDS"]
+__all__ = ["MfcTx", "MfcRx", "FC_MAX_ENTRIES", "RESET_REPEAT", "SCAN_GROUP", "SNAP_CHUNK", "RX_ERR_REASONS",
+           "RX_FRAME_KINDS"]
 
 FC_MAX_ENTRIES = 9          # entries per DELTA frame (spec §5 minimum; the 60-byte frame holds exactly 9)
 RESET_REPEAT = 3            # RESET snapshots after reset (golden/flowctl/config.py reset_repeat, docs/flowctl.md)
