@@ -399,8 +399,9 @@ class MfcRx(wiring.Component):
         ring = Memory(shape=64, depth=RB, init=[])
         m.submodules.ring = ring
         ring_wp = ring.write_port()
-        ring_rd = ring.read_port(domain="comb")    # DELTA entries
-        ring_rs = ring.read_port(domain="comb")    # SNAPSHOT bitmap
+        # one read port: a cycle applies either a DELTA entry or a SNAPSHOT walk step, never both (do_delta and
+        # do_walk below are exclusive), so the two readers share it (a second port duplicated the whole ring)
+        ring_r = ring.read_port(domain="comb")
         wr = Signal(rb_w + 1)                # first free beat (committed frames end here)
         nbeat = Signal(9)                    # beat index in the frame being received
         nbyte = Signal(11)                   # bytes so far, saturating above MAX_FRAME
@@ -600,8 +601,9 @@ class MfcRx(wiring.Component):
 
         # DELTA slot: flags with entry 0, then one entry per cycle
         idx = Mux(d_started, d_idx, 0)
-        m.d.comb += ring_rd.addr.eq((DJ.addr + 3 + (idx >> 1))[:rb_w])
-        ent = Mux(idx[0], ring_rd.data[32:], ring_rd.data[:32])
+        d_addr = Signal(rb_w)
+        m.d.comb += d_addr.eq((DJ.addr + 3 + (idx >> 1))[:rb_w])
+        ent = Mux(idx[0], ring_r.data[32:], ring_r.data[:32])
         e_id = Cat(ent[8:16], ent[0:8])
         e_lease = Cat(ent[24:32], ent[16:24])
         with m.If(do_delta):
@@ -633,7 +635,8 @@ class MfcRx(wiring.Component):
 
         # SNAPSHOT: flags at the start, then one covered flow per cycle (dirty flows skipped)
         k = Mux(do_start, 0, w_k)
-        m.d.comb += ring_rs.addr.eq((SJ.addr + 4 + (k >> 6))[:rb_w])
+        s_addr = Signal(rb_w)
+        m.d.comb += [s_addr.eq((SJ.addr + 4 + (k >> 6))[:rb_w]), ring_r.addr.eq(Mux(do_delta, d_addr, s_addr))]
         w_end = Signal(17)
         m.d.comb += w_end.eq(Mux(SJ.base < F, Mux(SJ.covered < F - SJ.base, SJ.covered, F - SJ.base), 0))
         with m.If(do_start):
@@ -641,7 +644,7 @@ class MfcRx(wiring.Component):
             m.d.sync += [walking.eq(1), dirty.eq(0)]
         with m.If(do_walk):
             wf = (SJ.base + k)[:fb]
-            bit = ring_rs.data.bit_select(k[:6], 1)
+            bit = ring_r.data.bit_select(k[:6], 1)
             w_until = Signal(LW)
             m.d.comb += w_until.eq(Mux(bit, lease_end(SJ.lease, SJ.exp), now_T))
             with m.If((k < w_end) & (do_start | ~dirty.bit_select(wf, 1))):
