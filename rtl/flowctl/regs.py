@@ -110,15 +110,15 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
     Register("XON", 0x1C, RW, width=17, reset=48, doc="profile 0 XON in cells; clamped to XOFF - 1"),
     Register("CAP", 0x20, RW, width=16, reset=0xFFFF, doc="profile 0 CAP in cells (non-lossless flows)"),
     Register("QUANTUM", 0x24, RW, width=16, reset=1518, doc="DRR quantum in bytes; clamped to at least MAX_PKT"),
-    Register("G_XOFF", 0x28, RW, width=17, reset=1700,
+    Register("G_XOFF", 0x28, RW, width=17, reset=1693,
              doc="global XOFF in cells; the reset value is the safe guard of the default build (2048 cells, "
-                 "H = 324 for a 512-cycle link: 2048 - 324 - 24)"),
-    Register("G_XON", 0x2C, RW, width=17, reset=1636, doc="global XON in cells; clamped to G_XOFF - 1"),
+                 "H = 331 for a 512-cycle link: 2048 - 331 - 24)"),
+    Register("G_XON", 0x2C, RW, width=17, reset=1629, doc="global XON in cells; clamped to G_XOFF - 1"),
 ] + [Register(name, _BASE + 4 * i, RO, doc=doc) for i, (name, _port, doc) in enumerate(COUNTERS)] + [
     # MFC configuration (background §5.11); reset values: the golden model's defaults for the default build
     Register("T_SNAP", 0x200, RW, width=16, reset=1024, doc="snapshot period in cycles (at least 16)"),
     Register("SNAP_TRAIL", 0x204, RW, width=8, reset=3, doc="snapshot rounds sent after the last pause cleared"),
-    Register("PAUSE_TIME", 0x208, RW, width=16, reset=694,
+    Register("PAUSE_TIME", 0x208, RW, width=16, reset=698,
              doc="lease sent with XOFF entries and snapshots, in 512-bit-time quanta x 2^TIME_EXP; also the global "
                  "lease before the first snapshot (reset: 4 x T_SNAP + T_loop of the default build, D_link 512)"),
     Register("TIME_EXP", 0x20C, RW, width=4, doc="lease exponent sent in every frame"),
