@@ -94,7 +94,6 @@ class MfcTx(wiring.Component):
         F = self.flows
         fb = exact_log2(F)
         N = FC_MAX_ENTRIES
-        rank_w = bits_for(F)
 
         t = Signal(32)                       # cycles since reset (the stamp time base)
         m.d.sync += t.eq(t + 1)
@@ -106,14 +105,13 @@ class MfcTx(wiring.Component):
         gb = exact_log2(GS)
         V = 2 * (G + 1)                      # visits of a capture: the XOFF pass, then the XON pass
         cw_ = bits_for(F)
-        posts = [(self.post_v[0], self.post_x[0], self.post_f0, 0), (self.post_v[1], self.post_x[1], self.post_f1, 1)]
+        posts = [(self.post_v[0], self.post_x[0], self.post_f0), (self.post_v[1], self.post_x[1], self.post_f1)]
         pk = Signal(F)                       # flow has a pending entry
         px = Signal(F)                       # ... which is an XOFF
         cnt = [Signal(cw_, name="cnt_n"), Signal(cw_, name="cnt_x")]        # pending entries per kind [XON, XOFF]
-        sv = [Signal(name="since_v_n"), Signal(name="since_v_x")]            # coalescing window open
-        since = [Signal(32, name="since_n"), Signal(32, name="since_x")]
+        since = [Signal(32, name="since_n"), Signal(32, name="since_x")]    # window start (open while cnt != 0)
         ptr = [Signal(fb, name="ptr_n"), Signal(fb, name="ptr_x")]           # the flow after the last one sent
-        start = [Signal(fb, name="start_n"), Signal(fb, name="start_x")]     # pass start, latched at the decision
+        pstart = [Signal(fb, name="start_n"), Signal(fb, name="start_x")]    # pass start, latched at the decision
         cap = Signal()                       # a capture is running
         vj = Signal(range(V))                # its visit
         n_ent = Signal(range(N + 1))         # entries captured so far
@@ -124,7 +122,7 @@ class MfcTx(wiring.Component):
         xpass = vj < G + 1
         jj = Signal(range(G + 1))
         m.d.comb += jj.eq(Mux(xpass, vj, vj - (G + 1)))
-        st = Mux(xpass, start[1], start[0])
+        st = Mux(xpass, pstart[1], pstart[0])
         st_b = st[:gb] if gb else Const(0, 1)
         st_g = st[gb:] if G > 1 else Const(0, 1)
         g = Signal(max(1, exact_log2(G)))
@@ -174,7 +172,7 @@ class MfcTx(wiring.Component):
         m.d.comb += [c0[1].eq(cnt[1] - Mux(xpass, n_cap, 0)), c0[0].eq(cnt[0] - Mux(xpass, 0, n_cap))]
         seq_c = [c0]
         pk_live = pk & ~cleared
-        for v, x, f, _k in posts:
+        for v, x, f in posts:
             prev = seq_c[-1]
             was = pk_live.bit_select(f, 1)
             old_x = px.bit_select(f, 1)
@@ -185,7 +183,7 @@ class MfcTx(wiring.Component):
         for k in range(2):
             final = seq_c[-1][k]
             through_zero = (seq_c[0][k] == 0) | (seq_c[1][k] == 0)
-            m.d.sync += [cnt[k].eq(final), sv[k].eq(final != 0)]
+            m.d.sync += cnt[k].eq(final)
             with m.If((final != 0) & through_zero):
                 m.d.sync += since[k].eq(t + 1)
         due_x = Signal()
@@ -196,9 +194,9 @@ class MfcTx(wiring.Component):
         g_age = Signal(32)
         m.d.comb += g_age.eq(t - g_tp - 1)
         m.d.comb += [
-            due_x.eq((sv[1] & ((t - since[1])[:32] >= self.cfg_coal_xoff))
+            due_x.eq(((cnt[1] != 0) & ((t - since[1])[:32] >= self.cfg_coal_xoff))
                      | (g_rdy & g_x & (g_age >= self.cfg_coal_xoff))),
-            due_n.eq((sv[0] & ((t - since[0])[:32] >= self.cfg_coal_xon))
+            due_n.eq(((cnt[0] != 0) & ((t - since[0])[:32] >= self.cfg_coal_xon))
                      | (g_rdy & ~g_x & (g_age >= self.cfg_coal_xon))),
         ]
         n_ready = Signal(cw_ + 1)
@@ -275,7 +273,6 @@ class MfcTx(wiring.Component):
         n_chunks = max(1, -(-F // SNAP_CHUNK))
         snap_go = Signal()                   # a snapshot chunk goes out
         snap_idx = Signal.like(round_idx)
-        delta_go = Signal()
         with m.If(poll):
             with m.If(reset_pending):
                 m.d.comb += emit.eq(1)
@@ -283,9 +280,9 @@ class MfcTx(wiring.Component):
                              d_flags.eq(F_RESET | F_SNAP_LAST | g_flag), d_w20.eq(0), d_w22.eq(SNAP_CHUNK),
                              d_bitmap.eq(0), self.frames_snapshot.eq(self.frames_snapshot + 1)]
             with m.Elif((n_ready >= N) | due_x | due_n):
-                m.d.comb += [emit.eq(1), delta_go.eq(1)]
+                m.d.comb += emit.eq(1)
                 m.d.sync += [d_type.eq(T_FLOW_DELTA), d_flags.eq(g_flag), d_w22.eq(0),
-                             cap.eq(1), vj.eq(0), n_ent.eq(0), start[0].eq(ptr[0]), start[1].eq(ptr[1]),
+                             cap.eq(1), vj.eq(0), n_ent.eq(0), pstart[0].eq(ptr[0]), pstart[1].eq(ptr[1]),
                              self.frames_delta.eq(self.frames_delta + 1)]
             with m.Else():
                 start = Signal()
@@ -318,7 +315,7 @@ class MfcTx(wiring.Component):
         pk_next = Signal(F)
         px_next = Signal(F)
         m.d.comb += [pk_next.eq(pk & ~cleared), px_next.eq(px)]
-        for v, x, f, k in posts:
+        for v, x, f in posts:
             with m.If(v):
                 m.d.comb += [pk_next.bit_select(f, 1).eq(1), px_next.bit_select(f, 1).eq(x)]
         m.d.sync += [pk.eq(pk_next), px.eq(px_next)]
