@@ -39,8 +39,8 @@ Sender (``MfcSender``) decisions, all documented in docs/flowctl.md:
   until the numbers caught up. With ``reset_repeat`` = loss burst + 1 copies, one arrives (docs/flowctl.md).
 * Snapshots: every ``T_SNAP`` cycles a round of ``ceil(flows / SNAP_CHUNK)`` frames (the last with SNAP_LAST), sent
   while anything is paused and for ``snap_trail`` rounds after the last pause cleared (so a lost XON is repaired), or
-  always with ``snap_idle``. A quiet link therefore carries no MFC frame after the initial RESET snapshot, which is what
-  scenario 1 of spec §9 ("no MFC") asks for.
+  always with ``snap_idle``. A quiet link therefore carries no MFC frame after the initial RESET snapshots, which is
+  what scenario 1 of spec §9 ("no MFC") asks for.
 * Tenants have no bitmap in the frame format: each snapshot round is followed by a TENANT_DELTA refresh with one entry per
   tenant that has a tenant threshold (lease if paused, 0 if running), chunked by FC_MAX_ENTRIES.
 * The global lease: a receiver pauses globally for the lease of the last accepted snapshot (reaction.py).
@@ -238,10 +238,12 @@ class _FlowPending:
         if self.count[x] == 0:
             self.since[x] = None
 
-    def ready_count(self):
+    def ready_count(self, _t):
+        """Entries pending at the start of the cycle (``sync`` has applied the earlier ones): all ready."""
         return len(self.kind)
 
-    def window(self, xoff):
+    def oldest(self, xoff, _t):
+        """The start of the kind's coalescing window (``_PendingFifo.oldest``'s role: what COAL_* counts from)."""
         return self.since[xoff]
 
     def begin(self):
@@ -340,17 +342,12 @@ class MfcSender:
         return dict(seq=self.seq, time_exp=c.time_exp, da=c.fc_da, sa=c.fc_sa, etype=c.fc_etype)
 
     def _due(self, pend, t, extra=None):
-        """Trigger rule: enough entries, or the oldest XOFF / XON has waited its coalescing time (tenants), or the
-        XOFF / XON coalescing window has been open that long (flows)."""
+        """Trigger rule: enough entries, or the XOFF / XON coalescing time has passed since ``pend.oldest`` (the
+        oldest entry for tenants, the opening of the kind's window for flows)."""
         c = self.cfg
-        if isinstance(pend, _FlowPending):
-            if pend.ready_count() >= c.fc_max_entries:
-                return True
-            ox, on = pend.window(True), pend.window(False)
-        else:
-            if pend.ready_count(t) >= c.fc_max_entries:
-                return True
-            ox, on = pend.oldest(True, t), pend.oldest(False, t)
+        if pend.ready_count(t) >= c.fc_max_entries:
+            return True
+        ox, on = pend.oldest(True, t), pend.oldest(False, t)
         if extra is not None and extra[1] <= t:          # a global change counts as an XOFF or XON entry
             if extra[0]:
                 ox = extra[1] if ox is None else min(ox, extra[1])
