@@ -16,7 +16,7 @@ from din.rtl.flowctl.mfc import RESET_REPEAT
 from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, to_beats
 
 __all__ = ["small_config", "rtl_cfg_values", "make_frames", "schedule", "run_golden", "frames_by_flow",
-           "COUNTER_KEYS", "ready_fn", "mfc_rx_schedule"]
+           "COUNTER_KEYS", "ready_fn", "mfc_rx_schedule", "unpack_some"]
 
 #: counters compared between the RTL and the golden model at the end of a run (golden ``counters()`` keys)
 COUNTER_KEYS = ("enq_pkts", "deq_pkts", "used_cells", "free_cells", "cap_exceeded", "xoff_tx", "xon_tx",
@@ -92,6 +92,18 @@ def schedule(frames, rng, *, p_gap=0.0, max_gap=4):
                 out.extend([None] * rng.randint(1, max_gap))
             last = off + 8 >= len(payload)
             out.append((payload[off:off + 8], last, user if last else 0, dest))
+    return out
+
+
+def unpack_some(rng, sched, p):
+    """Unpacked input (docs/flowctl.md decision 3): with probability ``p`` per beat, shorten a beat before ``tlast``
+    to 1 to 7 bytes or empty a last beat."""
+    out = []
+    for b in sched:
+        if b is not None and rng.random() < p:
+            data, last, user, dest = b
+            b = (b"" if last else data[:rng.randint(1, 7)], last, user, dest)
+        out.append(b)
     return out
 
 

@@ -27,7 +27,7 @@ from din.sim.common.tb import (PATTERNS, params, quiet_thirdparty_warnings, regr
 from din.sim.flowctl import regs as R
 from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, parse_mfc, paused_from_bitmap, to_beats
 from din.sim.flowctl.stimulus import frames_by_flow, make_frames, mfc_rx_schedule, rtl_cfg_values, schedule, \
-    small_config
+    small_config, unpack_some
 
 quiet_thirdparty_warnings()
 
@@ -383,17 +383,19 @@ def _ready(kind, seed, *, probability=0.35):
 @cocotb.test()
 @cocotb.parametrize(pattern=PATTERNS)
 async def traffic(dut, pattern):
-    """Random traffic with bad input of every kind (tuser, out-of-range flow id, oversize, runt), random valid
-    gaps, m_axis ready pattern ``pattern``: per-cycle equality with the golden model, counters at the end."""
+    """Random traffic with bad input of every kind (tuser, out-of-range flow id, oversize, runt, unpacked beats),
+    random valid gaps, m_axis ready pattern ``pattern``: per-cycle equality with the golden model, counters at the
+    end."""
     cfg = _cfg()
     b = Bench(dut, cfg)
     await b.start()
     r = rng(f"traffic:{pattern}")
     frames = make_frames(r, regression_count(40, 1000), flows=cfg.flows, p_bad=0.05, p_invalid=0.05,
                          p_oversize=0.03, p_runt=0.03)
-    await b.run(schedule(frames, r, p_gap=0.1), _ready(pattern, r.randrange(1 << 30)))
+    await b.run(unpack_some(r, schedule(frames, r, p_gap=0.1), 0.01), _ready(pattern, r.randrange(1 << 30)))
     g = await b.check_counters()
     assert all(g["drops"][k] > 0 for k in ("invalid", "bad")) or regression_count(40, 1000) < 40
+    assert g["bad_detail"]["unpacked"] > 0, "no unpacked frame: raise the probability"
 
 
 @cocotb.test()

@@ -16,7 +16,7 @@ from din.sim.common.tb import full_regression, regression_count
 # suite runs a sample and `make regress` everything
 regress_only = pytest.mark.skipif(not full_regression(), reason="make regress (DIN_REGRESSION=full) only")
 from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, mfc_rx_schedule, ready_fn, rtl_cfg_values,
-                                      run_golden, schedule, small_config)
+                                      run_golden, schedule, small_config, unpack_some)
 
 
 MFC_COUNTERS = ("mfc_tx_delta", "mfc_tx_snapshot", "mfc_tx_entries", "mfc_tx_xoff_entries", "mfc_tx_xon_entries",
@@ -197,17 +197,6 @@ def test_flowctl_rtl_amsim_random_traffic(pattern):
     assert sum(g["drops"].values()) > 0
 
 
-def _unpack(rng, sched, p):
-    """Shorten some non-last beats (1 to 7 bytes) and empty some last beats: unpacked input."""
-    out = []
-    for b in sched:
-        if b is not None and rng.random() < p:
-            data, last, user, dest = b
-            b = (b"" if last else data[:rng.randint(1, 7)], last, user, dest)
-        out.append(b)
-    return out
-
-
 def test_flowctl_rtl_amsim_unpacked_beats():
     """Frames with a short beat before tlast or an empty last beat are dropped as bad ("unpacked") after storing up
     to that beat, like the golden model; every cell comes back, the other frames are delivered intact."""
@@ -215,7 +204,7 @@ def test_flowctl_rtl_amsim_unpacked_beats():
     rng = random.Random(seed)
     cfg = small_config()
     frames = make_frames(rng, regression_count(40, 600), flows=cfg.flows, p_bad=0.03, p_oversize=0.03)
-    sched = _unpack(rng, schedule(frames, rng, p_gap=0.1), 0.02)
+    sched = unpack_some(rng, schedule(frames, rng, p_gap=0.1), 0.02)
     g, r, _, _ = compare(cfg, sched, ready_fn("random", seed))
     assert g["bad_detail"]["unpacked"] >= 5
 
