@@ -17,7 +17,7 @@ from din.sim.cli import UserError
 __all__ = ["register"]
 
 SIMS = ("golden", "icarus", "verilator")
-RTL_SCENARIOS = ("hot_flow", "fc_loss", "line_rate", "all_blocked")
+RTL_SCENARIOS = ("hot_flow", "fc_loss", "line_rate", "all_blocked", "peer_silent", "reset_mid_traffic", "soak")
 
 
 def _run_rtl_scenario(args):
@@ -53,8 +53,7 @@ def cmd_scenario(args):
     if args.sim != "golden" and args.name not in RTL_SCENARIOS:
         raise UserError(f"scenario {args.name!r} does not run on the flowctl RTL yet (it runs there: "
                         f"{', '.join(RTL_SCENARIOS)}; incast and misconfig need per-flow configuration words, "
-                        f"reset_mid_traffic and soak a soft reset inside the bench's cycle, peer_silent an FC_TX_EN "
-                        f"write inside it (docs/flowctl.md)); use --sim golden")
+                        f"which the RTL does not have yet (docs/flowctl.md)); use --sim golden")
     if args.flows is not None and not 1 <= args.flows <= 4096:
         raise UserError("--flows must be between 1 and 4096")
     if args.cycles is not None and args.cycles < 5000:

@@ -561,6 +561,8 @@ class _RtlScenarioPort:
         self.axil = None
         self.in_readonly = False
         self.current = None            # the shadow whose run the RTL is doing
+        self.ctrl = 0
+        self.ctrl_pending = False      # a CTRL write issued by write_ctrl has not acted yet
 
     async def start(self):
         dut = self.dut
@@ -594,8 +596,8 @@ class _RtlScenarioPort:
         for name in ("s_axis_tvalid", "s_fc_tvalid", "pfc_paused"):
             getattr(dut, name).value = 0
         dut.m_fc_tready.value = 1
-        if self.current is not None and self.current.rtl_counts is None:
-            self.current.rtl_counts = await self.counters()
+        if self.current is not None and not self.current.frozen:
+            self.current.close_segment(await self.counters())
         values = rtl_cfg_values(cfg)
         ctrl = (R.CTRL_GUARD_EN_MASK if cfg.guard_en else 0) | (R.CTRL_PFC_MIRROR_EN_MASK if cfg.pfc_mirror_en
                                                                  else 0)
@@ -603,6 +605,7 @@ class _RtlScenarioPort:
         for name in ("fc_tx_en", "fc_rx_en", "snap_en", "snap_idle"):
             ctrl |= getattr(R, f"CTRL_{name.upper()}_MASK") if values[f"cfg_{name}"] else 0
         await self.write(R.CTRL_ADDR, ctrl)
+        self.ctrl = ctrl
         for name, addr in _CFG_REGS.items():
             await self.write(addr, values[name])
         for name, addr in _MFC_CFG_REGS.items():
@@ -623,6 +626,40 @@ class _RtlScenarioPort:
                 self.in_readonly = True
                 return
         raise AssertionError("the soft reset did not take effect")
+
+    async def freeze(self):
+        """Stop the closed loop between two cycles: every input idle, no ``tready``; the bench (all Python) does not
+        advance while the counters are read. Only the RTL's own timers run on, and a soft reset follows (or the run
+        has ended), which clears them."""
+        dut = self.dut
+        if self.in_readonly:
+            await RisingEdge(dut.clk)
+            self.in_readonly = False
+        for name in ("s_axis_tvalid", "s_fc_tvalid", "m_axis_tready", "m_fc_tready"):
+            getattr(dut, name).value = 0
+
+    async def soft_reset_frozen(self):
+        """``CTRL.SOFT_RESET`` while frozen; returns in the read-only phase of the cycle in which ``s_axis_tready``
+        fell: the RTL's first cycle after the reset, which the caller mirrors on the golden side with idle inputs."""
+        dut = self.dut
+        await ReadOnly()
+        assert int(dut.s_axis_tready.value), "a soft reset during the initialisation of the RTL scenario bench"
+        await RisingEdge(dut.clk)
+        cocotb.start_soon(self.write(R.CTRL_ADDR, self.ctrl | R.CTRL_SOFT_RESET_MASK))
+        for _ in range(100):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if not int(dut.s_axis_tready.value):
+                self.in_readonly = True
+                return
+        raise AssertionError("the soft reset did not take effect")
+
+    async def write_ctrl(self, value):
+        """A CTRL write during the run (concurrent with the traffic): ``cycle`` reports the cycle in which the new
+        value acts (the register is written at the edge that raises ``bvalid``, docs/common axil_regs)."""
+        self.ctrl = value
+        self.ctrl_pending = True
+        cocotb.start_soon(self.write(R.CTRL_ADDR, value))
 
     async def cycle(self, beat, m_ready, fc_in, fc_ready, pfc):
         dut = self.dut
@@ -661,9 +698,12 @@ class _RtlScenarioPort:
             n = dut.m_fc_tkeep.value.to_unsigned().bit_length()
             f = (dut.m_fc_tdata.value.to_unsigned().to_bytes(8, "little")[:n], bool(int(dut.m_fc_tlast.value)))
         s_ready = bool(int(dut.s_axis_tready.value))
+        wrote = self.ctrl_pending and bool(int(dut.s_axil_bvalid.value))
+        if wrote:
+            self.ctrl_pending = False
         await RisingEdge(dut.clk)
         self.in_readonly = False
-        return m, f, s_ready
+        return m, f, s_ready, wrote
 
     async def counters(self):
         """The RTL's counters in the golden ``counters()`` format (the keys the scenario report uses)."""
@@ -684,28 +724,69 @@ class _RtlScenarioPort:
 def _shadow_class(port):
     """A FlowCtlModel that is the golden shadow of the RTL: every step drives the RTL with the same inputs and returns
     the RTL's m_axis / m_fc beats; the bench's bookkeeping (occupancy hooks, quiet(), invariants) reads the shadow;
-    counters() returns the RTL's counters where the RTL has them."""
+    counters() returns the RTL's counters where the RTL has them.
+
+    Run-time register changes of the scenarios act on both sides in the same cycle: ``soft_reset()`` (the bench's
+    ``reset_dut``, after it read the counters) freezes the closed loop, reads the RTL's counters, writes
+    ``CTRL.SOFT_RESET`` and resets the shadow in the cycle ``s_axis_tready`` falls (that cycle runs idle on both
+    sides); ``sender.enabled = x`` (``CTRL.FC_TX_EN``) writes CTRL during the traffic and changes the shadow's sender in
+    the cycle the register takes the value. Each stretch between resets is a segment whose RTL and shadow counters
+    are compared at the end."""
     from cocotb.task import resume
 
     from din.golden.flowctl.model import FlowCtlModel as _Model
 
     class RtlShadow(_Model):
         def __init__(self, cfg, *, bounds=None):
-            super().__init__(cfg, bounds=bounds)
+            self.frozen = False
+            self.segments = []             # (RTL counters, shadow counters) of every finished segment
             self.rtl_counts = None
+            self.golden_counts = None
+            self._pending_tx_en = None
+            super().__init__(cfg, bounds=bounds)
             self.rtl_log = _RtlFrameLog()
             self.sender.log = self.rtl_log
             self._fc_buf = bytearray()
             self.s_ready_mismatch = 0
+            self.out_mismatch = 0
+            self._pfc = 0
+            self._hook_sender()
             resume(port.begin)(cfg)
             port.current = self
 
+        def _hook_sender(self):
+            shadow = self
+            sender = self.sender
+
+            class _Sender(type(sender)):
+                @property
+                def enabled(self):
+                    return self.__dict__["_enabled"]
+
+                @enabled.setter
+                def enabled(self, value):
+                    if "_enabled" not in self.__dict__ or shadow.frozen:
+                        self.__dict__["_enabled"] = bool(value)
+                        return
+                    shadow._pending_tx_en = bool(value)
+                    ctrl = port.ctrl & ~R.CTRL_FC_TX_EN_MASK | (R.CTRL_FC_TX_EN_MASK if value else 0)
+                    resume(port.write_ctrl)(ctrl)
+            enabled = sender.__dict__.pop("enabled")
+            sender.__class__ = _Sender
+            sender.__dict__["_enabled"] = enabled
+
         def step(self, in_beat=None, m_ready=True, fc_in=None, fc_ready=True, pfc_paused=0):
-            assert port.current is self and self.rtl_counts is None, "a finished shadow was stepped"
-            m, f, s_ready = resume(port.cycle)(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            assert port.current is self and not self.frozen, "a frozen or finished shadow was stepped"
+            m, f, s_ready, wrote = resume(port.cycle)(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            if wrote and self._pending_tx_en is not None:
+                self.sender.__dict__["_enabled"] = self._pending_tx_en
+                self._pending_tx_en = None
             if s_ready != self.s_ready:
                 self.s_ready_mismatch += 1
-            super().step(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            self._pfc = pfc_paused
+            gm, gf = super().step(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            if (gm, gf) != (m, f):
+                self.out_mismatch += 1
             if f is not None:
                 self._fc_buf += f[0]
                 if f[1]:
@@ -713,14 +794,33 @@ def _shadow_class(port):
                     self._fc_buf = bytearray()
             return m, f
 
+        def close_segment(self, rtl_counts):
+            """The run (or the stretch before a soft reset) is over: the RTL's counters for it."""
+            self.frozen = True
+            self.rtl_counts = rtl_counts
+            self.golden_counts = _Model.counters(self)
+
         def soft_reset(self):
-            raise NotImplementedError("soft reset in the middle of an RTL scenario run (use --sim golden)")
+            if not self.frozen:
+                self.counters()
+            self.segments.append((self.rtl_counts, self.golden_counts))
+            resume(port.soft_reset_frozen)()
+            super().soft_reset()
+            self.frozen = False
+            self.rtl_counts = self.golden_counts = None
+            # the cycle in which the RTL showed the reset ran with idle inputs: the shadow runs it too
+            m, f, s_ready, _ = resume(port.cycle)(None, False, None, False, self._pfc)
+            gm, gf = super().step(None, False, None, False, self._pfc)
+            assert m is None and f is None and gm is None and gf is None
+            if s_ready != self.s_ready:
+                self.s_ready_mismatch += 1
+            self._fc_buf = bytearray()
 
         def counters(self):
-            c = super().counters()
-            if self.rtl_counts is None:
-                self.rtl_counts = resume(port.counters)()
-            self.golden_counts = dict(c)
+            if not self.frozen:
+                resume(port.freeze)()
+                self.close_segment(resume(port.counters)())
+            c = dict(self.golden_counts)
             c.update(self.rtl_counts)
             return c
     return RtlShadow
@@ -728,7 +828,7 @@ def _shadow_class(port):
 
 @cocotb.test(skip=_SCENARIO is None)
 async def scenario(dut):
-    """``DIN_FLOWCTL_SCENARIO`` (hot_flow, fc_loss) on the RTL: the spec §9 bench of golden/flowctl/scenarios.py with
+    """``DIN_FLOWCTL_SCENARIO`` on the RTL: the spec §9 bench of golden/flowctl/scenarios.py with
     ``din_flowctl`` in place of the golden model (the model runs as a shadow with the same inputs for the bench's
     bookkeeping); the result JSON goes to figures.json."""
     import json
@@ -753,20 +853,21 @@ async def scenario(dut):
     finally:
         S.FlowCtlModel = saved
     for s in shadows:
-        if s.rtl_counts is None:
-            s.rtl_counts = await port.counters()
+        if not s.frozen:
+            await port.freeze()
+            s.close_segment(await port.counters())
     mism = {}
     for i, s in enumerate(shadows):
-        g = getattr(s, "golden_counts", None) or _Model_counters(s)
-        for k, v in s.rtl_counts.items():
-            if g.get(k) != v:
-                mism[f"run{i}.{k}"] = {"rtl": v, "golden_shadow": g.get(k)}
+        segs = s.segments + [(s.rtl_counts, s.golden_counts)]
+        for j, (rtl, gold) in enumerate(segs):
+            for k, v in rtl.items():
+                if gold.get(k) != v:
+                    where = f"run{i}.{k}" if len(segs) == 1 else f"run{i}.segment{j}.{k}"
+                    mism[where] = {"rtl": v, "golden_shadow": gold.get(k)}
     result["sim"] = os.environ.get("DIN_SIM", "rtl")
     result["rtl_vs_golden_shadow_counter_differences"] = mism
     result["s_ready_mismatch_cycles"] = sum(s.s_ready_mismatch for s in shadows)
+    result["rtl_vs_golden_shadow_output_mismatch_cycles"] = sum(s.out_mismatch for s in shadows)
+    result["rtl_soft_resets"] = sum(len(s.segments) for s in shadows)
     write_figures({"scenario_result": json.loads(json.dumps(result, default=str))})
 
-
-def _Model_counters(s):
-    from din.golden.flowctl.model import FlowCtlModel as _Model
-    return _Model.counters(s)
