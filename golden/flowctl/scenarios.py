@@ -14,6 +14,7 @@ Small default figures keep a scenario to seconds of Python: 16-flow table, 1024 
 D_link 64 cycles, T_SNAP 512 cycles; H and G_XOFF are computed from them (config.py).
 """
 
+import hashlib
 import struct
 
 from .config import FlowCfg, FlowCtlConfig, Profile
@@ -239,6 +240,8 @@ def _report(name, bench, *, seed, flows, criteria, victim=None, jain=None, extra
         "invariant_log": d.violation_log[:5] + structures[:5],
         "packets_sent": len(bench.source.sent),
         "packets_delivered": delivered,
+        # the delivered packet sequence of every flow (flow, seq in order), hashed: equal digests = equal sequences
+        "delivered_digest": hashlib.sha256(repr(sorted(bench.sink.delivered.items())).encode()).hexdigest()[:16],
         "mac_dropped_during_init": len(bench.mac_dropped),
         "flushed_by_reset": len(bench.flushed),
         "upstream": {"mfc_frames_rx": sum(up.frames_rx.values()), "fc_rx_err": up.fc_rx_err,

@@ -39,12 +39,28 @@ from din.rtl.common.layouts import BeatLayout
 
 from .mfc import RX_ERR_REASONS, RX_FRAME_KINDS, MfcRx, MfcTx
 
-__all__ = ["FlowCtlCore", "DROP_REASONS", "MIN_PKT", "validate_params"]
+__all__ = ["FlowCtlCore", "DROP_REASONS", "MIN_PKT", "PROFILES", "FLOW_WORD", "FLOW_WORD_RESET", "profile_layout",
+           "validate_params"]
 
 BYTES_PER_BEAT = 8          # 64-bit AXI-Stream (spec §1)
 MIN_PKT = 60                # shorter frames are runts, dropped as bad (docs/flowctl.md decision 2)
 DROP_REASONS = ("invalid", "nobuf", "cap", "bad")   # spec §3, in counter order
 COUNTER_W = 32
+PROFILES = 16               # threshold / quantum profiles (spec §4)
+
+#: the per-flow configuration word (spec §3, background §5.11 FLOW_CFG / FLOW_XOFF_XON / FLOW_CAP_QUANTUM); an
+#: override of 0 means "use the profile's value"
+FLOW_WORD = data.StructLayout({"enable": 1, "lossless": 1, "profile": 4, "prio": 3,
+                               "xoff": 16, "xon": 16, "cap": 16, "quantum": 16})
+#: the word every flow has after the FPGA is configured: enabled, lossless, profile 0, priority 0, no overrides (the
+#: golden model's ``FlowCfg()``); the words are RAM and survive ``rst`` and soft resets (docs/flowctl.md)
+FLOW_WORD_RESET = {"enable": 1, "lossless": 1, "profile": 0, "prio": 0, "xoff": 0, "xon": 0, "cap": 0, "quantum": 0}
+
+
+def profile_layout(cells):
+    """One threshold profile: XOFF, XON, CAP in cells, QUANTUM in bytes."""
+    cnt = unsigned(bits_for(cells))
+    return data.StructLayout({"xoff": cnt, "xon": cnt, "cap": 16, "quantum": 16})
 
 
 def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width, formal=False):
@@ -78,8 +94,9 @@ class FlowCtlCore(wiring.Component):
     Parameters (keyword-only): ``flows``, ``cells`` (powers of two), ``cell_bytes``, ``max_pkt`` (spec §2) and
     ``dest_width`` (``s_axis.tdest`` width; ids ≥ ``flows`` are dropped as ``invalid``).
 
-    Configuration inputs (``cfg_*``) hold the threshold profile applied to every flow (per-flow words are not
-    implemented yet, see docs/flowctl.md), counters are outputs.
+    Configuration inputs (``cfg_*``) hold the 16 threshold profiles and the global settings; the per-flow words
+    (:data:`FLOW_WORD`) live in a RAM written through ``flow_we`` / ``flow_sel`` / ``flow_wdata`` and read back on
+    ``flow_rdata`` (the word of ``flow_sel``); counters are outputs.
     """
 
     def __init__(self, *, flows=256, cells=2048, cell_bytes=64, max_pkt=1518, dest_width=16, formal=False):
@@ -107,13 +124,16 @@ class FlowCtlCore(wiring.Component):
             "cfg_snap_trail": In(8), "cfg_t_snap": In(16), "cfg_pause_time": In(16), "cfg_time_exp": In(4),
             "cfg_coal_xoff": In(16), "cfg_coal_xon": In(16), "cfg_fc_da": In(48), "cfg_fc_sa": In(48),
             "cfg_fc_etype": In(16), "cfg_wd_cycles": In(32), "cfg_wd_action": In(1), "cfg_wd_restore": In(32),
-            # configuration (one profile for every flow)
-            "cfg_xoff": In(cnt), "cfg_xon": In(cnt), "cfg_cap": In(16), "cfg_quantum": In(16),
-            "cfg_lossless": In(1), "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1),
+            # configuration: profiles, per-flow words, the global guard
+            "cfg_profiles": In(data.ArrayLayout(profile_layout(cells), PROFILES)),
+            "flow_we": In(1), "flow_sel": In(self.flow_bits), "flow_wdata": In(FLOW_WORD),
+            "flow_rdata": Out(FLOW_WORD),
+            "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1), "cfg_h": In(cnt),
             "cfg_pfc_mirror_en": In(1),
             # status and counters (spec §8)
             "init_done": Out(1),
-            "cfg_err": Out(1),
+            "cfg_err": Out(1), "cfg_err_flow_valid": Out(1), "cfg_err_flow": Out(self.flow_bits),
+            "guard_unsafe": Out(1),
             "free_cells": Out(cnt), "min_free_cells": Out(cnt), "used_cells": Out(cnt), "max_used_cells": Out(cnt),
             "drops": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
             "drop_bytes": Out(data.ArrayLayout(cw, len(DROP_REASONS))),
@@ -170,15 +190,63 @@ class FlowCtlCore(wiring.Component):
         act_wp = act_ram.write_port()
         act_rp = act_ram.read_port(transparent_for=(act_wp,))
 
-        # ---- configuration with the hardware clamps (spec §4, §7) ----------------------------------------------
-        xoff, xon, quantum = self.cfg_xoff, Signal(cnt_shape), Signal(16)
+        # ---- configuration: per-flow words, profiles, the hardware clamps (spec §3, §4, §7) -------------------
+        # The words are a RAM with asynchronous read ports, one per reader (admission, the two FC evaluations, the
+        # two DRR candidates, the resume scanner, the configuration checker, the register read-back). Its contents
+        # are not reset (configuration survives a soft reset, spec background §5.12; after ``rst`` too: software
+        # rewrites the words it changed).
+        m.submodules.flow_ram = flow_ram = Memory(shape=FLOW_WORD, depth=F, init=[FLOW_WORD_RESET] * F)
+        flow_wp = flow_ram.write_port()
+        m.d.comb += [flow_wp.addr.eq(self.flow_sel), flow_wp.data.eq(self.flow_wdata), flow_wp.en.eq(self.flow_we)]
+
+        def word_of(addr, name):
+            port = flow_ram.read_port(domain="comb")
+            m.d.comb += port.addr.eq(addr)
+            w = Signal(FLOW_WORD, name=f"word_{name}")
+            m.d.comb += w.eq(port.data)
+            return w
+
+        def thresholds(w, name):
+            """(xoff, xon clamped to xoff - 1, cap, quantum clamped to MAX_PKT, cfg_err) of a flow word."""
+            prof = self.cfg_profiles[w.profile]
+            xoff, xon_raw, xon = Signal(cnt_shape, name=f"xoff_{name}"), Signal(cnt_shape), \
+                Signal(cnt_shape, name=f"xon_{name}")
+            cap, q_raw, q = Signal(16, name=f"cap_{name}"), Signal(16), Signal(16, name=f"quantum_{name}")
+            err = Signal(name=f"cfg_err_{name}")
+            m.d.comb += [
+                xoff.eq(Mux(w.xoff != 0, w.xoff, prof.xoff)), xon_raw.eq(Mux(w.xon != 0, w.xon, prof.xon)),
+                xon.eq(Mux(xon_raw >= xoff, xoff - 1, xon_raw)),
+                cap.eq(Mux(w.cap != 0, w.cap, prof.cap)), q_raw.eq(Mux(w.quantum != 0, w.quantum, prof.quantum)),
+                q.eq(Mux(q_raw < self.max_pkt, self.max_pkt, q_raw)),
+                err.eq((xon_raw >= xoff) | (xoff == 0) | (xoff > C)),
+            ]
+            return xoff, xon, cap, q, err
+
+        m.d.comb += self.flow_rdata.eq(word_of(self.flow_sel, "rd"))
         g_xon = Signal(cnt_shape)
+        m.d.comb += g_xon.eq(Mux(self.cfg_g_xon >= self.cfg_g_xoff, self.cfg_g_xoff - 1, self.cfg_g_xon))
+        # configuration checker: one flow per cycle, always running; CFG_ERR and the lowest offending flow are sticky
+        # until a soft reset (found again within ``flows`` cycles if still wrong); it also collects the priorities
+        # in use, so the scheduler knows when PFC pauses every flow at once
+        chk = Signal(fb)
+        m.d.sync += chk.eq(chk + 1)
+        chk_err = thresholds(word_of(chk, "chk"), "chk")[4]
+        err_seen = Signal()
+        err_flow = Signal(fb)
+        with m.If(chk_err & (~err_seen | (chk < err_flow))):
+            m.d.sync += [err_seen.eq(1), err_flow.eq(chk)]
+        prio_acc = Signal(8)
+        prio_used = Signal(8, init=1)          # priorities of the flows (all 0 after configuration)
+        prio_bit = Signal(8)
+        m.d.comb += prio_bit.eq(1 << word_of(chk, "chk_prio").prio)
+        with m.If(chk == F - 1):
+            m.d.sync += [prio_used.eq(prio_acc | prio_bit), prio_acc.eq(0)]
+        with m.Else():
+            m.d.sync += prio_acc.eq(prio_acc | prio_bit)
         m.d.comb += [
-            xon.eq(Mux(self.cfg_xon >= xoff, xoff - 1, self.cfg_xon)),
-            g_xon.eq(Mux(self.cfg_g_xon >= self.cfg_g_xoff, self.cfg_g_xoff - 1, self.cfg_g_xon)),
-            quantum.eq(Mux(self.cfg_quantum < self.max_pkt, self.max_pkt, self.cfg_quantum)),
-            self.cfg_err.eq((self.cfg_xon >= xoff) | (xoff == 0) | (xoff > C)
-                            | (self.cfg_g_xon >= self.cfg_g_xoff)),
+            self.cfg_err.eq(err_seen | (self.cfg_g_xon >= self.cfg_g_xoff)),
+            self.cfg_err_flow_valid.eq(err_seen), self.cfg_err_flow.eq(err_flow),
+            self.guard_unsafe.eq(self.cfg_guard_en & (self.cfg_g_xoff + self.cfg_h > C)),
         ]
 
         # ---- per-flow state ------------------------------------------------------------------------------------
@@ -240,11 +308,13 @@ class FlowCtlCore(wiring.Component):
         nb = Signal(4)
         m.d.comb += [s.ready.eq(init_done), nb.eq(sum(s.payload.keep[i] for i in range(8)))]
         reason_new = Signal.like(in_reason)
-        with m.If(~dest_ok):
+        w_adm = word_of(dest[:fb], "adm")
+        cap_adm = thresholds(w_adm, "adm")[2]
+        with m.If(~dest_ok | ~w_adm.enable):
             m.d.comb += reason_new.eq(1)
         with m.Elif(free_cnt < self.max_pkt_cells):
             m.d.comb += reason_new.eq(2)
-        with m.Elif(~self.cfg_lossless & (occ[dest[:fb]] >= self.cfg_cap)):
+        with m.Elif(~w_adm.lossless & (occ[dest[:fb]] >= cap_adm)):
             m.d.comb += reason_new.eq(3)
         reason = Mux(first, reason_new, in_reason)
         nbytes = Signal.like(in_nbytes)
@@ -318,7 +388,7 @@ class FlowCtlCore(wiring.Component):
                 m.d.sync += ctr.eq(ctr + 1)
         with m.If(commit):
             m.d.sync += [self.enq_pkts.eq(self.enq_pkts + 1), self.enq_bytes.eq(self.enq_bytes + nbytes)]
-        with m.If(beat & first & (reason_new == 0) & (occ[dest[:fb]] >= self.cfg_cap)):
+        with m.If(beat & first & (reason_new == 0) & (occ[dest[:fb]] >= cap_adm)):
             m.d.sync += self.cap_exceeded.eq(self.cap_exceeded + 1)
 
         # ---- reclaim queue and walker (one cell per cycle when the egress frees none) --------------------------
@@ -413,20 +483,22 @@ class FlowCtlCore(wiring.Component):
         sf = Signal(fb)                    # the selected flow
         d_sel = Signal(17)                 # its deficit including this round's quantum
         # eligibility (the golden model's paused_by_next_hop): the flow's lease (unless the watchdog ignores it),
-        # tenant 0, the global pause, pfc_paused[0] (every flow has priority 0: per-flow words not implemented)
+        # tenant 0 (every flow belongs to it in this RTL), the global pause, pfc_paused[prio]. When everything is
+        # blocked at once (tenant, global, or PFC on every priority in use) the active list is flushed in one cycle
         m.submodules.mfc_rx = rx = MfcRx(flows=F)
-        all_blocked = self.pfc_paused[0] | rx.tenant_paused | rx.global_paused
+        all_blocked = ((self.pfc_paused | ~prio_used) == 0xFF) | rx.tenant_paused | rx.global_paused
         hop = rx.hop_paused
 
-        def elig(fl):
-            return ~self.pfc_paused[0] & ~hop.bit_select(fl, 1)
+        def elig(fl, w):
+            return ~self.pfc_paused.bit_select(w.prio, 1) & ~hop.bit_select(fl, 1)
         # expiry / resume scanner: flow (t mod flows) each cycle; a parked flow that may send again is re-inserted,
         # visible to this cycle's decision through the bypass below
         scan = Signal(fb)
         with m.If(init_done):
             m.d.sync += scan.eq(scan + 1)
         res = Signal()
-        m.d.comb += [res.eq(init_done & parked[scan] & elig(scan)), res_push.eq(res & (pkts[scan] != 0)),
+        m.d.comb += [res.eq(init_done & parked[scan] & elig(scan, word_of(scan, "scan"))),
+                     res_push.eq(res & (pkts[scan] != 0)),
                      res_flow.eq(scan)]
         with m.If(res):
             put(m, parked, scan, 0)
@@ -435,8 +507,10 @@ class FlowCtlCore(wiring.Component):
         raw = act_wr - act_rd
         f0 = Mux(res_push & (raw == 0), scan, act_rp.data)
         f1 = Mux(res_push & (raw == 1), scan, act_rp1.data)
+        w_f0, w_f1 = word_of(f0, "f0"), word_of(f1, "f1")
+        quantum0, quantum1 = thresholds(w_f0, "f0")[3], thresholds(w_f1, "f1")[3]
         d0 = Signal(17)
-        m.d.comb += d0.eq(deficit[f0] + Mux(fresh, quantum, 0))
+        m.d.comb += d0.eq(deficit[f0] + Mux(fresh, quantum0, 0))
         rot = Signal()                     # the head is rotated (pushed back to the tail with its deficit)
         want_more = Signal()               # a decision cycle that only parked / rotated: decide again next cycle
         with m.If(want & (act_count != 0) & (hu_busy == 0)):
@@ -446,7 +520,7 @@ class FlowCtlCore(wiring.Component):
                 for i in range(F):
                     with m.If(in_list[i]):
                         m.d.sync += [in_list[i].eq(0), parked[i].eq(1)]
-            with m.Elif(~elig(f0)):
+            with m.Elif(~elig(f0, w_f0)):
                 # a flow paused by its own lease: parked, one per cycle (the golden model's loop parks any number
                 # in its decision cycle: docs/flowctl.md "RTL", the m_axis timing differs here)
                 m.d.comb += [act_pop.eq(1), want_more.eq(1)]
@@ -457,14 +531,14 @@ class FlowCtlCore(wiring.Component):
                 m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0)]
             with m.Elif(act_count == 1):
                 # the only active flow is short: the loop rotates it onto itself and gives it a new quantum
-                m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0 + quantum)]
-            with m.Elif(~elig(f1)):
+                m.d.comb += [dq.eq(1), sf.eq(f0), d_sel.eq(d0 + quantum0)]
+            with m.Elif(~elig(f1, w_f1)):
                 # rotate only; the paused second flow is parked in the next cycle
                 m.d.comb += [rot.eq(1), act_pop.eq(1), want_more.eq(1)]
                 m.d.sync += fresh.eq(1)
             with m.Else():
                 # rotate the head and select the second flow, fresh (quantum >= MAX_PKT: it always fits)
-                m.d.comb += [rot.eq(1), act_pop.eq(1), dq.eq(1), sf.eq(f1), d_sel.eq(deficit[f1] + quantum)]
+                m.d.comb += [rot.eq(1), act_pop.eq(1), dq.eq(1), sf.eq(f1), d_sel.eq(deficit[f1] + quantum1)]
         d_left = Signal(16)                # the selected flow's deficit after its packet
         m.d.comb += d_left.eq(d_sel - hlen[sf])
         with m.If(dq):
@@ -607,11 +681,13 @@ class FlowCtlCore(wiring.Component):
         n_xoff, n_xon = Signal(2), Signal(2)
         for k, (v, fl) in enumerate(((ni[1], nif[1]), (ne[1], nef[1]))):
             other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
+            xoff, xon = thresholds(word_of(fl, f"ev{k}"), f"ev{k}")[:2]
             with m.If(v & ~other_same):
                 with m.If(~fc_paused[fl] & (occ_nx[fl] >= xoff)):
                     put(m, fc_paused, fl, 1)
                     m.d.comb += n_xoff[k].eq(1)
-                with m.Elif(fc_paused[fl] & (occ_nx[fl] <= xon)):
+                # XOFF = 0: paused at the first notification, never resumed (flagged by cfg_err; golden admission.py)
+                with m.Elif(fc_paused[fl] & (occ_nx[fl] <= xon) & (xoff != 0)):
                     put(m, fc_paused, fl, 0)
                     m.d.comb += n_xon[k].eq(1)
         m.d.sync += [self.xoff_tx.eq(self.xoff_tx + n_xoff[0] + n_xoff[1]),

@@ -1,17 +1,20 @@
 """The flowctl register map (spec flowctl.md §8, background §5.11), one declaration: ``din regs`` generates
 ``docs/regs/flowctl.md`` and ``sim/flowctl/regs.py`` from it, :class:`din.rtl.flowctl.top.FlowCtl` builds the logic.
 
-Implemented so far: control, parameters (PARAMS1[31:16] = D_REACT_CYCLES, spec §4), threshold profile 0 (applied to
-every flow), the global guard, status, the MFC generator / reaction-point configuration (background §5.11: T_SNAP,
-SNAP_TRAIL, PAUSE_TIME, TIME_EXP, COAL_XOFF / COAL_XON, FC_ETYPE, FC_DA / FC_SA, watchdog) and the global counters
-of the data path and of the MFC side. Counters are read-only views of the block's 32-bit counters (wrapping); a soft
-reset clears them, the configuration survives. Per-flow words and the indirect per-flow window of background §5.11
-are not implemented yet (docs/flowctl.md).
+Implemented so far: control, parameters (PARAMS1[31:16] = D_REACT_CYCLES, spec §4), the 16 threshold profiles
+(``PROFILE<p>_XOFF`` / ``_XON`` / ``_CAP`` / ``_QUANTUM`` at 0x300 + 16·p), the per-flow words through the indirect
+window of background §5.11 (``FLOW_SEL``, ``FLOW_CFG``, ``FLOW_XOFF_XON``, ``FLOW_CAP_QUANTUM`` staged, committed by
+``FLOW_CMD.WRITE``, read back live in the ``*_RD`` registers), the global guard with ``H_CFG`` (``GUARD_UNSAFE``),
+status with ``CFG_ERR`` and the lowest offending flow, the MFC generator / reaction-point configuration (background
+§5.11: T_SNAP, SNAP_TRAIL, PAUSE_TIME, TIME_EXP, COAL_XOFF / COAL_XON, FC_ETYPE, FC_DA / FC_SA, watchdog) and the global
+counters of the data path and of the MFC side. Counters are read-only views of the block's 32-bit counters (wrapping);
+a soft reset clears them, the configuration survives. Not implemented: tenant words and thresholds (every flow belongs
+to tenant 0), dynamic thresholds, per-flow statistics (docs/flowctl.md).
 """
 
 from din.rtl.common.regdecl import RO, RW, Field, Register, RegisterMap
 
-__all__ = ["FLOWCTL_REGMAP", "COUNTERS", "D_REACT_CYCLES"]
+__all__ = ["FLOWCTL_REGMAP", "COUNTERS", "D_REACT_CYCLES", "PROFILE_BASE", "PROFILE_RESET"]
 
 #: background §5.13: MFC last beat -> last possible start of a paused flow (D_APPLY + FC_MAX_ENTRIES + 2), cycles;
 #: reported for software's headroom computation (spec §4)
@@ -71,6 +74,34 @@ COUNTERS = (
 )
 
 _BASE = 0x40
+PROFILE_BASE = 0x300            # PROFILE<p>_XOFF / _XON / _CAP / _QUANTUM at PROFILE_BASE + 16·p + 0 / 4 / 8 / 12
+#: reset values of every profile: the golden model's ``Profile()`` (CAP 2^16 - 1: no cap in practice)
+PROFILE_RESET = {"XOFF": 64, "XON": 48, "CAP": 0xFFFF, "QUANTUM": 1518}
+_PROFILE_DOC = {"XOFF": "XOFF in cells (a flow pauses at occupancy >= XOFF)",
+                "XON": "XON in cells (a paused flow resumes at occupancy <= XON); clamped to XOFF - 1",
+                "CAP": "CAP in cells (non-lossless flows are dropped at occupancy >= CAP)",
+                "QUANTUM": "DRR quantum in bytes; clamped to at least MAX_PKT"}
+_PROFILE_WIDTH = {"XOFF": 17, "XON": 17, "CAP": 16, "QUANTUM": 16}
+
+
+def _profiles():
+    return [Register(f"PROFILE{p}_{name}", PROFILE_BASE + 16 * p + 4 * i, RW, width=_PROFILE_WIDTH[name],
+                     reset=PROFILE_RESET[name], doc=f"profile {p}: {_PROFILE_DOC[name]}")
+            for p in range(16) for i, name in enumerate(("XOFF", "XON", "CAP", "QUANTUM"))]
+
+
+def _flow_fields(stored=True):
+    reset = {"reset": 1} if stored else {}
+    return [Field("ENABLE", 0, 1, doc="0: the flow's frames are dropped as invalid", **reset),
+            Field("LOSSLESS", 1, 1, doc="1: CAP is only monitored (CAP_EXCEEDED); 0: frames over CAP are "
+                                        "dropped (DROP_CAP)", **reset),
+            Field("PROFILE", 4, 4, doc="threshold / quantum profile 0-15"),
+            Field("PRIO", 8, 3, doc="priority 0-7: pfc_paused[PRIO] pauses the flow")]
+
+
+def _half_fields(lo, hi, doc):
+    return [Field(lo, 0, 16, doc=f"{lo} override ({doc}); 0: the profile's"),
+            Field(hi, 16, 16, doc=f"{hi} override; 0: the profile's")]
 
 FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
     Register("CTRL", 0x08, RW, width=8, doc="block control", fields=[
@@ -78,7 +109,6 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
                                       "survives); the egress packet in progress ends with tlast and tuser[0]"),
         Field("GUARD_EN", 1, 1, reset=1, doc="global guard (G_XOFF / G_XON) enabled"),
         Field("PFC_MIRROR_EN", 2, 1, doc="pfc_req[7:0] mirrors the global guard"),
-        Field("LOSSLESS", 3, 1, reset=1, doc="every flow is lossless (no CAP drops, CAP only monitored)"),
         Field("FC_TX_EN", 4, 1, reset=1, doc="MFC generator on m_fc enabled (the RESET snapshot is sent when "
                                              "it is first enabled after a reset)"),
         Field("FC_RX_EN", 5, 1, reset=1, doc="MFC reaction point on s_fc enabled (when 0, frames are "
@@ -99,21 +129,25 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
     ]),
     Register("STATUS", 0x14, RO, doc="status", fields=[
         Field("INIT_DONE", 0, 1, doc="free list refilled, s_axis ready"),
-        Field("CFG_ERR", 1, 1, doc="XON >= XOFF, XOFF = 0, XOFF > cells or G_XON >= G_XOFF (clamps applied)"),
+        Field("CFG_ERR", 1, 1, doc="a flow's XON >= XOFF, XOFF = 0 or XOFF > cells (sticky until a soft reset, "
+                                   "found within `flows` cycles; CFG_ERR_FLOW), or G_XON >= G_XOFF (clamps applied)"),
         Field("GLOBAL_PAUSED", 2, 1, doc="the global guard is asserted"),
         Field("WD_FLAG", 3, 1, doc="a watchdog event happened since reset (WD_EVENTS)"),
         Field("FC_RX_OVERRUN", 4, 1, doc="the reaction point's frame ring (1024 beats) or job queues (64 frames) "
                                          "overflowed: frames queued beyond this are unreliable"),
         Field("RX_GLOBAL_PAUSED", 5, 1, doc="the next hop's GLOBAL_PAUSE lease is running"),
+        Field("GUARD_UNSAFE", 6, 1, doc="GUARD_EN and G_XOFF + H_CFG > cells: the guard cannot keep the "
+                                        "lossless rule (spec §4)"),
     ]),
-    Register("XOFF", 0x18, RW, width=17, reset=64, doc="profile 0 XOFF in cells (every flow)"),
-    Register("XON", 0x1C, RW, width=17, reset=48, doc="profile 0 XON in cells; clamped to XOFF - 1"),
-    Register("CAP", 0x20, RW, width=16, reset=0xFFFF, doc="profile 0 CAP in cells (non-lossless flows)"),
-    Register("QUANTUM", 0x24, RW, width=16, reset=1518, doc="DRR quantum in bytes; clamped to at least MAX_PKT"),
     Register("G_XOFF", 0x28, RW, width=17, reset=1693,
              doc="global XOFF in cells; the reset value is the safe guard of the default build (2048 cells, "
                  "H = 331 for a 512-cycle link: 2048 - 331 - 24)"),
     Register("G_XON", 0x2C, RW, width=17, reset=1629, doc="global XON in cells; clamped to G_XOFF - 1"),
+    Register("H_CFG", 0x30, RW, width=17, reset=331,
+             doc="headroom H in cells as software computed it (spec §4); STATUS.GUARD_UNSAFE = GUARD_EN and "
+                 "G_XOFF + H_CFG > cells (reset: H of the default build, 512-cycle link)"),
+    Register("CFG_ERR_FLOW", 0x34, RO, doc="the lowest flow whose thresholds are wrong (sticky until a soft reset)",
+             fields=[Field("FLOW", 0, 16, doc="flow id"), Field("VALID", 31, 1, doc="a flow was found")]),
 ] + [Register(name, _BASE + 4 * i, RO, doc=doc) for i, (name, _port, doc) in enumerate(COUNTERS)] + [
     # MFC configuration (background §5.11); reset values: the golden model's defaults for the default build
     Register("T_SNAP", 0x200, RW, width=16, reset=1024, doc="snapshot period in cycles (at least 16)"),
@@ -131,5 +165,22 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
     Register("WD_ACTION", 0x234, RW, width=1, doc="watchdog action: 0 alert only, 1 ignore the flow's pauses for "
                                                  "WD_RESTORE cycles"),
     Register("WD_RESTORE", 0x238, RW, reset=1 << 16, doc="cycles the watchdog ignores a flow's pauses (WD_ACTION 1)"),
+] + _profiles() + [
+    # per-flow words through an indirect window (background §5.11): stage, then FLOW_CMD.WRITE commits to FLOW_SEL
+    Register("FLOW_SEL", 0x400, RW, width=16, doc="flow id of the indirect window (ids >= flows: writes ignored)"),
+    Register("FLOW_CMD", 0x404, RW, width=2, doc="indirect-window command (reads back the last value written)",
+             fields=[Field("WRITE", 1, 1, doc="write 1: the staged FLOW_CFG, FLOW_XOFF_XON and FLOW_CAP_QUANTUM "
+                                              "become flow FLOW_SEL's word in the next cycle")]),
+    Register("FLOW_CFG", 0x408, RW, width=11, doc="staged per-flow config word (spec §3)", fields=_flow_fields()),
+    Register("FLOW_XOFF_XON", 0x40C, RW, doc="staged per-flow threshold overrides",
+             fields=_half_fields("XOFF", "XON", "cells")),
+    Register("FLOW_CAP_QUANTUM", 0x410, RW, doc="staged per-flow CAP / quantum overrides",
+             fields=_half_fields("CAP", "QUANTUM", "cells / bytes")),
+    Register("FLOW_CFG_RD", 0x414, RO, width=11, doc="flow FLOW_SEL's config word as stored",
+             fields=_flow_fields(stored=False)),
+    Register("FLOW_XOFF_XON_RD", 0x418, RO, doc="flow FLOW_SEL's threshold overrides as stored",
+             fields=_half_fields("XOFF", "XON", "cells")),
+    Register("FLOW_CAP_QUANTUM_RD", 0x41C, RO, doc="flow FLOW_SEL's CAP / quantum overrides as stored",
+             fields=_half_fields("CAP", "QUANTUM", "cells / bytes")),
 ],
     doc="Micro-flow backpressure queue manager (flowctl.md)")

@@ -20,7 +20,7 @@ from din.rtl.common.axil import AXI4LiteSignature
 from din.rtl.common.axil_regs import AXI4LiteRegisters
 from din.rtl.common.layouts import BeatLayout
 
-from .core import FlowCtlCore, validate_params
+from .core import PROFILES, FlowCtlCore, validate_params
 from .regs import COUNTERS, D_REACT_CYCLES, FLOWCTL_REGMAP
 
 __all__ = ["FlowCtl"]
@@ -61,10 +61,10 @@ class FlowCtl(wiring.Component):
 
         # configuration and status
         m.d.comb += [
-            core.cfg_xoff.eq(regs.xoff), core.cfg_xon.eq(regs.xon), core.cfg_cap.eq(regs.cap),
-            core.cfg_quantum.eq(regs.quantum), core.cfg_g_xoff.eq(regs.g_xoff), core.cfg_g_xon.eq(regs.g_xon),
+            core.cfg_g_xoff.eq(regs.g_xoff), core.cfg_g_xon.eq(regs.g_xon), core.cfg_h.eq(regs.h_cfg),
             core.cfg_guard_en.eq(regs.ctrl.guard_en), core.cfg_pfc_mirror_en.eq(regs.ctrl.pfc_mirror_en),
-            core.cfg_lossless.eq(regs.ctrl.lossless),
+            regs.status.guard_unsafe.eq(core.guard_unsafe),
+            regs.cfg_err_flow.flow.eq(core.cfg_err_flow), regs.cfg_err_flow.valid.eq(core.cfg_err_flow_valid),
             core.cfg_fc_tx_en.eq(regs.ctrl.fc_tx_en), core.cfg_fc_rx_en.eq(regs.ctrl.fc_rx_en),
             core.cfg_snap_en.eq(regs.ctrl.snap_en), core.cfg_snap_idle.eq(regs.ctrl.snap_idle),
             core.cfg_t_snap.eq(regs.t_snap), core.cfg_snap_trail.eq(regs.snap_trail),
@@ -81,6 +81,24 @@ class FlowCtl(wiring.Component):
             regs.params1.max_pkt.eq(p["max_pkt"]), regs.params1.d_react_cycles.eq(D_REACT_CYCLES),
             regs.status.init_done.eq(core.init_done), regs.status.cfg_err.eq(core.cfg_err),
             regs.status.global_paused.eq(core.global_paused),
+        ]
+        # profiles and the per-flow words (indirect window: FLOW_CMD.WRITE commits the staged words to FLOW_SEL)
+        for p_ in range(PROFILES):
+            prof = core.cfg_profiles[p_]
+            for field in ("xoff", "xon", "cap", "quantum"):
+                m.d.comb += getattr(prof, field).eq(getattr(regs, f"profile{p_}_{field}"))
+        fw, fr = core.flow_wdata, core.flow_rdata
+        sel_ok = regs.flow_sel < p["flows"]
+        m.d.comb += [
+            core.flow_sel.eq(regs.flow_sel), core.flow_we.eq(regs.flow_cmd_wstb & regs.flow_cmd.write & sel_ok),
+            fw.enable.eq(regs.flow_cfg.enable), fw.lossless.eq(regs.flow_cfg.lossless),
+            fw.profile.eq(regs.flow_cfg.profile), fw.prio.eq(regs.flow_cfg.prio),
+            fw.xoff.eq(regs.flow_xoff_xon.xoff), fw.xon.eq(regs.flow_xoff_xon.xon),
+            fw.cap.eq(regs.flow_cap_quantum.cap), fw.quantum.eq(regs.flow_cap_quantum.quantum),
+            regs.flow_cfg_rd.enable.eq(fr.enable), regs.flow_cfg_rd.lossless.eq(fr.lossless),
+            regs.flow_cfg_rd.profile.eq(fr.profile), regs.flow_cfg_rd.prio.eq(fr.prio),
+            regs.flow_xoff_xon_rd.xoff.eq(fr.xoff), regs.flow_xoff_xon_rd.xon.eq(fr.xon),
+            regs.flow_cap_quantum_rd.cap.eq(fr.cap), regs.flow_cap_quantum_rd.quantum.eq(fr.quantum),
         ]
         for name, port, _doc in COUNTERS:
             if "[" in port:

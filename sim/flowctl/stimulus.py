@@ -12,11 +12,12 @@ import struct
 
 from din.golden.flowctl.config import FlowCfg, FlowCtlConfig, Profile
 from din.golden.flowctl.model import FlowCtlModel
+from din.rtl.flowctl.core import FLOW_WORD_RESET, PROFILES
 from din.rtl.flowctl.mfc import RESET_REPEAT
 from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, to_beats
 
-__all__ = ["small_config", "rtl_cfg_values", "make_frames", "schedule", "run_golden", "frames_by_flow",
-           "COUNTER_KEYS", "ready_fn", "mfc_rx_schedule", "unpack_some"]
+__all__ = ["small_config", "rtl_cfg_values", "rtl_profiles", "rtl_flow_words", "make_frames", "schedule", "run_golden",
+           "frames_by_flow", "COUNTER_KEYS", "ready_fn", "mfc_rx_schedule", "unpack_some"]
 
 #: counters compared between the RTL and the golden model at the end of a run (golden ``counters()`` keys)
 COUNTER_KEYS = ("enq_pkts", "deq_pkts", "used_cells", "free_cells", "cap_exceeded", "xoff_tx", "xon_tx",
@@ -41,16 +42,15 @@ def small_config(*, flows=16, cells=256, xoff=40, xon=24, cap=1 << 16, quantum=1
 
 
 def rtl_cfg_values(cfg):
-    """The ``cfg_*`` inputs of :class:`din.rtl.flowctl.core.FlowCtlCore` for a golden configuration (raw values:
-    the RTL applies the clamps itself)."""
-    p = cfg.profiles[0]
+    """The scalar ``cfg_*`` inputs of :class:`din.rtl.flowctl.core.FlowCtlCore` for a golden configuration (raw
+    values: the RTL applies the clamps itself); the profiles and per-flow words: :func:`rtl_profiles`,
+    :func:`rtl_flow_words`."""
     # what this RTL fixes at elaboration (rtl/flowctl/mfc.py) or does not implement
     assert cfg.fc_max_entries == 9 and cfg.snap_chunk == 64 and not cfg.tenant_fc_active
     assert cfg.reset_repeat == RESET_REPEAT
-    assert all(cfg.flow(f) == cfg.flow(0) for f in range(cfg.flows)) and cfg.flow(0).tenant == 0 and cfg.flow(0).enable
-    assert len(cfg.profiles) == 1 and not cfg.dt_en
-    return {"cfg_xoff": p.xoff, "cfg_xon": p.xon, "cfg_cap": min(p.cap, 0xFFFF), "cfg_quantum": p.quantum,
-            "cfg_lossless": int(cfg.flow(0).lossless), "cfg_g_xoff": cfg.g_xoff_eff, "cfg_g_xon": cfg.g_xon_raw,
+    assert all(cfg.flow(f).tenant == 0 for f in range(cfg.flows)), "tenants are not in this RTL"
+    assert not cfg.dt_en
+    return {"cfg_g_xoff": cfg.g_xoff_eff, "cfg_g_xon": cfg.g_xon_raw, "cfg_h": cfg.h_cfg_eff,
             "cfg_guard_en": int(cfg.guard_en), "cfg_pfc_mirror_en": int(cfg.pfc_mirror_en),
             "cfg_fc_tx_en": int(cfg.fc_tx_en), "cfg_fc_rx_en": int(cfg.fc_rx_en), "cfg_snap_en": int(cfg.snap_en),
             "cfg_snap_idle": int(cfg.snap_idle), "cfg_snap_trail": cfg.snap_trail, "cfg_t_snap": cfg.t_snap,
@@ -58,6 +58,29 @@ def rtl_cfg_values(cfg):
             "cfg_coal_xon": cfg.coal_xon, "cfg_fc_da": int.from_bytes(cfg.fc_da, "big"),
             "cfg_fc_sa": int.from_bytes(cfg.fc_sa, "big"), "cfg_fc_etype": cfg.fc_etype,
             "cfg_wd_cycles": cfg.wd_cycles, "cfg_wd_action": cfg.wd_action, "cfg_wd_restore": cfg.wd_restore}
+
+
+def rtl_profiles(cfg):
+    """The 16 profiles as the RTL holds them (``xoff``, ``xon``, ``cap``, ``quantum``); profiles the configuration
+    does not name keep the golden ``Profile()`` values, which are the registers' reset values."""
+    out = []
+    for p in range(PROFILES):
+        prof = cfg.profiles[p] if p < len(cfg.profiles) else Profile()
+        out.append({"xoff": prof.xoff, "xon": prof.xon, "cap": min(prof.cap, 0xFFFF), "quantum": prof.quantum})
+    return out
+
+
+def rtl_flow_words(cfg):
+    """``{flow: FLOW_WORD dict}`` for every flow whose word differs from the RTL's reset word (FLOW_WORD_RESET)."""
+    out = {}
+    for f in range(cfg.flows):
+        fc = cfg.flow(f)
+        assert max(fc.xoff, fc.xon, fc.cap, fc.quantum) <= 0xFFFF, "overrides are 16-bit"
+        word = {"enable": int(fc.enable), "lossless": int(fc.lossless), "profile": fc.profile, "prio": fc.prio,
+                "xoff": fc.xoff, "xon": fc.xon, "cap": fc.cap, "quantum": fc.quantum}
+        if word != FLOW_WORD_RESET:
+            out[f] = word
+    return out
 
 
 def make_frames(rng, n, *, flows, sizes=(60, 64, 65, 72, 73, 127, 128, 129, 200, 1514, 1518), p_bad=0.0,

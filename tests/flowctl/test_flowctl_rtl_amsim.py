@@ -16,7 +16,7 @@ from din.sim.common.tb import full_regression, regression_count
 # suite runs a sample and `make regress` everything
 regress_only = pytest.mark.skipif(not full_regression(), reason="make regress (DIN_REGRESSION=full) only")
 from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, mfc_rx_schedule, ready_fn, rtl_cfg_values,
-                                      run_golden, schedule, small_config, unpack_some)
+                                      rtl_flow_words, rtl_profiles, run_golden, schedule, small_config, unpack_some)
 
 
 MFC_COUNTERS = ("mfc_tx_delta", "mfc_tx_snapshot", "mfc_tx_entries", "mfc_tx_xoff_entries", "mfc_tx_xon_entries",
@@ -32,6 +32,15 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None, fc_sched=None, fc_
     async def tb(ctx):
         for name, value in rtl_cfg_values(cfg).items():
             ctx.set(getattr(dut, name), value)
+        for p, prof in enumerate(rtl_profiles(cfg)):
+            for key, value in prof.items():
+                ctx.set(getattr(dut.cfg_profiles[p], key), value)
+        for f, word in rtl_flow_words(cfg).items():          # written during the initialisation
+            ctx.set(dut.flow_sel, f)
+            ctx.set(dut.flow_wdata, word)
+            ctx.set(dut.flow_we, 1)
+            await ctx.tick()
+        ctx.set(dut.flow_we, 0)
         s, o = dut.s_axis, dut.m_axis
         while not ctx.get(dut.init_done):
             await ctx.tick()
@@ -86,6 +95,8 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None, fc_sched=None, fc_
                      "bad_unpacked"):
             result[name] = ctx.get(getattr(dut, name))
         result["cfg_err"] = bool(ctx.get(dut.cfg_err))
+        result["cfg_err_flow"] = ctx.get(dut.cfg_err_flow) if ctx.get(dut.cfg_err_flow_valid) else None
+        result["guard_unsafe"] = bool(ctx.get(dut.guard_unsafe))
         for name in MFC_COUNTERS:
             result[name] = ctx.get(getattr(dut, name))
         result["mfc_rx_frames"] = {k: ctx.get(dut.mfc_rx_frames[i]) for i, k in enumerate(RX_FRAME_KINDS)}
@@ -147,7 +158,8 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000, fc_sched=None, fc_
     for f in g_flows:
         assert r_flows[f] == g_flows[f], f"flow {f}: delivered sequence differs"
     assert r_cnt["drops"] == g_cnt["drops"]
-    assert r_cnt["cfg_err"] == g_cnt["cfg_err"]
+    assert r_cnt["cfg_err"] == g_cnt["cfg_err"] and r_cnt["guard_unsafe"] == g_cnt["guard_unsafe"]
+    assert r_cnt["cfg_err_flow"] == model.cfg_err_flow
     assert r_cnt["drop_bytes"] == g_cnt["drop_bytes"]
     assert {"tuser": r_cnt["bad_tuser"], "oversize": r_cnt["bad_oversize"], "runt": r_cnt["bad_runt"],
             "unpacked": r_cnt["bad_unpacked"]} == \
@@ -162,6 +174,7 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000, fc_sched=None, fc_
     # s_fc: the RTL parks one paused flow per cycle and resumes through the scanner, docs/flowctl.md "RTL")
     if exact_cycles:
         assert [t for t, _ in r_out] == [t for t, _ in g_out], "m_axis transfer cycles differ"
+        assert r_out == g_out, _first_diff("m_axis beat", r_out, g_out)
     return g_cnt, r_cnt, g_out, r_out
 
 
@@ -258,6 +271,41 @@ def test_flowctl_rtl_amsim_pfc_windows():
     """pfc_paused[0] gates every flow (all priority 0) in windows; parked flows come back through the scanner."""
     g, r, _, _ = _congested(5, lossless=True, xoff=20, xon=10, pfc=lambda t: 1 if (t // 500) % 3 == 1 else 0)
     assert g["deq_pkts"] > 0
+
+
+def test_flowctl_rtl_amsim_per_flow_words():
+    """Per-flow words and profiles (spec §3, §4, §7): flows on three profiles with their own thresholds, CAP and
+    quantum; a non-lossless flow at its CAP; a disabled flow (invalid drops); threshold, CAP and quantum overrides;
+    an override with XON >= XOFF (cfg_err, CFG_ERR_FLOW, the clamp); priorities 3 and 5 paused by their own
+    pfc_paused bits while the others run. Everything as the golden model, per cycle."""
+    from din.golden.flowctl.config import FlowCfg, Profile
+    seed = 9
+    rng = random.Random(seed)
+    base = small_config(xoff=20, xon=10, fc_tx_en=True, coal_xoff=2, coal_xon=8)
+    profiles = (Profile(xoff=20, xon=10), Profile(xoff=40, xon=30, cap=25, quantum=3036),
+                Profile(xoff=12, xon=6, quantum=6000))
+    words = [FlowCfg() for _ in range(base.flows)]
+    words[1] = FlowCfg(profile=1, lossless=False)
+    words[2] = FlowCfg(profile=2, prio=3)
+    words[3] = FlowCfg(enable=False)
+    words[4] = FlowCfg(xoff=30, xon=35)
+    words[5] = FlowCfg(quantum=4000, prio=5)
+    words[6] = FlowCfg(cap=10, lossless=False, profile=1)
+    words[7] = FlowCfg(profile=2, xon=2)
+    cfg = base.with_(profiles=profiles, flow_cfg=tuple(words))
+    frames = make_frames(rng, regression_count(250, 1500), flows=8, flow_weights=[3, 4, 3, 1, 4, 3, 3, 2],
+                         p_bad=0.02)
+    sched = schedule(frames, rng, p_gap=0.02)
+    from din.sim.common.stall import stall_pattern
+    it = stall_pattern("random", seed=seed, probability=0.6)
+    ready_list = [not next(it) for _ in range(len(sched))] + [True] * 8000
+
+    def pfc(t):
+        return (0x08 if (t // 300) % 3 == 1 else 0) | (0x20 if (t // 500) % 2 == 1 else 0)
+    g, r, _, _ = compare(cfg, sched, lambda t: ready_list[t], pfc=pfc, tail_cycles=8000)
+    assert g["drops"]["cap"] > 0 and g["drops"]["invalid"] > 0 and g["cfg_err"] and g["xoff_tx"] > 0
+    assert r["cfg_err_flow"] == 4
+    assert g["mfc_frames_tx"]["delta"] > 0
 
 
 @regress_only
