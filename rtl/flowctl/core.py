@@ -125,7 +125,7 @@ class FlowCtlCore(wiring.Component):
             "cfg_coal_xoff": In(16), "cfg_coal_xon": In(16), "cfg_fc_da": In(48), "cfg_fc_sa": In(48),
             "cfg_fc_etype": In(16), "cfg_wd_cycles": In(32), "cfg_wd_action": In(1), "cfg_wd_restore": In(32),
             # configuration: profiles, per-flow words, the global guard
-            "cfg_profiles": In(data.ArrayLayout(profile_layout(cells), PROFILES)),
+            "cfg_profiles": In(profile_layout(cells)).array(PROFILES),
             "flow_we": In(1), "flow_sel": In(self.flow_bits), "flow_wdata": In(FLOW_WORD),
             "flow_rdata": Out(FLOW_WORD),
             "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1), "cfg_h": In(cnt),
@@ -208,15 +208,16 @@ class FlowCtlCore(wiring.Component):
 
         def thresholds(w, name):
             """(xoff, xon clamped to xoff - 1, cap, quantum clamped to MAX_PKT, cfg_err) of a flow word."""
-            prof = self.cfg_profiles[w.profile]
+            prof = {k: Array(getattr(p, k) for p in self.cfg_profiles)[w.profile]
+                    for k in ("xoff", "xon", "cap", "quantum")}
             xoff, xon_raw, xon = Signal(cnt_shape, name=f"xoff_{name}"), Signal(cnt_shape), \
                 Signal(cnt_shape, name=f"xon_{name}")
             cap, q_raw, q = Signal(16, name=f"cap_{name}"), Signal(16), Signal(16, name=f"quantum_{name}")
             err = Signal(name=f"cfg_err_{name}")
             m.d.comb += [
-                xoff.eq(Mux(w.xoff != 0, w.xoff, prof.xoff)), xon_raw.eq(Mux(w.xon != 0, w.xon, prof.xon)),
+                xoff.eq(Mux(w.xoff != 0, w.xoff, prof["xoff"])), xon_raw.eq(Mux(w.xon != 0, w.xon, prof["xon"])),
                 xon.eq(Mux(xon_raw >= xoff, xoff - 1, xon_raw)),
-                cap.eq(Mux(w.cap != 0, w.cap, prof.cap)), q_raw.eq(Mux(w.quantum != 0, w.quantum, prof.quantum)),
+                cap.eq(Mux(w.cap != 0, w.cap, prof["cap"])), q_raw.eq(Mux(w.quantum != 0, w.quantum, prof["quantum"])),
                 q.eq(Mux(q_raw < self.max_pkt, self.max_pkt, q_raw)),
                 err.eq((xon_raw >= xoff) | (xoff == 0) | (xoff > C)),
             ]

@@ -17,6 +17,7 @@ The configuration is written over AXI4-Lite during the free-list refill; the gol
 
 import logging
 import os
+import struct
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge, with_timeout
@@ -682,16 +683,19 @@ class _RtlScenarioPort:
         return task.result()
 
     async def idle_soft_reset(self, on_cycle):
-        """``CTRL.SOFT_RESET`` with the loop idle; ``on_cycle`` sees the cycle in which ``s_axis_tready`` falls (the
-        RTL's first cycle after the reset) and resets the shadow before stepping it."""
-        fell = [False]
+        """``CTRL.SOFT_RESET`` with the loop idle. The register block writes CTRL at the edge that raises ``bvalid``;
+        in that cycle the write strobe resets the core at its end, so the RTL's first cycle after the reset is the
+        next one. Returns at its start (not read-only): the caller resets the shadow, and the bench's next cycle
+        is the first initialisation cycle on both sides, as in a golden-only run."""
+        dut = self.dut
+        seen = [False]
 
         def watch(s_ready):
-            if not s_ready:
-                fell[0] = True
+            assert s_ready, "a soft reset during the initialisation of the RTL scenario bench"
+            seen[0] = bool(int(dut.s_axil_bvalid.value))
             on_cycle(s_ready)
         cocotb.start_soon(self.write(R.CTRL_ADDR, self.ctrl | R.CTRL_SOFT_RESET_MASK))
-        await self.idle(watch, until=lambda: fell[0])
+        await self.idle(watch, until=lambda: seen[0])
 
     async def write_ctrl(self, value):
         """A CTRL write during the run (concurrent with the traffic): ``cycle`` reports the cycle in which the new
@@ -773,9 +777,10 @@ def _shadow_class(port):
     Run-time register changes of the scenarios act on both sides in the same cycle. Reading the counters (the
     bench's ``reset_dut`` reads them before ``soft_reset()``; every run at its end) idles the closed loop: the bench
     (all Python) stops, the RTL and the shadow keep running in lockstep with idle inputs and no ``tready`` while the
-    registers are accessed. ``soft_reset()`` then writes ``CTRL.SOFT_RESET`` the same way and resets the shadow in the
-    cycle ``s_axis_tready`` falls. ``sender.enabled = x`` (``CTRL.FC_TX_EN``) writes CTRL during the traffic and
-    changes the shadow's sender in the cycle the register takes the value. Each stretch between resets is a segment
+    registers are accessed. ``soft_reset()`` then writes ``CTRL.SOFT_RESET`` the same way and resets the shadow so
+    that the bench's next cycle is the first initialisation cycle on both sides. ``sender.enabled = x``
+    (``CTRL.FC_TX_EN``) writes CTRL during the traffic and changes the shadow's sender in the cycle the register
+    takes the value. Each stretch between resets is a segment
     whose RTL and shadow counters are compared at the end."""
     from cocotb.task import resume
 
@@ -795,8 +800,11 @@ def _shadow_class(port):
             self._fc_buf = bytearray()
             self.s_ready_mismatch = 0
             self.out_mismatch = [0, 0]         # cycles in which m_axis / m_fc differ from the shadow's
+            self.first_mismatches = []
             self.idle_cycles = 0
             self._pfc = 0
+            self._entered, self._left = [], set()   # (flow, seq) of packets the RTL took in / began to send
+            self._in_pkt = self._out_pkt = False
             self._hook_sender()
             resume(port.begin)(cfg)
             port.current = self
@@ -825,6 +833,7 @@ def _shadow_class(port):
         def step(self, in_beat=None, m_ready=True, fc_in=None, fc_ready=True, pfc_paused=0):
             assert port.current is self and not self.frozen, "a finished shadow was stepped"
             m, f, s_ready, wrote = resume(port.cycle)(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
+            self._account(in_beat if s_ready else None, m)
             if wrote and self._pending_tx_en is not None:
                 self.sender.__dict__["_enabled"] = self._pending_tx_en
                 self._pending_tx_en = None
@@ -834,12 +843,33 @@ def _shadow_class(port):
             gm, gf = super().step(in_beat, m_ready, fc_in, fc_ready, pfc_paused)
             self.out_mismatch[0] += gm != m
             self.out_mismatch[1] += gf != f
+            if (gm != m or gf != f) and len(self.first_mismatches) < 4:
+                self.first_mismatches.append({"shadow_t": self.t - 1, "segment": len(self.segments),
+                                              "m_axis": {"rtl": repr(m), "golden": repr(gm)},
+                                              "m_fc": {"rtl": repr(f), "golden": repr(gf)}})
             if f is not None:
                 self._fc_buf += f[0]
                 if f[1]:
                     self.rtl_log.add(bytes(self._fc_buf))
                     self._fc_buf = bytearray()
             return m, f
+
+        def _account(self, beat, out):
+            """What the RTL holds, from its ports: packets whose first beat it accepted minus those whose first beat
+            it sent (the bench flushes them at a soft reset; packets it dropped are counted as drops anyway)."""
+            for b, attr, dest in ((beat, "_in_pkt", self._entered), (out, "_out_pkt", None)):
+                if b is None:
+                    continue
+                if not getattr(self, attr) and len(b[0]) >= 8:
+                    key = struct.unpack(">HI", b[0][:6])
+                    if dest is None:
+                        self._left.add(key)
+                    else:
+                        dest.append(key)
+                setattr(self, attr, not b[1])
+
+        def held_packets(self):
+            return [k for k in self._entered if k not in self._left]
 
         def idle_step(self, s_ready):
             """One idle cycle of the loop (inputs idle, no ready) on the shadow, in lockstep with the RTL."""
@@ -872,11 +902,10 @@ def _shadow_class(port):
                 self.counters()
             self.segments.append((self.rtl_counts, self.golden_counts))
 
-            def on_cycle(s_ready):
-                if not s_ready and self.s_ready:   # the RTL's first cycle after the reset
-                    _Model.soft_reset(self)
-                self.idle_step(s_ready)
-            resume(port.idle_soft_reset)(on_cycle)
+            resume(port.idle_soft_reset)(self.idle_step)
+            _Model.soft_reset(self)                # acts from the next step: the RTL's first cycle after the reset
+            self._entered, self._left = [], set()
+            self._in_pkt = self._out_pkt = False
             self.frozen = False
             self.rtl_counts = self.golden_counts = None
             self._fc_buf = bytearray()
@@ -937,6 +966,7 @@ async def scenario(dut):
     result["rtl_vs_golden_shadow_m_axis_mismatch_cycles"] = sum(s.out_mismatch[0] for s in shadows)
     result["rtl_vs_golden_shadow_m_fc_mismatch_cycles"] = sum(s.out_mismatch[1] for s in shadows)
     result["rtl_soft_resets"] = sum(len(s.segments) for s in shadows)
+    result["rtl_vs_golden_shadow_first_mismatches"] = [m for s in shadows for m in s.first_mismatches][:4]
     result["rtl_idle_cycles_for_register_access"] = sum(s.idle_cycles for s in shadows)
     write_figures({"scenario_result": json.loads(json.dumps(result, default=str))})
 

@@ -74,7 +74,7 @@ class _FreeListHarness(Elaboratable):
 def _ports(dut):
     s, o = dut.s_axis, dut.m_axis
     # every configuration input is free: any profiles, any per-flow word written in any cycle
-    return [s.valid, s.payload.as_value(), o.ready, dut.pfc_paused, dut.cfg_profiles.as_value(), dut.flow_we,
+    return [s.valid, s.payload.as_value(), o.ready, dut.pfc_paused, *(p.as_value() for p in dut.cfg_profiles), dut.flow_we,
             dut.flow_sel, dut.flow_wdata.as_value(), dut.cfg_g_xoff, dut.cfg_g_xon, dut.cfg_guard_en, dut.cfg_h,
             dut.cfg_pfc_mirror_en]
 
