@@ -57,10 +57,13 @@ FLOW_WORD = data.StructLayout({"enable": 1, "lossless": 1, "profile": 4, "prio":
 FLOW_WORD_RESET = {"enable": 1, "lossless": 1, "profile": 0, "prio": 0, "xoff": 0, "xon": 0, "cap": 0, "quantum": 0}
 
 
+THR_W = 17                  # XOFF / XON as configured: 17 bits (up to 2^17 - 1 cells, above any table: "never pauses")
+
+
 def profile_layout(cells):
-    """One threshold profile: XOFF, XON, CAP in cells, QUANTUM in bytes."""
-    cnt = unsigned(bits_for(cells))
-    return data.StructLayout({"xoff": cnt, "xon": cnt, "cap": 16, "quantum": 16})
+    """One threshold profile: XOFF, XON, CAP in cells, QUANTUM in bytes (``cells`` kept for callers: the widths are
+    those of the registers, so an XOFF above the table is seen as such, never truncated)."""
+    return data.StructLayout({"xoff": THR_W, "xon": THR_W, "cap": 16, "quantum": 16})
 
 
 def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width, formal=False):
@@ -128,7 +131,7 @@ class FlowCtlCore(wiring.Component):
             "cfg_profiles": In(profile_layout(cells)).array(PROFILES),
             "flow_we": In(1), "flow_sel": In(self.flow_bits), "flow_wdata": In(FLOW_WORD),
             "flow_rdata": Out(FLOW_WORD),
-            "cfg_g_xoff": In(cnt), "cfg_g_xon": In(cnt), "cfg_guard_en": In(1), "cfg_h": In(cnt),
+            "cfg_g_xoff": In(THR_W), "cfg_g_xon": In(THR_W), "cfg_guard_en": In(1), "cfg_h": In(THR_W),
             "cfg_pfc_mirror_en": In(1),
             # status and counters (spec §8)
             "init_done": Out(1),
@@ -210,8 +213,7 @@ class FlowCtlCore(wiring.Component):
             """(xoff, xon clamped to xoff - 1, cap, quantum clamped to MAX_PKT, cfg_err) of a flow word."""
             prof = {k: Array(getattr(p, k) for p in self.cfg_profiles)[w.profile]
                     for k in ("xoff", "xon", "cap", "quantum")}
-            xoff, xon_raw, xon = Signal(cnt_shape, name=f"xoff_{name}"), Signal(cnt_shape), \
-                Signal(cnt_shape, name=f"xon_{name}")
+            xoff, xon_raw, xon = Signal(THR_W, name=f"xoff_{name}"), Signal(THR_W), Signal(THR_W, name=f"xon_{name}")
             cap, q_raw, q = Signal(16, name=f"cap_{name}"), Signal(16), Signal(16, name=f"quantum_{name}")
             err = Signal(name=f"cfg_err_{name}")
             m.d.comb += [
@@ -224,7 +226,7 @@ class FlowCtlCore(wiring.Component):
             return xoff, xon, cap, q, err
 
         m.d.comb += self.flow_rdata.eq(word_of(self.flow_sel, "rd"))
-        g_xon = Signal(cnt_shape)
+        g_xon = Signal(THR_W)
         m.d.comb += g_xon.eq(Mux(self.cfg_g_xon >= self.cfg_g_xoff, self.cfg_g_xoff - 1, self.cfg_g_xon))
         # configuration checker: one flow per cycle, always running; CFG_ERR and the lowest offending flow are sticky
         # until a soft reset (found again within ``flows`` cycles if still wrong); it also collects the priorities
@@ -699,7 +701,7 @@ class FlowCtlCore(wiring.Component):
             with m.If(~gp & (used_next >= self.cfg_g_xoff)):
                 m.d.comb += g_set.eq(1)
                 m.d.sync += [gp.eq(1), self.global_xoff_tx.eq(self.global_xoff_tx + 1)]
-            with m.Elif(gp & (used_next <= g_xon)):
+            with m.Elif(gp & (used_next <= g_xon) & (self.cfg_g_xoff != 0)):    # G_XOFF = 0: never released
                 m.d.comb += g_clr.eq(1)
                 m.d.sync += gp.eq(0)
         m.d.comb += self.pfc_req.eq(Mux(self.cfg_pfc_mirror_en & gp, 0xFF, 0))

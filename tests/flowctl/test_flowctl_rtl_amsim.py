@@ -276,7 +276,8 @@ def test_flowctl_rtl_amsim_pfc_windows():
 def test_flowctl_rtl_amsim_per_flow_words():
     """Per-flow words and profiles (spec §3, §4, §7): flows on three profiles with their own thresholds, CAP and
     quantum; a non-lossless flow at its CAP; a disabled flow (invalid drops); threshold, CAP and quantum overrides;
-    an override with XON >= XOFF (cfg_err, CFG_ERR_FLOW, the clamp); priorities 3 and 5 paused by their own
+    an override with XON >= XOFF (cfg_err, CFG_ERR_FLOW, the clamp); an XOFF above the table (never pauses, not
+    truncated to the occupancy width); priorities 3 and 5 paused by their own
     pfc_paused bits while the others run. Everything as the golden model, per cycle."""
     from din.golden.flowctl.config import FlowCfg, Profile
     seed = 9
@@ -291,7 +292,7 @@ def test_flowctl_rtl_amsim_per_flow_words():
     words[4] = FlowCfg(xoff=30, xon=35)
     words[5] = FlowCfg(quantum=4000, prio=5)
     words[6] = FlowCfg(cap=10, lossless=False, profile=1)
-    words[7] = FlowCfg(profile=2, xon=2)
+    words[7] = FlowCfg(profile=2, xoff=4100, xon=2)    # XOFF above the table: never pauses (4100 = 4 mod 2^9)
     cfg = base.with_(profiles=profiles, flow_cfg=tuple(words))
     frames = make_frames(rng, regression_count(250, 1500), flows=8, flow_weights=[3, 4, 3, 1, 4, 3, 3, 2],
                          p_bad=0.02)
