@@ -233,7 +233,8 @@ class FlowCtlCore(wiring.Component):
         # in use, so the scheduler knows when PFC pauses every flow at once
         chk = Signal(fb)
         m.d.sync += chk.eq(chk + 1)
-        chk_err = thresholds(word_of(chk, "chk"), "chk")[4]
+        w_chk = word_of(chk, "chk")
+        chk_err = thresholds(w_chk, "chk")[4]
         err_seen = Signal()
         err_flow = Signal(fb)
         with m.If(chk_err & (~err_seen | (chk < err_flow))):
@@ -241,7 +242,7 @@ class FlowCtlCore(wiring.Component):
         prio_acc = Signal(8)
         prio_used = Signal(8, init=1)          # priorities of the flows (all 0 after configuration)
         prio_bit = Signal(8)
-        m.d.comb += prio_bit.eq(1 << word_of(chk, "chk_prio").prio)
+        m.d.comb += prio_bit.eq(1 << w_chk.prio)
         with m.If(chk == F - 1):
             m.d.sync += [prio_used.eq(prio_acc | prio_bit), prio_acc.eq(0)]
         with m.Else():

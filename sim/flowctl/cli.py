@@ -17,8 +17,6 @@ from din.sim.cli import UserError
 __all__ = ["register"]
 
 SIMS = ("golden", "icarus", "verilator")
-RTL_SCENARIOS = ("line_rate", "hot_flow", "incast", "all_blocked", "fc_loss", "peer_silent", "reset_mid_traffic",
-                 "misconfig", "soak")
 
 
 def _run_rtl_scenario(args):

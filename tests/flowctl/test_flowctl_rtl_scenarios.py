@@ -19,10 +19,9 @@ import json
 
 import pytest
 
-from din.sim.common.tb import full_regression
-from din.sim.flowctl.cli import RTL_SCENARIOS
-
+from din.golden.flowctl.scenarios import SCENARIOS
 from din.sim.cli import main
+from din.sim.common.tb import full_regression
 
 SAMPLE = {("reset_mid_traffic", "icarus"), ("peer_silent", "verilator"), ("reset_mid_traffic", "verilator")}
 FIGURES = ("drops", "max_occupancy_cells", "headroom_cells", "invariant_violations", "packets_delivered",
@@ -54,7 +53,7 @@ def _check(capsys, name, sim, *extra):
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("name", RTL_SCENARIOS)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 def test_rtl_scenario(capsys, name, sim):
     if (name, sim) not in SAMPLE and not full_regression():
         pytest.skip("make regress (DIN_REGRESSION=full) runs every scenario on both simulators")
