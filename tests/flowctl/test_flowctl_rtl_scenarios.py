@@ -12,7 +12,8 @@ the RTL's ``m_axis`` timing differ from the shadow's (it parks one paused flow p
 comparison stops at the scenario's own criteria, which the RTL must pass.
 
 ``make test`` runs a sample (the scenarios with run-time register changes: a soft reset mid-traffic and FC_TX_EN
-cleared under load); ``make regress`` runs every RTL scenario on both simulators and the 10^6-cycle soak on Verilator.
+cleared under load; and the two that configure flows individually); ``make regress`` runs every RTL scenario on
+both simulators and the 10^6-cycle soak on Verilator.
 """
 
 import json
@@ -23,7 +24,9 @@ from din.golden.flowctl.scenarios import SCENARIOS
 from din.sim.cli import main
 from din.sim.common.tb import full_regression
 
-SAMPLE = {("reset_mid_traffic", "icarus"), ("peer_silent", "verilator"), ("reset_mid_traffic", "verilator")}
+# the sample of make test: soft reset and FC_TX_EN under traffic, per-flow words and profiles (misconfig, incast)
+SAMPLE = {("reset_mid_traffic", "icarus"), ("peer_silent", "verilator"), ("reset_mid_traffic", "verilator"),
+          ("misconfig", "icarus"), ("incast", "verilator")}
 FIGURES = ("drops", "max_occupancy_cells", "headroom_cells", "invariant_violations", "packets_delivered",
            "delivered_digest")
 
