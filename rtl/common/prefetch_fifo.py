@@ -10,8 +10,9 @@ path instead of RAM output → logic → pointer increment → RAM address. ``As
 which makes exactly that loop; on the ECP5 a 258-bit FIFO spans 15 EBRs and the address fan-out alone costs 2 ns
 (docs/physec.md, FPGA figures). The construction is the one of :class:`din.rtl.physec.tx_fifo.TxClientFifo`.
 
-* Write side (``w_domain``): ``w_rdy`` is low when the RAM is full (the Gray compare against the synchronised read
-  pointer); ``w_en`` while ``w_rdy`` is low writes nothing. The write pointer and its successor are kept in binary and
+* Write side (``w_domain``): ``w_rdy`` is low when the RAM is full (a registered Gray compare of the write pointer
+  against the synchronised read pointer: a slot the reader frees is writable one write cycle later than in
+  ``AsyncFIFO``); ``w_en`` while ``w_rdy`` is low writes nothing. The write pointer and its successor are kept in binary and
   Gray registers, so a write only selects between registers.
 * Read side (``r_domain``): ``r_rdy`` / ``r_data`` come from the buffer (registers; ``r_data`` through a 2-way
   multiplexer). Latency from a write to ``r_rdy``: the two-flop synchroniser, then 2 cycles when the buffer is empty.
@@ -75,8 +76,15 @@ class AsyncPrefetchFIFO(wiring.Component):
         r_gry = Signal(n, reset_less=True)                              # read pointer (Gray), read domain
         r_gry_w = Signal(n)                                             # ... as seen by the write domain
         m.submodules.r_cdc = FFSynchronizer(r_gry, r_gry_w, o_domain=self._w_domain)
-        full = (w_gry[-1] != r_gry_w[-1]) & (w_gry[-2] != r_gry_w[-2]) & (w_gry[:-2] == r_gry_w[:-2])
+        # ``full`` is a register (timing, issue 7: the Gray compare in front of the block RAMs' write enables was the
+        # client clock's critical path in the integrated PHYSec TX): the pointer after this cycle's write against the
+        # read pointer seen now. The read pointer only moves away, so the flag is conservative: a slot freed by the
+        # reader becomes writable one cycle later than with a combinational compare, never earlier
+        full = Signal()
         write = self.w_en & ~full
+        w_gry_next = Mux(write, w_gry1, w_gry)
+        wd += full.eq((w_gry_next[-1] != r_gry_w[-1]) & (w_gry_next[-2] != r_gry_w[-2]) &
+                      (w_gry_next[:-2] == r_gry_w[:-2]))
         m.d.comb += [self.w_rdy.eq(~full), wport.addr.eq(w_bin[:-1]), wport.data.eq(self.w_data),
                      wport.en.eq(write)]
         nxt = (w_bin1 + 1)[:n]              # n bits: the Gray code of the carry-out bit would be wrong at wrap-around

@@ -162,12 +162,20 @@ class GcmTap(wiring.Component):
     zeros) at word 0 of the next frame. The length block (:data:`LEN_GCM` / :data:`LEN_GMAC`) is a constant: it is
     GHASH's known tail (:class:`~.ghash.Ghash` ``tails``), so the block at word 0 goes in as ``last`` with its tail and
     the one at word 4110 as ``pen``; S is out about 7 cycles after the next frame's word 0.
+
+    ``pipe``: the block assembly takes two cycles instead of one (S one cycle later). Stage 1 decodes the tap word
+    index, the modes and the slot into registered one-hot selects; stage 2 is an AND-OR of the word registers (one
+    word older: ``w1``/``w2``/``w3`` then hold what ``w0``/``w1``/``w2`` held) into the FIFO. Without it, the 13-bit
+    word-index compares, the mode logic and a five-way 128-bit priority multiplexer lie in one cycle in front of
+    the FIFO's write port (the integrated TX's critical path, 123 MHz on the line clock). The TX uses it with a
+    ``tag_delay`` one stage longer; the receiver, whose tag compare has no cycle to spare, does not.
     """
 
-    def __init__(self, *, mode_word=MODE_WORD):
+    def __init__(self, *, mode_word=MODE_WORD, pipe=False):
         if not 8 < mode_word < PAYLOAD_WORD:
             raise ValueError("the A block enters after the overhead words and before the payload")
         self.mode_word = mode_word
+        self.pipe = bool(pipe)
         self.ghash = Ghash(tails=(LEN_GCM, LEN_GMAC))
         super().__init__({
             "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
@@ -185,9 +193,12 @@ class GcmTap(wiring.Component):
         w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
         w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
         w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
+        w3 = [Signal(8, name=f"w3_{k}") for k in range(8)] if self.pipe else None   # and before (pipe only)
         aad = [Signal(8, name=f"aad{k}") for k in range(14)]
         with m.If(self.tap_run):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
+            if self.pipe:
+                m.d.sync += [a.eq(b) for a, b in zip(w3, w2)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
         # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail) wait in a FIFO; the length block is GHASH's
@@ -195,32 +206,50 @@ class GcmTap(wiring.Component):
         # before it ``pen``
         lay = gh.in_layout
         m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=lay.size, depth=8)
-        push = Signal()
-        entry = Signal(lay)
-        m.d.comb += [gq.w_data.eq(entry), gq.w_en.eq(push), entry.slot.eq(msg_slot)]
         pen_word = FRAME_WORDS - 2                     # the last full block of the payload (word 4110, both modes)
-        with m.If(self.tap_run):
-            with m.If(twc == 3):
-                m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
-            with m.If(twc == self.mode_word):
-                m.d.sync += msg_slot.eq(self.slot)
-            with m.If((twc == self.mode_word) & (mode == MODE_GCM)):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*aad, z, z])), entry.slot.eq(self.slot)]
-            with m.If((mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[1:], *w1, w0[0]])),
-                             entry.pen.eq(twc == pen_word)]
-            with m.If((mode == MODE_GMAC) & (twc == PAYLOAD_WORD)):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*aad, w0[1], w0[2]]))]
-            with m.If((mode == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0]):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[3:], *w1, *w0[:3]])),
-                             entry.pen.eq(twc == pen_word)]
+        with m.If(self.tap_run & (twc == 3)):
+            m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
+        with m.If(self.tap_run & (twc == self.mode_word)):
+            m.d.sync += msg_slot.eq(self.slot)
+        # the block kinds: (select, block from (w2, w1, w0) as in the tap cycle, pen, last, tail)
+        run = self.tap_run
+        kinds = {
+            "a_gcm": (run & (twc == self.mode_word) & (mode == MODE_GCM), lambda w2, w1, w0: [*aad, z, z]),
+            "c_gcm": (run & (mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0],
+                      lambda w2, w1, w0: [*w2[1:], *w1, w0[0]]),
+            "a_gmac": (run & (mode == MODE_GMAC) & (twc == PAYLOAD_WORD), lambda w2, w1, w0: [*aad, w0[1], w0[2]]),
+            "p_gmac": (run & (mode == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0],
+                       lambda w2, w1, w0: [*w2[3:], *w1, *w0[:3]]),
             # the previous frame's last block (its length block is the known tail)
-            with m.If((twc == 0) & (mode_prev == MODE_GCM)):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[1:], *w1, z])), entry.last.eq(1),
-                             entry.tail.eq(1)]
-            with m.If((twc == 0) & (mode_prev == MODE_GMAC)):
-                m.d.comb += [push.eq(1), entry.block.eq(octets_be([*w2[3:], *w1, z, z, z])), entry.last.eq(1),
-                             entry.tail.eq(2)]
+            "l_gcm": (run & (twc == 0) & (mode_prev == MODE_GCM), lambda w2, w1, w0: [*w2[1:], *w1, z]),
+            "l_gmac": (run & (twc == 0) & (mode_prev == MODE_GMAC), lambda w2, w1, w0: [*w2[3:], *w1, z, z, z]),
+        }
+        # at most one kind per word (word index and mode decide), so the priority order of the unpipelined form and
+        # the AND-OR of the pipelined one agree
+        entry = Signal(lay)
+        slot_now = Mux(twc == self.mode_word, self.slot, msg_slot)    # the A block names the slot it opens
+        pen_now = (twc == pen_word) & (kinds["c_gcm"][0] | kinds["p_gmac"][0])
+        last_now = kinds["l_gcm"][0] | kinds["l_gmac"][0]
+        tail_now = Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0))
+        if not self.pipe:
+            m.d.comb += [gq.w_en.eq(Cat(*(sel for sel, _ in kinds.values())).any()), gq.w_data.eq(entry),
+                         entry.slot.eq(slot_now), entry.pen.eq(pen_now), entry.last.eq(last_now),
+                         entry.tail.eq(tail_now)]
+            for sel, octs in kinds.values():
+                with m.If(sel):
+                    m.d.comb += entry.block.eq(octets_be(octs(w2, w1, w0)))
+        else:
+            sels = {k: Signal(name=f"sel_{k}") for k in kinds}
+            push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
+            m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
+            m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()), e_slot.eq(slot_now),
+                         e_pen.eq(pen_now), e_last.eq(last_now), e_tail.eq(tail_now)]
+            # stage 2: the words of the tap cycle are one register further on (w1 holds that cycle's w0, and so on)
+            block = 0
+            for k, (_, octs) in kinds.items():
+                block = block | Mux(sels[k], octets_be(octs(w3, w2, w1)), 0)
+            m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
+                         entry.tail.eq(e_tail), gq.w_en.eq(push), gq.w_data.eq(entry)]
         tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):

@@ -75,7 +75,7 @@ class TxSec(wiring.Component):
     def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True):
         self.slots = SecSlots(aes_units=aes_units, aes_table=aes_table, aes_sbox_style=aes_sbox_style,
                               aes_lookup_reg=aes_lookup_reg)
-        self.gcm = GcmTap()
+        self.gcm = GcmTap(pipe=True)           # two-cycle block assembly (line-clock timing; TAG_DELAY covers it)
         super().__init__({
             # key slots (write side of the register map)
             **KEY_PORT,
