@@ -53,7 +53,8 @@ from .tx_sec import KS_BLOCKS, KSP_FRAMES
 __all__ = ["RxSec", "connect_rx_sec", "TAG_CHECK_WORD", "GHASH_MODE_WORD"]
 
 TAG_CHECK_WORD = 9                       # word of the tag compare (RxFrame: replay known, reference not yet checked)
-GHASH_MODE_WORD = SEC_DECIDE_WORD + 1    # the tap frame's GHASH mode is known from here on
+GHASH_MODE_WORD = SEC_DECIDE_WORD + 2    # the tap frame's GHASH mode is known from word 13, the cycle before
+#                                          (GcmTap decodes the next tap word one cycle ahead)
 FC_MATCH_WORD = SEC_DECIDE_WORD - 1      # FC = predicted FC, registered the cycle before the decision
 
 
@@ -203,6 +204,7 @@ class RxSec(wiring.Component):
 
         # ------------------------------------------------------------------ tap → GHASH → expected tag
         m.d.comb += [gcm.tap.eq(self.ct), gcm.tap_wc.eq(self.ct_wc), gcm.tap_run.eq(self.ct_valid),
+                     gcm.pre_wc.eq(self.wc), gcm.pre_run.eq(self.run),       # RxFrame registers ct_wc / ct_valid from these
                      gcm.mode.eq(tap_mode), gcm.slot.eq(tap_slot), gcm.h.eq(sl.h), gcm.h_new.eq(sl.h_new),
                      sl.ghash_ready.eq(gcm.h_ready)]
         exp_tag, exp_ok = Signal(128), Signal()

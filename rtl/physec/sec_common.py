@@ -163,22 +163,22 @@ class GcmTap(wiring.Component):
     GHASH's known tail (:class:`~.ghash.Ghash` ``tails``), so the block at word 0 goes in as ``last`` with its tail and
     the one at word 4110 as ``pen``; S is out about 7 cycles after the next frame's word 0.
 
-    ``pipe``: the block assembly takes two cycles instead of one (S one cycle later). Stage 1 decodes the tap word
-    index, the modes and the slot into registered one-hot selects; stage 2 is an AND-OR of the word registers (one
-    word older: ``w1``/``w2``/``w3`` then hold what ``w0``/``w1``/``w2`` held) into the FIFO. Without it, the 13-bit
-    word-index compares, the mode logic and a five-way 128-bit priority multiplexer lie in one cycle in front of
-    the FIFO's write port (the integrated TX's critical path, 123 MHz on the line clock). The TX uses it with a
-    ``tag_delay`` one stage longer; the receiver, whose tag compare has no cycle to spare, does not.
+    ``pre_wc`` / ``pre_run``: the word index and valid that ``tap_wc`` / ``tap_run`` will hold in the next cycle (both
+    engines register the tap from them). The block assembly decodes them one cycle ahead into registered one-hot
+    selects, so that in the tap cycle only an AND-OR of the word registers lies in front of the FIFO's write port, and
+    no cycle is added. (Decoding ``tap_wc`` in the tap cycle put the 13-bit word compares, the mode logic and a
+    five-way 128-bit priority multiplexer in one line-clock cycle: the integrated TX's critical path, 123 MHz.) So
+    ``mode`` and ``slot`` must be valid from the cycle before the tap holds word ``mode_word``.
     """
 
-    def __init__(self, *, mode_word=MODE_WORD, pipe=False):
+    def __init__(self, *, mode_word=MODE_WORD):
         if not 8 < mode_word < PAYLOAD_WORD:
             raise ValueError("the A block enters after the overhead words and before the payload")
         self.mode_word = mode_word
-        self.pipe = bool(pipe)
         self.ghash = Ghash(tails=(LEN_GCM, LEN_GMAC))
         super().__init__({
-            "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "mode": In(2), "slot": In(1),
+            "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "pre_wc": In(13), "pre_run": In(1),
+            "mode": In(2), "slot": In(1),
             "h": In(data.ArrayLayout(128, 2)), "h_new": In(2), "h_ready": Out(2),
             "s": Out(128), "s_valid": Out(1), "s_frame": Out(2),
             "frame_end": Out(1), "end_mode": Out(2), "end_frame": Out(2), "frame": Out(3),
@@ -193,12 +193,9 @@ class GcmTap(wiring.Component):
         w0 = [rev8(self.tap)[8 * k:8 * k + 8] for k in range(8)]      # octets of the tap word, f-order
         w1 = [Signal(8, name=f"w1_{k}") for k in range(8)]               # previous word
         w2 = [Signal(8, name=f"w2_{k}") for k in range(8)]               # the one before
-        w3 = [Signal(8, name=f"w3_{k}") for k in range(8)] if self.pipe else None   # and before (pipe only)
         aad = [Signal(8, name=f"aad{k}") for k in range(14)]
         with m.If(self.tap_run):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
-            if self.pipe:
-                m.d.sync += [a.eq(b) for a, b in zip(w3, w2)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
         # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail) wait in a FIFO; the length block is GHASH's
@@ -211,46 +208,37 @@ class GcmTap(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(aad, [w2[7], *w1, *w0[:5]])]
         with m.If(self.tap_run & (twc == self.mode_word)):
             m.d.sync += msg_slot.eq(self.slot)
-        # the block kinds: (select, block from (w2, w1, w0) as in the tap cycle, pen, last, tail)
-        run = self.tap_run
-        kinds = {
-            "a_gcm": (run & (twc == self.mode_word) & (mode == MODE_GCM), lambda w2, w1, w0: [*aad, z, z]),
-            "c_gcm": (run & (mode == MODE_GCM) & (twc >= PAYLOAD_WORD + 2) & ~twc[0],
-                      lambda w2, w1, w0: [*w2[1:], *w1, w0[0]]),
-            "a_gmac": (run & (mode == MODE_GMAC) & (twc == PAYLOAD_WORD), lambda w2, w1, w0: [*aad, w0[1], w0[2]]),
-            "p_gmac": (run & (mode == MODE_GMAC) & (twc >= PAYLOAD_WORD + 2) & ~twc[0],
-                       lambda w2, w1, w0: [*w2[3:], *w1, *w0[:3]]),
-            # the previous frame's last block (its length block is the known tail)
-            "l_gcm": (run & (twc == 0) & (mode_prev == MODE_GCM), lambda w2, w1, w0: [*w2[1:], *w1, z]),
-            "l_gmac": (run & (twc == 0) & (mode_prev == MODE_GMAC), lambda w2, w1, w0: [*w2[3:], *w1, z, z, z]),
-        }
-        # at most one kind per word (word index and mode decide), so the priority order of the unpipelined form and
-        # the AND-OR of the pipelined one agree
-        entry = Signal(lay)
-        slot_now = Mux(twc == self.mode_word, self.slot, msg_slot)    # the A block names the slot it opens
-        pen_now = (twc == pen_word) & (kinds["c_gcm"][0] | kinds["p_gmac"][0])
-        last_now = kinds["l_gcm"][0] | kinds["l_gmac"][0]
-        tail_now = Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0))
-        if not self.pipe:
-            m.d.comb += [gq.w_en.eq(Cat(*(sel for sel, _ in kinds.values())).any()), gq.w_data.eq(entry),
-                         entry.slot.eq(slot_now), entry.pen.eq(pen_now), entry.last.eq(last_now),
-                         entry.tail.eq(tail_now)]
-            for sel, octs in kinds.values():
-                with m.If(sel):
-                    m.d.comb += entry.block.eq(octets_be(octs(w2, w1, w0)))
-        else:
-            sels = {k: Signal(name=f"sel_{k}") for k in kinds}
-            push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
-            m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
-            m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()), e_slot.eq(slot_now),
-                         e_pen.eq(pen_now), e_last.eq(last_now), e_tail.eq(tail_now)]
-            # stage 2: the words of the tap cycle are one register further on (w1 holds that cycle's w0, and so on)
-            block = 0
-            for k, (_, octs) in kinds.items():
-                block = block | Mux(sels[k], octets_be(octs(w3, w2, w1)), 0)
-            m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
-                         entry.tail.eq(e_tail), gq.w_en.eq(push), gq.w_data.eq(entry)]
+        # decoded one cycle ahead from pre_wc / pre_run (the tap's next word): the mode of the previous frame, for its
+        # last block at word 0, is ``mode`` while the tap still holds the last word and ``mode_prev`` after it
         tap_last = self.tap_run & (twc == FRAME_WORDS - 1)
+        pwc, prun = self.pre_wc, self.pre_run
+        prev = Mux(tap_last, mode, mode_prev)
+        # the block kinds: (select for the next tap word, its octets from (w2, w1, w0) in the tap cycle)
+        kinds = {
+            "a_gcm": (prun & (pwc == self.mode_word) & (mode == MODE_GCM), [*aad, z, z]),
+            "c_gcm": (prun & (mode == MODE_GCM) & (pwc >= PAYLOAD_WORD + 2) & ~pwc[0], [*w2[1:], *w1, w0[0]]),
+            "a_gmac": (prun & (mode == MODE_GMAC) & (pwc == PAYLOAD_WORD), [*aad, w0[1], w0[2]]),
+            "p_gmac": (prun & (mode == MODE_GMAC) & (pwc >= PAYLOAD_WORD + 2) & ~pwc[0], [*w2[3:], *w1, *w0[:3]]),
+            # the previous frame's last block (its length block is the known tail)
+            "l_gcm": (prun & (pwc == 0) & (prev == MODE_GCM), [*w2[1:], *w1, z]),
+            "l_gmac": (prun & (pwc == 0) & (prev == MODE_GMAC), [*w2[3:], *w1, z, z, z]),
+        }
+        # at most one kind per word (the word index and the mode decide): the selects are one-hot, an AND-OR
+        sels = {k: Signal(name=f"sel_{k}") for k in kinds}
+        push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
+        m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
+        m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()),
+                     # the A block names the slot it opens (msg_slot takes it in the same tap cycle)
+                     e_slot.eq(Mux(pwc == self.mode_word, self.slot, msg_slot)),
+                     e_pen.eq(pwc == pen_word),
+                     e_last.eq(kinds["l_gcm"][0] | kinds["l_gmac"][0]),
+                     e_tail.eq(Mux(kinds["l_gcm"][0], 1, 2))]
+        block = 0
+        for k, (_, octs) in kinds.items():
+            block = block | Mux(sels[k], octets_be(octs), 0)
+        entry = Signal(lay)
+        m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
+                     entry.tail.eq(Mux(e_last, e_tail, 0)), gq.w_en.eq(push), gq.w_data.eq(entry)]
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
             m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i[:2])]

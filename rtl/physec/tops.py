@@ -27,7 +27,7 @@ TOPS = [
     Top("physec_tx_sec", "physec", "physec.tx_top:PhysecTx",
         "PHYSec TX with the security engine: the TX framer + key slots, per-frame plan (FC, MODE 10 / 01 / 00, AN, "
         "NAN/KSP key switch, fail closed), AES-256 CTR keystream XOR, GHASH, tag of frame n in frame n+1",
-        defaults={"fifo_depth": 1024, "target": 8, "sample_lead": 32, "security": True, "tag_delay": 7,
+        defaults={"fifo_depth": 1024, "target": 8, "sample_lead": 32, "security": True, "tag_delay": 6,
                   "aes_units": 7, "aes_lookup_reg": True}, domains=("sync", "line"),
         clocks_mhz={"sync": CLIENT_MHZ, "line": LINE_MHZ}),
     Top("transcode257", "physec", "physec.transcode:Transcode257",

@@ -75,7 +75,7 @@ class TxSec(wiring.Component):
     def __init__(self, *, aes_units=7, aes_table="sbox", aes_sbox_style="ebr", aes_lookup_reg=True):
         self.slots = SecSlots(aes_units=aes_units, aes_table=aes_table, aes_sbox_style=aes_sbox_style,
                               aes_lookup_reg=aes_lookup_reg)
-        self.gcm = GcmTap(pipe=True)           # two-cycle block assembly (line-clock timing; TAG_DELAY covers it)
+        self.gcm = GcmTap()
         super().__init__({
             # key slots (write side of the register map)
             **KEY_PORT,
@@ -250,6 +250,7 @@ class TxSec(wiring.Component):
 
         # ------------------------------------------------------------------ tap → GCM blocks → GHASH
         m.d.comb += [gcm.tap.eq(self.tap), gcm.tap_wc.eq(self.tap_wc), gcm.tap_run.eq(self.tap_run),
+                     gcm.pre_wc.eq(self.wc), gcm.pre_run.eq(self.out_run),          # TxFrame registers the tap from these
                      gcm.mode.eq(pl_mode[x_i[:2]]), gcm.slot.eq(pl_slot[x_i[:2]]), gcm.h.eq(sl.h),
                      gcm.h_new.eq(sl.h_new), sl.ghash_ready.eq(gcm.h_ready)]
 

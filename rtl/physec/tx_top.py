@@ -30,10 +30,10 @@ from .sec_common import KEY_PORT, forward_key_port
 from .tx_sec import TxSec
 
 #: stages between TxFrame's tap and its TAG XOR with the security engine. T(n−1) is ready in the cycle where the
-#: tap holds word 9 of frame n (the last GCM block enters GHASH's queue two cycles after word 0, the pipelined
-#: ``GcmTap``; GHASH adds the length block as its known tail); the TAG stage needs it when the tap holds word
-#: 3 + TAG_DELAY, so 7 leaves one cycle (``tag_late`` flags a miss; ``din bench physec_tx_sec`` prints the margin)
-TAG_DELAY = 7
+#: tap holds word 8 of frame n (the last GCM block enters GHASH's queue at word 0, GHASH adds the length block as its
+#: known tail and takes 5 cycles); the TAG stage needs it when the tap holds word 3 + TAG_DELAY, so 6 leaves one cycle
+#: (``tag_late`` flags a miss; ``din bench physec_tx_sec`` prints the margin)
+TAG_DELAY = 6
 
 __all__ = ["PhysecTx"]
 
