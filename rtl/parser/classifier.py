@@ -7,9 +7,10 @@ in order. Resolution order (parser.md §7): a fatal parse error → drop or punt
 (``*_valid``); a miss falls through. The four tables are :class:`~din.rtl.parser.tcam.RamTcam` instances (NRP with
 the mask forced to all ones), programmed over AXI4-Lite (:data:`~din.rtl.parser.classifier_regs.CLASSIFIER_REGMAP`).
 
-Pipeline (fixed latency, one key per cycle): key register → chunk RAM reads → registered words → hit vectors →
+Pipeline (fixed latency, one key per cycle): key register → chunk address registers → chunk RAM reads →
+registered words → partial ANDs → hit vectors →
 two priority-encoder stages → resolution and action RAM reads → chosen action → output FIFO. ``s_key.ready`` is low only while a table write is in
-progress (2**w + 6 cycles per entry, w the table's widest key chunk: 8 for NRP and ARN, 9 for prefix and 5-tuple) or when the output FIFO has no credit left (``m_action`` back-pressure).
+progress (2**w + 7 cycles per entry, w the table's widest key chunk: 8 for NRP and ARN, 9 for prefix and 5-tuple) or when the output FIFO has no credit left (``m_action`` back-pressure).
 A reset clears every table (all entries invalid), the registers and the counters.
 """
 
@@ -20,6 +21,7 @@ from amaranth.lib.wiring import In, Out
 from din.rtl.common.axil_regs import AXI4LiteRegisters
 from .classifier_regs import (CLASSIFIER_REGMAP, KEY_WIDTHS, MAX_FLOW_BITS, MAX_SLICE_BITS, MAX_TABLE_SIZE,
                               OP_INVALIDATE, OP_WRITE, TABLE_CODES)
+from .tcam import LATENCY as TCAM_LATENCY
 from .tcam import FirstSet, RamTcam
 
 __all__ = ["KEY_LAYOUT", "ACTION_LAYOUT", "action_layout", "Classifier", "LATENCY", "FIFO_DEPTH"]
@@ -37,11 +39,14 @@ KEY_LAYOUT = data.StructLayout({
     "tuple_key": KEY_WIDTHS["tuple"],       # innermost SA 128 | DA 128 | proto 8 | sport 16 | dport 16
 })
 
-#: pipeline stages: 6 resolution (priority encoders done), 8 output FIFO write
-_RES, _OUT = 6, 8
+#: pipeline stages: 8 resolution (RamTcam hits at stage 1 + tcam.LATENCY, two priority-encoder stages), 10 output
+#: FIFO write
+_RES = 1 + TCAM_LATENCY + 2
+_OUT = _RES + 2
 #: cycles from the ``s_key`` handshake to the ``m_action`` handshake with ``m_action.ready`` high (measured by the
 #: bench test, ``din bench classifier``)
-LATENCY = 10
+LATENCY = 12
+assert LATENCY == _OUT + 2      # the output FIFO's write stage, then its output register
 #: output FIFO depth = credits of the key input
 FIFO_DEPTH = 16
 
@@ -208,7 +213,8 @@ class Classifier(wiring.Component):
             m.d.sync += v[i].eq(v[i - 1])
         for i in range(2, _RES + 1):
             m.d.sync += flags[i].eq(flags[i - 1])
-        # stages 2-4: chunk RAM words, registered words, hit vectors (RamTcam); 5-6: priority encoders
+        # stages 2-6: chunk addresses, RAM words, registered words, partial ANDs, hit vectors (RamTcam); 7-8:
+        # priority encoders
         hit_r, idx_r = {}, {}
         for t in _TABLES:
             enc = FirstSet(self.sizes[t])

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from din.rtl.parser.classifier import KEY_LAYOUT, LATENCY, Classifier
+from din.rtl.parser.tcam import LATENCY as TCAM_LATENCY
 from din.rtl.parser.tcam import FirstSet, RamTcam, chunk_widths
 from din.sim.common.amsim import simulate
 from din.sim.common.stall import PATTERNS, stall_pattern
@@ -145,10 +146,15 @@ def test_tcam_standalone_masks_and_poison():
             table[i] = (value, mask)
 
     async def check(ctx, keys):
-        for key in keys:
-            ctx.set(dut.key, key)
-            await ctx.tick().repeat(3)
-            hits = ctx.get(dut.hits)
+        # one key per cycle; the hits of the key set before edge c are read after edge c + TCAM_LATENCY - 1
+        got = []
+        for cycle in range(len(keys) + TCAM_LATENCY):
+            if cycle < len(keys):
+                ctx.set(dut.key, keys[cycle])
+            await ctx.tick()
+            if cycle >= TCAM_LATENCY - 1:
+                got.append(ctx.get(dut.hits))
+        for key, hits in zip(keys, got):
             want = sum(1 << i for i, (v, m) in table.items() if (key ^ v) & m == 0)
             assert hits == want, f"key {key:#x}: hits {hits:#b}, expected {want:#b}"
 
