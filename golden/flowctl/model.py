@@ -119,6 +119,7 @@ class FlowCtlModel:
         self.deq_pkts = [0] * n
         self.deq_bytes = [0] * n
         self.drop_pkts = [0] * n
+        self.drop_bytes_flow = [0] * n
         self.hwm = [0] * n
         self.max_used = 0
         self.terminated = 0
@@ -271,6 +272,7 @@ class FlowCtlModel:
         self.drop_bytes[reason] += nbytes
         if 0 <= f < self.cfg.flows:
             self.drop_pkts[f] += 1
+            self.drop_bytes_flow[f] += nbytes
 
     def _reclaim(self, st, t):
         for c in st.cells:
@@ -386,6 +388,24 @@ class FlowCtlModel:
                 if self.buf.owner[c] != p.flow:
                     errors.append(f"I2: cell {c} listed for flow {p.flow} but owned by {self.buf.owner[c]}")
         return errors
+
+    def flow_stats(self, f):
+        """Flow f's statistics (spec §8 "per flow"; the RTL's indirect window, ``flow_stats_layout``): occupancy and
+        its high-water mark in cells, packets / bytes committed, sent and dropped (every reason, flows of the table
+        only), XOFF / XON decisions, PAUSED here, paused by the next hop's lease, parked in the scheduler, in its
+        active list, packets queued, DELTA entries applied with a lease / lease 0, watchdog events, lossless frames admitted
+        at or over CAP. Counters wrap at 32 bits like the registers."""
+        w = (1 << 32) - 1
+        return {"occ": self.buf.occ[f], "hwm": self.hwm[f],
+                "enq_pkts": self.enq_pkts[f] & w, "enq_bytes": self.enq_bytes[f] & w,
+                "deq_pkts": self.deq_pkts[f] & w, "deq_bytes": self.deq_bytes[f] & w,
+                "drop_pkts": self.drop_pkts[f] & w, "drop_bytes": self.drop_bytes_flow[f] & w,
+                "xoff_tx": self.fcc.xoff_tx[f] & w, "xon_tx": self.fcc.xon_tx[f] & w,
+                "xoff_rx": self.rx.xoff_rx[f] & w, "xon_rx": self.rx.xon_rx[f] & w,
+                "wd_events": self.wd_events[f] & w, "cap_exceeded": self.cap_exceeded[f] & w,
+                "paused_tx": int(self.fcc.paused[f]), "paused_rx": int(self.rx.leases.flow_paused(f)),
+                "parked": int(self.drr.parked[f]), "in_list": int(self.drr.in_list[f]),
+                "backlog": self.drr.backlog(f)}
 
     def counters(self):
         snd, rx, fcc = self.sender, self.rx, self.fcc

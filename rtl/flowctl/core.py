@@ -38,9 +38,10 @@ from din.rtl.common.decoded import put
 from din.rtl.common.layouts import BeatLayout
 
 from .mfc import RX_ERR_REASONS, RX_FRAME_KINDS, MfcRx, MfcTx
+from .stats import StatRam
 
 __all__ = ["FlowCtlCore", "DROP_REASONS", "MIN_PKT", "PROFILES", "FLOW_WORD", "FLOW_WORD_RESET", "profile_layout",
-           "validate_params"]
+           "flow_stats_layout", "validate_params"]
 
 BYTES_PER_BEAT = 8          # 64-bit AXI-Stream (spec §1)
 MIN_PKT = 60                # shorter frames are runts, dropped as bad (docs/flowctl.md decision 2)
@@ -55,6 +56,21 @@ FLOW_WORD = data.StructLayout({"enable": 1, "lossless": 1, "profile": 4, "prio":
 #: the word every flow has after the FPGA is configured: enabled, lossless, profile 0, priority 0, no overrides (the
 #: golden model's ``FlowCfg()``); the words are RAM and survive ``rst`` and soft resets (docs/flowctl.md)
 FLOW_WORD_RESET = {"enable": 1, "lossless": 1, "profile": 0, "prio": 0, "xoff": 0, "xon": 0, "cap": 0, "quantum": 0}
+
+
+def flow_stats_layout(cells):
+    """One flow's statistics as the indirect window shows them (spec §8; counters 32-bit, wrapping): live values
+    taken when the snapshot completes (``occ``, the state bits, ``backlog`` = packets queued) and the RAM counters:
+    ``hwm`` (highest occupancy right after an allocation), packets / bytes committed (``enq``), sent (``deq``, at the
+    last beat) and dropped (``drop``, every reason, at the frame's last beat), XOFF / XON decisions (``xoff_tx`` /
+    ``xon_tx``), DELTA entries applied with a lease / lease 0 (``xoff_rx`` / ``xon_rx``; snapshot bits not counted),
+    watchdog events and lossless frames admitted at or over CAP (``cap_exceeded``)."""
+    cnt = bits_for(cells)
+    return data.StructLayout({
+        "occ": cnt, "hwm": cnt, "enq_pkts": COUNTER_W, "enq_bytes": COUNTER_W, "deq_pkts": COUNTER_W,
+        "deq_bytes": COUNTER_W, "drop_pkts": COUNTER_W, "drop_bytes": COUNTER_W, "xoff_tx": COUNTER_W,
+        "xon_tx": COUNTER_W, "xoff_rx": COUNTER_W, "xon_rx": COUNTER_W, "wd_events": COUNTER_W,
+        "cap_exceeded": COUNTER_W, "paused_tx": 1, "paused_rx": 1, "parked": 1, "in_list": 1, "backlog": cnt})
 
 
 THR_W = 17                  # XOFF / XON as configured: 17 bits (up to 2^17 - 1 cells, above any table: "never pauses")
@@ -85,6 +101,8 @@ def validate_params(*, flows, cells, cell_bytes, max_pkt, dest_width, formal=Fal
          f"flows must be a power of two from 16 to 4096, not {flows!r}")
     need(isinstance(cells, int) and 256 <= cells <= 65536 and cells & (cells - 1) == 0,
          f"cells must be a power of two from 256 to 65536 (the RTL's free-list pointers wrap), not {cells!r}")
+    need(flows <= cells, f"flows ({flows}) must not exceed cells ({cells}): the per-flow statistics RAMs are cleared "
+                         "one word per cycle within the cells-cycle initialisation")
     need(cell_bytes in (32, 64, 128), f"cell_bytes must be 32, 64 or 128, not {cell_bytes!r}")
     need(isinstance(max_pkt, int) and 1518 <= max_pkt <= 9600, f"max_pkt must be 1518 to 9600, not {max_pkt!r}")
     need(isinstance(dest_width, int) and exact_log2(flows) <= dest_width <= 16,
@@ -131,6 +149,9 @@ class FlowCtlCore(wiring.Component):
             "cfg_profiles": In(profile_layout(cells)).array(PROFILES),
             "flow_we": In(1), "flow_sel": In(self.flow_bits), "flow_wdata": In(FLOW_WORD),
             "flow_rdata": Out(FLOW_WORD),
+            # per-flow statistics window: ``st_req`` (a pulse) snapshots flow ``st_sel`` into ``st_data``, valid
+            # from ``st_valid`` on (a few cycles later; cleared by the next request)
+            "st_req": In(1), "st_sel": In(self.flow_bits), "st_valid": Out(1), "st_data": Out(flow_stats_layout(cells)),
             "cfg_g_xoff": In(THR_W), "cfg_g_xon": In(THR_W), "cfg_guard_en": In(1), "cfg_h": In(THR_W),
             "cfg_pfc_mirror_en": In(1),
             # status and counters (spec §8)
@@ -303,12 +324,14 @@ class FlowCtlCore(wiring.Component):
         in_ncells = Signal(range(self.max_pkt_cells + 1))
         in_over = Signal()                 # storage stopped (oversize or unpacked beat) ...
         in_unp = Signal()                  # ... by an unpacked beat
+        in_ok = Signal()                   # ... and its tdest is a flow of the table (per-flow drop statistics)
 
         beat = s.valid & s.ready
         first = ~in_busy
         dest = s.payload.dest
         dest_ok = dest < F if self.dest_width > fb else Const(1)
         f_in = Mux(first, dest[:fb], in_flow)
+        f_ok = Mux(first, dest_ok, in_ok)
         nb = Signal(4)
         m.d.comb += [s.ready.eq(init_done), nb.eq(sum(s.payload.keep[i] for i in range(8)))]
         reason_new = Signal.like(in_reason)
@@ -367,7 +390,7 @@ class FlowCtlCore(wiring.Component):
             with m.Else():
                 m.d.comb += commit.eq(1)
         with m.If(beat):
-            m.d.sync += [in_busy.eq(~s.payload.last), in_flow.eq(f_in), in_reason.eq(reason),
+            m.d.sync += [in_busy.eq(~s.payload.last), in_flow.eq(f_in), in_ok.eq(f_ok), in_reason.eq(reason),
                          in_nbytes.eq(nbytes), in_over.eq(over_prev | over_now), in_unp.eq(unp_kind)]
             with m.If(store):
                 m.d.sync += [in_bic.eq(bic + 1), in_cell.eq(cell)]
@@ -392,7 +415,8 @@ class FlowCtlCore(wiring.Component):
                 m.d.sync += ctr.eq(ctr + 1)
         with m.If(commit):
             m.d.sync += [self.enq_pkts.eq(self.enq_pkts + 1), self.enq_bytes.eq(self.enq_bytes + nbytes)]
-        with m.If(beat & first & (reason_new == 0) & (occ[dest[:fb]] >= cap_adm)):
+        cap_ev = beat & first & (reason_new == 0) & (occ[dest[:fb]] >= cap_adm)
+        with m.If(cap_ev):
             m.d.sync += self.cap_exceeded.eq(self.cap_exceeded + 1)
 
         # ---- reclaim queue and walker (one cell per cycle when the egress frees none) --------------------------
@@ -745,4 +769,62 @@ class FlowCtlCore(wiring.Component):
             m.d.comb += self.mfc_rx_frames[k].eq(rx.frame_count(kind))
         for k, reason in enumerate(RX_ERR_REASONS):
             m.d.comb += self.fc_rx_err[k].eq(rx.err_count(reason))
+
+        # ---- per-flow statistics (spec §8): RAM counters with read-modify-write, a snapshot window ---------------
+        cw = COUNTER_W
+        pair = {"pkts": cw, "bytes": cw}
+        rams = {"enq": StatRam(depth=F, fields=pair), "deq": StatRam(depth=F, fields=pair),
+                "drop": StatRam(depth=F, fields=pair),
+                # one per FC evaluation port (ingress, egress notifications): two decisions in one cycle
+                "fc0": StatRam(depth=F, fields={"xoff": cw, "xon": cw}),
+                "fc1": StatRam(depth=F, fields={"xoff": cw, "xon": cw}),
+                "hwm": StatRam(depth=F, fields={"occ": cnt_shape.width}, op="max"),
+                "rx": StatRam(depth=F, fields={"xoff": cw, "xon": cw}),
+                "wd": StatRam(depth=F, fields={"events": cw}),
+                "cap": StatRam(depth=F, fields={"exceeded": cw})}
+        for name, ram in rams.items():
+            m.submodules[f"st_{name}"] = ram
+        events = {
+            "enq": (commit, f_in, {"pkts": 1, "bytes": nbytes}),
+            "deq": (xfer & o_last, o_flow, {"pkts": 1, "bytes": o_len}),
+            "drop": ((drop_reason != 0) & f_ok, f_in, {"pkts": 1, "bytes": nbytes}),
+            "fc0": (n_xoff[0] | n_xon[0], nif[1], {"xoff": n_xoff[0], "xon": n_xon[0]}),
+            "fc1": (n_xoff[1] | n_xon[1], nef[1], {"xoff": n_xoff[1], "xon": n_xon[1]}),
+            # the occupancy right after the allocation (an egress free of the flow in the same cycle counts first,
+            # a reclaim of the same frame later: the golden model's order)
+            "hwm": (alloc, f_in, {"occ": occ[f_in] + 1 - (e_free & (o_flow == f_in))}),
+            "rx": (rx.ev_entry, rx.ev_entry_flow, {"xoff": rx.ev_entry_xoff, "xon": ~rx.ev_entry_xoff}),
+            "wd": (rx.ev_wd, scan, {"events": 1}),
+            "cap": (cap_ev, dest[:fb], {"exceeded": 1}),
+        }
+        for name, (valid, flow, args) in events.items():
+            ram = rams[name]
+            m.d.comb += [ram.ev_valid.eq(valid & init_done), ram.ev_addr.eq(flow)]
+            m.d.comb += [getattr(ram.ev_arg, k).eq(v) for k, v in args.items()]
+        st_flow = Signal(fb)
+        st_pend = Signal()
+        got = Signal(len(rams))
+        held = {name: Signal(ram.layout, name=f"st_held_{name}") for name, ram in rams.items()}
+        for k, (name, ram) in enumerate(rams.items()):
+            m.d.comb += [ram.rd_req.eq(st_pend & ~got[k]), ram.rd_addr.eq(st_flow)]
+            with m.If(ram.rd_ack):
+                m.d.sync += [got[k].eq(1), held[name].eq(ram.rd_data)]
+        d = self.st_data
+        live = Signal(d.shape())           # only its live fields are used
+        with m.If(self.st_req):
+            m.d.sync += [st_flow.eq(self.st_sel), st_pend.eq(1), got.eq(0), self.st_valid.eq(0)]
+        with m.Elif(st_pend & got.all()):
+            m.d.sync += [st_pend.eq(0), self.st_valid.eq(1),
+                         live.occ.eq(occ[st_flow]), live.paused_tx.eq(fc_paused[st_flow]),
+                         live.paused_rx.eq(rx.flow_lease.bit_select(st_flow, 1)), live.parked.eq(parked[st_flow]),
+                         live.in_list.eq(in_list[st_flow]), live.backlog.eq(pkts[st_flow])]
+        m.d.comb += [d.occ.eq(live.occ), d.paused_tx.eq(live.paused_tx), d.paused_rx.eq(live.paused_rx),
+                     d.parked.eq(live.parked), d.in_list.eq(live.in_list), d.backlog.eq(live.backlog),
+                     d.hwm.eq(held["hwm"].occ), d.enq_pkts.eq(held["enq"].pkts), d.enq_bytes.eq(held["enq"].bytes),
+                     d.deq_pkts.eq(held["deq"].pkts), d.deq_bytes.eq(held["deq"].bytes),
+                     d.drop_pkts.eq(held["drop"].pkts), d.drop_bytes.eq(held["drop"].bytes),
+                     d.xoff_tx.eq(held["fc0"].xoff + held["fc1"].xoff),
+                     d.xon_tx.eq(held["fc0"].xon + held["fc1"].xon),
+                     d.xoff_rx.eq(held["rx"].xoff), d.xon_rx.eq(held["rx"].xon), d.wd_events.eq(held["wd"].events),
+                     d.cap_exceeded.eq(held["cap"].exceeded)]
         return m

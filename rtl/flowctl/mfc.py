@@ -362,6 +362,9 @@ class MfcRx(wiring.Component):
             "errs": Out(cw * len(RX_ERR_REASONS)),
             "seq_gap": Out(cw), "stale": Out(cw), "dup": Out(cw), "rx_range": Out(cw),
             "xoff_rx": Out(cw), "xon_rx": Out(cw), "wd_events": Out(cw),
+            # per-flow events for the statistics window: a DELTA entry applied to flow ``ev_entry_flow`` (XOFF when
+            # ``ev_entry_xoff``), a watchdog event of the scanner's flow
+            "ev_entry": Out(1), "ev_entry_flow": Out(range(flows)), "ev_entry_xoff": Out(1), "ev_wd": Out(1),
         })
 
     def frame_count(self, kind):
@@ -618,6 +621,8 @@ class MfcRx(wiring.Component):
                     e_until = Signal(LW)
                     m.d.comb += e_until.eq(Mux(e_lease != 0, lease_end(e_lease, DJ.exp), now_T))
                     put(m, until, e_id[:fb], e_until)
+                    m.d.comb += [self.ev_entry.eq(1), self.ev_entry_flow.eq(e_id[:fb]),
+                                 self.ev_entry_xoff.eq(e_lease != 0)]
                     with m.If(e_lease != 0):
                         m.d.sync += self.xoff_rx.eq(self.xoff_rx + 1)
                     with m.Else():
@@ -665,7 +670,7 @@ class MfcRx(wiring.Component):
                 m.d.sync += wd_on.bit_select(f, 1).eq(1)
                 put(m, wd_since, f, t)
             with m.Elif(~wd_rep.bit_select(f, 1) & ((t - wd_since[f])[:32] >= self.cfg_wd_cycles)):
-                m.d.comb += ev.eq(1)
+                m.d.comb += [ev.eq(1), self.ev_wd.eq(1)]
                 m.d.sync += [wd_rep.bit_select(f, 1).eq(1), self.wd_events.eq(self.wd_events + 1),
                              self.wd_flag.eq(1)]
         with m.Elif(scan_on):

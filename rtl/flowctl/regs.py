@@ -8,13 +8,14 @@ window of background §5.11 (``FLOW_SEL``, ``FLOW_CFG``, ``FLOW_XOFF_XON``, ``FL
 status with ``CFG_ERR`` and the lowest offending flow, the MFC generator / reaction-point configuration (background
 §5.11: T_SNAP, SNAP_TRAIL, PAUSE_TIME, TIME_EXP, COAL_XOFF / COAL_XON, FC_ETYPE, FC_DA / FC_SA, watchdog) and the global
 counters of the data path and of the MFC side. Counters are read-only views of the block's 32-bit counters (wrapping);
-a soft reset clears them, the configuration survives. Not implemented: tenant words and thresholds (every flow belongs
-to tenant 0), dynamic thresholds, per-flow statistics (docs/flowctl.md).
+a soft reset clears them, the configuration survives. The per-flow statistics window (``FLOW_CMD.STATS`` snapshots
+flow ``FLOW_SEL`` into ``FLOW_STAT_STATUS`` and the ``FLOW_*`` registers from 0x424). Not implemented: tenant words and
+thresholds (every flow belongs to tenant 0), dynamic thresholds, the per-flow pause-time counters (docs/flowctl.md).
 """
 
 from din.rtl.common.regdecl import RO, RW, Field, Register, RegisterMap
 
-__all__ = ["FLOWCTL_REGMAP", "COUNTERS", "D_REACT_CYCLES", "PROFILE_BASE", "PROFILE_RESET"]
+__all__ = ["FLOWCTL_REGMAP", "COUNTERS", "FLOW_STATS", "D_REACT_CYCLES", "PROFILE_BASE", "PROFILE_RESET"]
 
 #: background §5.13: MFC last beat -> last possible start of a paused flow (D_APPLY + FC_MAX_ENTRIES + 2), cycles;
 #: reported for software's headroom computation (spec §4)
@@ -103,6 +104,40 @@ def _half_fields(lo, hi, doc):
     return [Field(lo, 0, 16, doc=f"{lo} override ({doc}); 0: the profile's"),
             Field(hi, 16, 16, doc=f"{hi} override; 0: the profile's")]
 
+#: per-flow statistics (spec §8) in the snapshot window: (register, field of ``flow_stats_layout``, doc)
+FLOW_STATS = (
+    ("FLOW_OCC", "occ", "occupancy in cells when the snapshot completed"),
+    ("FLOW_HWM", "hwm", "highest occupancy in cells right after an allocation, since reset"),
+    ("FLOW_ENQ_PKTS", "enq_pkts", "packets committed"),
+    ("FLOW_ENQ_BYTES", "enq_bytes", "bytes committed"),
+    ("FLOW_DEQ_PKTS", "deq_pkts", "packets sent on m_axis"),
+    ("FLOW_DEQ_BYTES", "deq_bytes", "bytes sent on m_axis (counted at the last beat)"),
+    ("FLOW_DROP_PKTS", "drop_pkts", "frames dropped, every reason (tdest inside the flow table)"),
+    ("FLOW_DROP_BYTES", "drop_bytes", "bytes of the dropped frames"),
+    ("FLOW_XOFF_TX", "xoff_tx", "RUN -> PAUSED decisions of the flow"),
+    ("FLOW_XON_TX", "xon_tx", "PAUSED -> RUN decisions of the flow"),
+    ("FLOW_XOFF_RX", "xoff_rx", "DELTA entries applied to the flow with a lease (XOFF received)"),
+    ("FLOW_XON_RX", "xon_rx", "DELTA entries applied to the flow with lease 0 (XON received)"),
+    ("FLOW_WD_EVENTS", "wd_events", "watchdog events of the flow"),
+    ("FLOW_CAP_EXCEEDED", "cap_exceeded", "lossless frames admitted while the flow was at or over its CAP"),
+)
+FLOW_STAT_BASE = 0x424
+
+
+def _flow_stats():
+    return [Register("FLOW_STAT_STATUS", 0x420, RO, doc="the statistics snapshot (FLOW_CMD.STATS)", fields=[
+                Field("VALID", 0, 1, doc="the snapshot of flow FLOW of the last STATS command is complete"),
+                Field("FLOW", 16, 16, doc="flow id of the snapshot")])] + [
+            Register(name, FLOW_STAT_BASE + 4 * i, RO, doc=f"snapshot: {doc}") for i, (name, _f, doc) in
+            enumerate(FLOW_STATS)] + [
+            Register("FLOW_STATE", FLOW_STAT_BASE + 4 * len(FLOW_STATS), RO, doc="snapshot: the flow's state",
+                     fields=[Field("PAUSED_TX", 0, 1, doc="PAUSED here (XOFF sent, XON not yet)"),
+                             Field("PAUSED_RX", 1, 1, doc="paused by the next hop's lease for this flow"),
+                             Field("PARKED", 2, 1, doc="parked in the scheduler (paused when it reached the head)"),
+                             Field("IN_LIST", 3, 1, doc="in the scheduler's active list"),
+                             Field("BACKLOG", 16, 16, doc="packets queued")])]
+
+
 FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
     Register("CTRL", 0x08, RW, width=8, doc="block control", fields=[
         Field("SOFT_RESET", 0, 1, doc="write 1: reset the data path (counters, queues, RAMs; configuration "
@@ -168,9 +203,11 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
 ] + _profiles() + [
     # per-flow words through an indirect window (background §5.11): stage, then FLOW_CMD.WRITE commits to FLOW_SEL
     Register("FLOW_SEL", 0x400, RW, width=16, doc="flow id of the indirect window (ids >= flows: writes ignored)"),
-    Register("FLOW_CMD", 0x404, RW, width=2, doc="indirect-window command (reads back the last value written)",
+    Register("FLOW_CMD", 0x404, RW, width=3, doc="indirect-window command (reads back the last value written)",
              fields=[Field("WRITE", 1, 1, doc="write 1: the staged FLOW_CFG, FLOW_XOFF_XON and FLOW_CAP_QUANTUM "
-                                              "become flow FLOW_SEL's word in the next cycle")]),
+                                              "become flow FLOW_SEL's word in the next cycle"),
+                     Field("STATS", 2, 1, doc="write 1: snapshot flow FLOW_SEL's statistics into FLOW_STAT_* "
+                                              "(FLOW_STAT_STATUS.VALID when complete, a few cycles later)")]),
     Register("FLOW_CFG", 0x408, RW, width=11, doc="staged per-flow config word (spec §3)", fields=_flow_fields()),
     Register("FLOW_XOFF_XON", 0x40C, RW, doc="staged per-flow threshold overrides",
              fields=_half_fields("XOFF", "XON", "cells")),
@@ -182,5 +219,5 @@ FLOWCTL_REGMAP = RegisterMap("flowctl", "DFLC", 0x0000_0100, [
              fields=_half_fields("XOFF", "XON", "cells")),
     Register("FLOW_CAP_QUANTUM_RD", 0x41C, RO, doc="flow FLOW_SEL's CAP / quantum overrides as stored",
              fields=_half_fields("CAP", "QUANTUM", "cells / bytes")),
-],
+] + _flow_stats(),
     doc="Micro-flow backpressure queue manager (flowctl.md)")

@@ -28,6 +28,7 @@ from din.sim.common.tb import (PATTERNS, params, quiet_thirdparty_warnings, regr
 from din.sim.flowctl import regs as R
 from din.sim.flowctl.mfc_scapy import MfcEntry, mfc_frame, parse_mfc, paused_from_bitmap, to_beats
 from din.rtl.flowctl.core import FLOW_WORD_RESET
+from din.rtl.flowctl.regs import FLOW_STATS
 from din.sim.flowctl.stimulus import frames_by_flow, make_frames, mfc_rx_schedule, rtl_cfg_values, rtl_flow_words, \
     rtl_profiles, schedule, small_config, unpack_some
 
@@ -766,6 +767,26 @@ class _RtlScenarioPort:
         out["guard_unsafe"] = bool(status & R.STATUS_GUARD_UNSAFE_MASK)
         ef = await self.read(R.CFG_ERR_FLOW_ADDR)
         out["cfg_err_flow"] = (ef & R.CFG_ERR_FLOW_FLOW_MASK) if ef & R.CFG_ERR_FLOW_VALID_MASK else None
+        flows = 1 << ((await self.read(R.PARAMS0_ADDR) & R.PARAMS0_FLOWS_LOG2_MASK) >> R.PARAMS0_FLOWS_LOG2_SHIFT)
+        out["flow_stats"] = {f: await self.flow_stats(f) for f in range(flows)}
+        return out
+
+    async def flow_stats(self, f):
+        """Flow f's statistics through the snapshot window (FLOW_CMD.STATS), as golden ``FlowCtlModel.flow_stats``."""
+        await self.write(R.FLOW_SEL_ADDR, f)
+        await self.write(R.FLOW_CMD_ADDR, R.FLOW_CMD_STATS_MASK)
+        for _ in range(20):
+            st = await self.read(R.FLOW_STAT_STATUS_ADDR)
+            if st & R.FLOW_STAT_STATUS_VALID_MASK:
+                break
+        else:
+            raise AssertionError(f"the statistics snapshot of flow {f} never became valid")
+        assert (st & R.FLOW_STAT_STATUS_FLOW_MASK) >> R.FLOW_STAT_STATUS_FLOW_SHIFT == f
+        out = {field: await self.read(getattr(R, f"{name}_ADDR")) for name, field, _doc in FLOW_STATS}
+        state = await self.read(R.FLOW_STATE_ADDR)
+        for field in ("PAUSED_TX", "PAUSED_RX", "PARKED", "IN_LIST", "BACKLOG"):
+            out[field.lower()] = (state & getattr(R, f"FLOW_STATE_{field}_MASK")) >> \
+                getattr(R, f"FLOW_STATE_{field}_SHIFT")
         return out
 
 
@@ -883,7 +904,8 @@ def _shadow_class(port):
             self.idle_cycles += 1
 
         def _golden(self):
-            return _Model.counters(self) | self._golden_flags
+            return _Model.counters(self) | self._golden_flags | {
+                "flow_stats": {f: self.flow_stats(f) for f in range(self.cfg.flows)}}
 
         def mark(self):
             """The RTL's registers are about to be read: the shadow's counters now (the reads take cycles, in which

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from din.rtl.flowctl.core import DROP_REASONS, FlowCtlCore
+from din.rtl.flowctl.core import DROP_REASONS, FlowCtlCore, flow_stats_layout
 from din.rtl.flowctl.mfc import RX_ERR_REASONS, RX_FRAME_KINDS
 from din.sim.flowctl.mfc_scapy import parse_mfc
 from din.sim.common.amsim import simulate
@@ -19,6 +19,7 @@ from din.sim.flowctl.stimulus import (frames_by_flow, make_frames, mfc_rx_schedu
                                       rtl_flow_words, rtl_profiles, run_golden, schedule, small_config, unpack_some)
 
 
+FLOW_STATS_FIELDS = tuple(flow_stats_layout(256).members)
 MFC_COUNTERS = ("mfc_tx_delta", "mfc_tx_snapshot", "mfc_tx_entries", "mfc_tx_xoff_entries", "mfc_tx_xon_entries",
                 "fc_rx_seq_gap", "fc_rx_stale", "fc_rx_dup", "fc_rx_range", "xoff_rx", "xon_rx", "wd_events")
 
@@ -104,6 +105,23 @@ def run_rtl(cfg, sched, ready, *, tail_cycles=3000, pfc=None, fc_sched=None, fc_
         result["fc_rx_overrun"] = ctx.get(dut.fc_rx_overrun)
         result["drops"] = {r: ctx.get(dut.drops[i]) for i, r in enumerate(DROP_REASONS)}
         result["drop_bytes"] = {r: ctx.get(dut.drop_bytes[i]) for i, r in enumerate(DROP_REASONS)}
+        # the per-flow statistics window, flow by flow (inputs idle: the state of the last compared cycle)
+        ctx.set(s.valid, 0)
+        ctx.set(dut.s_fc.valid, 0)
+        stats = result["flow_stats"] = []
+        for f in range(cfg.flows):
+            ctx.set(dut.st_sel, f)
+            ctx.set(dut.st_req, 1)
+            await ctx.tick()
+            ctx.set(dut.st_req, 0)
+            for _ in range(50):
+                if ctx.get(dut.st_valid):
+                    break
+                await ctx.tick()
+            else:
+                raise AssertionError(f"the statistics window of flow {f} never became valid")
+            st = ctx.get(dut.st_data)
+            stats.append({name: getattr(st, name) for name in FLOW_STATS_FIELDS})
 
     simulate(dut, tb)
     return out, result
@@ -170,6 +188,22 @@ def compare(cfg, sched, ready, *, pfc=None, tail_cycles=3000, fc_sched=None, fc_
                 "global_xoff_tx") + extremes:
         assert r_cnt[key] == g_cnt[key], f"{key}: RTL {r_cnt[key]} golden {g_cnt[key]}"
     assert r_cnt["free_cells"] == cfg.cells and r_cnt["used_cells"] == 0, "cells not all reclaimed after the drain"
+    # the per-flow statistics window (spec §8) against the golden model's per-flow record: the counters, the FC
+    # state and the queue state after the drain. Not compared: the high-water mark unless the m_axis timing is
+    # cycle-exact (like the global extremes); the next hop's lease and the parked bit, which may change while the
+    # window is read flow by flow after the compared cycles (leases expire)
+    skip = {"paused_rx", "parked"} | (set() if exact_cycles else {"hwm"})
+    total = dict.fromkeys(FLOW_STATS_FIELDS, 0)
+    for f in range(cfg.flows):
+        g_st = model.flow_stats(f)
+        r_st = r_cnt["flow_stats"][f]
+        for name in FLOW_STATS_FIELDS:
+            total[name] += r_st[name]
+            if name not in skip:
+                assert r_st[name] == g_st[name], f"flow {f} statistics {name}: RTL {r_st[name]} golden {g_st[name]}"
+    # the per-flow counters add up to the global ones (an independent check of the window's wiring)
+    assert (total["enq_pkts"], total["deq_pkts"], total["xoff_tx"], total["xon_tx"], total["cap_exceeded"]) == \
+        (r_cnt["enq_pkts"], r_cnt["deq_pkts"], r_cnt["xoff_tx"], r_cnt["xon_tx"], r_cnt["cap_exceeded"])
     # cycle-level: every m_axis beat leaves in the same cycle as the golden model's (not with per-flow leases from
     # s_fc: the RTL parks one paused flow per cycle and resumes through the scanner, docs/flowctl.md "RTL")
     if exact_cycles:
@@ -286,6 +320,7 @@ def test_flowctl_rtl_amsim_per_flow_words():
     profiles = (Profile(xoff=20, xon=10), Profile(xoff=40, xon=30, cap=25, quantum=3036),
                 Profile(xoff=12, xon=6, quantum=6000))
     words = [FlowCfg() for _ in range(base.flows)]
+    words[0] = FlowCfg(cap=8)                         # lossless over its CAP: admitted, counted (CAP_EXCEEDED)
     words[1] = FlowCfg(profile=1, lossless=False)
     words[2] = FlowCfg(profile=2, prio=3)
     words[3] = FlowCfg(enable=False)
@@ -306,6 +341,7 @@ def test_flowctl_rtl_amsim_per_flow_words():
     g, r, _, _ = compare(cfg, sched, lambda t: ready_list[t], pfc=pfc, tail_cycles=8000)
     assert g["drops"]["cap"] > 0 and g["drops"]["invalid"] > 0 and g["cfg_err"] and g["xoff_tx"] > 0
     assert r["cfg_err_flow"] == 4
+    assert r["flow_stats"][0]["cap_exceeded"] > 0 and r["flow_stats"][1]["drop_pkts"] > 0
     assert g["mfc_frames_tx"]["delta"] > 0
 
 
