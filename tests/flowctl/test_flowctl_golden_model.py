@@ -252,3 +252,42 @@ def test_unpacked_beats_drop_the_frame_and_never_exceed_the_reservation():
     assert [(f, data) for f, data, _ in d.out] == good
     assert d.m.buf.free_cells == CFG.cells and d.m.check_structures() == [] and d.m.invariant_violations == 0
     assert d.m.max_used <= cdiv(200, 64) + 1
+
+
+def test_flow_stats_from_the_traffic_sent():
+    """The per-flow statistics (spec §8) against what the test itself sent and received: packets and bytes committed,
+    delivered (from the output beats) and dropped per flow, the high-water mark against the cells a held flow
+    occupies, and the sums against the global counters."""
+    held = [True]
+    d = Drive(ready=lambda t: not held[0])
+    rng = random.Random(11)
+    sent = {}
+    for k in range(30):
+        f = (0, 1, 2, 5, 6, 16)[k % 6]                              # 5 disabled, 6 at CAP 4, 16 out of range
+        data = rng.randbytes(rng.choice([64, 128, 200, 1000]))
+        user = int(k == 7)                                          # one errored frame of flow 1
+        d.send(frame_beats(f, data, user))
+        sent.setdefault(f, []).append((data, user))
+    occ_held = {f: d.m.buf.occ[f] for f in range(CFG.flows)}
+    held[0] = False
+    d.idle(3000)
+    st = {f: d.m.flow_stats(f) for f in range(CFG.flows)}
+    delivered = {}
+    for f, data, _user in d.out:
+        delivered.setdefault(f, []).append(data)
+    for f in (0, 2):                                                # plain lossless flows: everything passes
+        assert st[f]["enq_pkts"] == st[f]["deq_pkts"] == len(sent[f]) and st[f]["drop_pkts"] == 0
+        assert st[f]["enq_bytes"] == st[f]["deq_bytes"] == sum(len(x) for x, _ in sent[f])
+        assert delivered[f] == [x for x, _ in sent[f]]
+        assert st[f]["hwm"] == occ_held[f] == sum(cdiv(len(x), 64) for x, _ in sent[f])
+    bad = [x for x, u in sent[1] if u]
+    assert st[1]["drop_pkts"] == 1 and st[1]["drop_bytes"] == len(bad[0])
+    assert st[1]["deq_pkts"] == len(sent[1]) - 1
+    assert st[5]["drop_pkts"] == len(sent[5]) and st[5]["enq_pkts"] == 0            # disabled: all invalid
+    assert st[6]["drop_pkts"] > 0 and st[6]["enq_pkts"] + st[6]["drop_pkts"] == len(sent[6])
+    assert st[6]["hwm"] <= 4 + cdiv(1000, 64)                                       # CAP 4 + the frame admitted at 3
+    c = d.m.counters()
+    total = {k: sum(s[k] for s in st.values()) for k in ("enq_pkts", "deq_pkts", "drop_pkts", "xoff_tx", "xon_tx")}
+    assert total["enq_pkts"] == c["enq_pkts"] and total["deq_pkts"] == c["deq_pkts"]
+    assert total["drop_pkts"] == sum(c["drops"].values()) - len(sent[16])             # flow 16: not in the table
+    assert all(s["occ"] == 0 and s["backlog"] == 0 for s in st.values())
