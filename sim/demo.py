@@ -4,8 +4,9 @@ Each step runs one block's RTL (exported Verilog, in the chosen simulator) on a 
 reference under random idle and backpressure: the golden model where the block has one (packet FIFOs, PCS, 257b
 transcoding, PHYSec TX and RX framers, the TX security engine with ``cryptography``'s AESGCM as a second
 reference, the RX security engine against the golden receiver), the register-map declaration for the register block, the frames sent for the
-skid buffer. The step then runs the block's ``bench`` test for its figures. Blocks join ``STEPS`` as they are built
-(the parser and the two-node system next). flowctl runs in its 16-flow test configuration.
+skid buffer; the parser and the classifier against the golden parser and classifier table model. The step then runs the
+block's ``bench`` test for its figures. Blocks join ``STEPS`` as they are built (the two-node system next). flowctl
+and the classifier run in small test configurations (16 flows; tables of 6-8 entries).
 """
 
 import json
@@ -31,6 +32,11 @@ STEPS = [
      "mode10_round_trip"),
     ("physec_phy", "PHYSec PHY: Ethernet XGMII -> TX -> fibre -> RX -> XGMII at ±100 ppm, vs golden receiver",
      "ethernet_loopback/clocks=cfast/load=full"),
+    ("parser", "SRv6 / G-SRv6 / ARN parser: one record per frame vs golden model (captures, mutations)",
+     "random_patterns"),
+    # small tables: the default sizes take minutes to program in simulation (docs/parser-classifier.md)
+    ("classifier", "slice classifier: tables over AXI4-Lite, one action per key vs golden model",
+     "tables_against_golden", {"nrp_size": 8, "arn_size": 6, "prefix_size": 6, "tuple_size": 6}),
     # the 16-flow test build: the default 256-flow configuration is not simulation-sized yet (docs/flowctl.md)
     ("flowctl", "micro-flow queues (16 flows): per cycle vs golden model, bad input, MFC reaction",
      "traffic/pattern=random", {"flows": 16, "cells": 256}),
@@ -39,7 +45,8 @@ STEPS = [
 _SHOW = ("beats_per_cycle_in", "beats_per_cycle_out", "mfc_reaction_cycles", "pfc_reaction_cycles", "beats_per_cycle_in_locked", "beats_per_cycle_out_locked",
          "line_words_per_cycle", "latency_cycles", "cycles_to_lock", "lock_time_frames", "cycles_per_read",
          "cycles_per_write", "cycles_per_wall_second", "latency_tx_to_rx_ns", "blocks_rx_per_client_block_in",
-         "keystream_words_missing", "tag_margin_cycles", "tag_fail")
+         "keystream_words_missing", "tag_margin_cycles", "tag_fail", "record_latency_cycles_first_beat",
+         "mpps_at_156_25", "keys_per_cycle_in")
 
 
 def _shown(figures):

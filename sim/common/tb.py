@@ -78,6 +78,11 @@ class AxisEnds:
         self.source = AxiStreamSource(AxiStreamBus.from_prefix(dut, source), pick(source_clk, clk),
                                       pick(source_rst, rst))
         self.sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, sink), pick(sink_clk, clk), pick(sink_rst, rst))
+        self.set_patterns(pattern_in, pattern_out, salt)
+
+    def set_patterns(self, pattern_in, pattern_out, salt=""):
+        """New idle / backpressure patterns on the same source and sink (one pair of ends per test: a second
+        ``AxisEnds`` on the same ports would leave the first one's coroutines driving them)."""
         r = rng(f"stall:{salt}")
         self.source.set_pause_generator(stall_pattern(pattern_in, seed=r.randrange(1 << 30)))
         self.sink.set_pause_generator(stall_pattern(pattern_out, seed=r.randrange(1 << 30)))
