@@ -151,7 +151,8 @@ class FlowCtlCore(wiring.Component):
             "flow_rdata": Out(FLOW_WORD),
             # per-flow statistics window: ``st_req`` (a pulse) snapshots flow ``st_sel`` into ``st_data``, valid
             # from ``st_valid`` on (a few cycles later; cleared by the next request)
-            "st_req": In(1), "st_sel": In(self.flow_bits), "st_valid": Out(1), "st_data": Out(flow_stats_layout(cells)),
+            "st_req": In(1), "st_sel": In(self.flow_bits), "st_valid": Out(1), "st_flow": Out(self.flow_bits),
+            "st_data": Out(flow_stats_layout(cells)),
             "cfg_g_xoff": In(THR_W), "cfg_g_xon": In(THR_W), "cfg_guard_en": In(1), "cfg_h": In(THR_W),
             "cfg_pfc_mirror_en": In(1),
             # status and counters (spec §8)
@@ -801,14 +802,15 @@ class FlowCtlCore(wiring.Component):
             ram = rams[name]
             m.d.comb += [ram.ev_valid.eq(valid & init_done), ram.ev_addr.eq(flow)]
             m.d.comb += [getattr(ram.ev_arg, k).eq(v) for k, v in args.items()]
-        st_flow = Signal(fb)
+        st_flow = self.st_flow             # the flow of the last request (FLOW_STAT_STATUS.FLOW)
         st_pend = Signal()
         got = Signal(len(rams))
-        held = {name: Signal(ram.layout, name=f"st_held_{name}") for name, ram in rams.items()}
-        for k, (name, ram) in enumerate(rams.items()):
+        # each StatRam holds its last read word in ``rd_data`` until the next read: no copy here
+        held = {name: ram.rd_data for name, ram in rams.items()}
+        for k, ram in enumerate(rams.values()):
             m.d.comb += [ram.rd_req.eq(st_pend & ~got[k]), ram.rd_addr.eq(st_flow)]
             with m.If(ram.rd_ack):
-                m.d.sync += [got[k].eq(1), held[name].eq(ram.rd_data)]
+                m.d.sync += got[k].eq(1)
         d = self.st_data
         live = Signal(d.shape())           # only its live fields are used
         with m.If(self.st_req):

@@ -101,13 +101,10 @@ class FlowCtl(wiring.Component):
             regs.flow_cap_quantum_rd.cap.eq(fr.cap), regs.flow_cap_quantum_rd.quantum.eq(fr.quantum),
         ]
         # per-flow statistics window (FLOW_CMD.STATS snapshots flow FLOW_SEL)
-        st_flow = Signal(16)
-        with m.If(core.st_req):
-            m.d.sync += st_flow.eq(regs.flow_sel)
         sd = core.st_data
         m.d.comb += [
             core.st_sel.eq(regs.flow_sel), core.st_req.eq(regs.flow_cmd_wstb & regs.flow_cmd.stats & sel_ok),
-            regs.flow_stat_status.valid.eq(core.st_valid), regs.flow_stat_status.flow.eq(st_flow),
+            regs.flow_stat_status.valid.eq(core.st_valid), regs.flow_stat_status.flow.eq(core.st_flow),
             regs.flow_state.paused_tx.eq(sd.paused_tx), regs.flow_state.paused_rx.eq(sd.paused_rx),
             regs.flow_state.parked.eq(sd.parked), regs.flow_state.in_list.eq(sd.in_list),
             regs.flow_state.backlog.eq(sd.backlog),

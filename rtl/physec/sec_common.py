@@ -232,13 +232,13 @@ class GcmTap(wiring.Component):
                      e_slot.eq(Mux(pwc == self.mode_word, self.slot, msg_slot)),
                      e_pen.eq(pwc == pen_word),
                      e_last.eq(kinds["l_gcm"][0] | kinds["l_gmac"][0]),
-                     e_tail.eq(Mux(kinds["l_gcm"][0], 1, 2))]
+                     e_tail.eq(Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0)))]
         block = 0
         for k, (_, octs) in kinds.items():
             block = block | Mux(sels[k], octets_be(octs), 0)
         entry = Signal(lay)
         m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
-                     entry.tail.eq(Mux(e_last, e_tail, 0)), gq.w_en.eq(push), gq.w_data.eq(entry)]
+                     entry.tail.eq(e_tail), gq.w_en.eq(push), gq.w_data.eq(entry)]
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
             m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i[:2])]
