@@ -164,14 +164,20 @@ class RxSec(wiring.Component):
                 m.d.sync += [seq_ctr.eq(seq_ctr + 1), seq_left.eq(seq_left - 1)]
                 with m.If(seq_left == 1):
                     m.d.sync += seq_active.eq(0)
-        # a plan is started when it is complete (``mk`` writes ``nxt``) and not while ``nxt`` moves to ``cur``
+        # a plan is started when it is complete (``mk`` writes ``nxt``) and not while ``nxt`` moves to ``cur``. While
+        # idle, the sequencer's registers follow the plan it would start (``cur`` first), from registered state only:
+        # the start condition (RxFrame's word index through ``last_in`` and ``clear``) drives ``seq_active`` and the
+        # ``req`` bits, not the 96-bit IV load (timing: that load was the routed RX's critical path, 125.6 MHz)
+        pick_cur = cur["valid"] & ~cur["req"]
+        p_slot, p_fc = Mux(pick_cur, cur["slot"], nxt["slot"]), Mux(pick_cur, cur["fc"], nxt["fc"])
         free = ~mk & ~last_in & ~clear
-        for p, idx in ((cur, r_i), (nxt, (r_i + 1)[:2])):
-            with m.Elif(free & p["valid"] & ~p["req"]):
-                fs = p["slot"]
-                m.d.sync += [seq_active.eq(1), seq_ctr.eq(1), seq_slot.eq(fs), seq_f.eq(idx),
-                             seq_iv.eq(salt_r[fs] ^ Cat(p["fc"], ssci_r[fs])), seq_left.eq(KS_BLOCKS + 1),
-                             p["req"].eq(1)]
+        with m.Else():
+            m.d.sync += [seq_ctr.eq(1), seq_slot.eq(p_slot), seq_f.eq(Mux(pick_cur, r_i, r_i + 1)),
+                         seq_iv.eq(salt_r[p_slot] ^ Cat(p_fc, ssci_r[p_slot])), seq_left.eq(KS_BLOCKS + 1)]
+            with m.If(free & pick_cur):
+                m.d.sync += [seq_active.eq(1), cur["req"].eq(1)]
+            with m.Elif(free & nxt["valid"] & ~nxt["req"]):
+                m.d.sync += [seq_active.eq(1), nxt["req"].eq(1)]
 
         # ------------------------------------------------------------------ AES results
         res = sl.res

@@ -19,7 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 from .aes import Aes256
 from .consts import FRAME_WORDS
-from .ghash import Ghash
+from .ghash import Ghash, key_select
 
 __all__ = ["MODE_CLEAR", "MODE_GMAC", "MODE_GCM", "KIND_KS", "KIND_J0", "SEC_REQ", "SEC_RES", "SecSlots", "GcmTap",
            "rev8", "octets_be", "keystream_word", "KEY_PORT", "forward_key_port", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD",
@@ -175,7 +175,7 @@ class GcmTap(wiring.Component):
         if not 8 < mode_word < PAYLOAD_WORD:
             raise ValueError("the A block enters after the overhead words and before the payload")
         self.mode_word = mode_word
-        self.ghash = Ghash(tails=(LEN_GCM, LEN_GMAC))
+        self.ghash = Ghash(tails=(LEN_GCM, LEN_GMAC), key_select_in=True)
         super().__init__({
             "tap": In(64), "tap_wc": In(13), "tap_run": In(1), "pre_wc": In(13), "pre_run": In(1),
             "mode": In(2), "slot": In(1),
@@ -198,9 +198,9 @@ class GcmTap(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
-        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail) wait in a FIFO; the length block is GHASH's
-        # known tail (1: MODE 10, 2: MODE 01), so the frame's last given block carries ``last`` and ``tail`` and the one
-        # before it ``pen``
+        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail, ksel) wait in a FIFO; the length block is
+        # GHASH's known tail (1: MODE 10, 2: MODE 01), so the frame's last given block carries ``last`` and ``tail``
+        # and the one before it ``pen``
         lay = gh.in_layout
         m.submodules.gq = gq = fifo.SyncFIFOBuffered(width=lay.size, depth=8)
         pen_word = FRAME_WORDS - 2                     # the last full block of the payload (word 4110, both modes)
@@ -226,19 +226,22 @@ class GcmTap(wiring.Component):
         # at most one kind per word (the word index and the mode decide): the selects are one-hot, an AND-OR
         sels = {k: Signal(name=f"sel_{k}") for k in kinds}
         push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
+        e_ksel = Signal(lay.members["ksel"])
         m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
+        # the A block names the slot it opens (msg_slot takes it in the same tap cycle)
+        n_slot, n_pen = Mux(pwc == self.mode_word, self.slot, msg_slot), pwc == pen_word
+        n_last = kinds["l_gcm"][0] | kinds["l_gmac"][0]
+        n_tail = Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0))
         m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()),
-                     # the A block names the slot it opens (msg_slot takes it in the same tap cycle)
-                     e_slot.eq(Mux(pwc == self.mode_word, self.slot, msg_slot)),
-                     e_pen.eq(pwc == pen_word),
-                     e_last.eq(kinds["l_gcm"][0] | kinds["l_gmac"][0]),
-                     e_tail.eq(Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0)))]
+                     e_slot.eq(n_slot), e_pen.eq(n_pen), e_last.eq(n_last), e_tail.eq(n_tail),
+                     # GHASH's key operand decoded here too, a cycle ahead (Ghash ``key_select_in``)
+                     e_ksel.eq(key_select(n_slot, n_last, n_pen, n_tail))]
         block = 0
         for k, (_, octs) in kinds.items():
             block = block | Mux(sels[k], octets_be(octs), 0)
         entry = Signal(lay)
         m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
-                     entry.tail.eq(e_tail), gq.w_en.eq(push), gq.w_data.eq(entry)]
+                     entry.tail.eq(e_tail), entry.ksel.eq(e_ksel), gq.w_en.eq(push), gq.w_data.eq(entry)]
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
             m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i[:2])]

@@ -66,8 +66,12 @@ def run_ghash(dut, jobs, *, pattern, seed, reload_during=None):
                         ctx.set(dut.i.valid, 0)
                         await ctx.tick()
                     last = j == len(blocks) - 1
-                    ctx.set(dut.i.payload, {"block": x, "slot": slot, "last": last,
-                                            "pen": bool(tail) and j == len(blocks) - 2, "tail": tail if last else 0})
+                    fields = {"block": x, "slot": slot, "last": last,
+                              "pen": bool(tail) and j == len(blocks) - 2, "tail": tail if last else 0}
+                    if dut.key_select_in:        # the key decoded by the caller: H^3 for pen, H for a plain last
+                        power = 2 if fields["pen"] else 0 if last and not tail else 1
+                        fields["ksel"] = 1 << (3 * slot + power)
+                    ctx.set(dut.i.payload, fields)
                     ctx.set(dut.i.valid, 1)
                     await ctx.tick().until(dut.i.ready)
                 ctx.set(dut.i.valid, 0)
@@ -96,8 +100,9 @@ def expected(jobs, tails):
     return out
 
 
+@pytest.mark.parametrize("key_select_in", [False, True], ids=["decode", "ksel"])
 @pytest.mark.parametrize("pattern", ["none", "periodic", "random"])
-def test_ghash_core_matches_golden(pattern, seed):
+def test_ghash_core_matches_golden(pattern, key_select_in, seed):
     r = random.Random(f"{seed}:ghash:{pattern}")
 
     def msg(n):
@@ -108,7 +113,7 @@ def test_ghash_core_matches_golden(pattern, seed):
             (1, h1, [msg(r.randint(2, 9)) for _ in range(2)] + [(msg(5), 1), (msg(2), 2), (msg(1), 1)]),
             (0, h0, [(msg(r.randint(2, 12)), 2), msg(r.randint(1, 12))]),
             (1, r.getrandbits(128), [msg(7), (msg(4), 1)])]       # a new key in slot 1
-    got = run_ghash(Ghash(tails=TAILS), jobs, pattern=pattern, seed=seed)
+    got = run_ghash(Ghash(tails=TAILS, key_select_in=key_select_in), jobs, pattern=pattern, seed=seed)
     assert got == expected(jobs, TAILS)
     assert got[3] == 0                                # the all-zero message: Y stays 0
 
