@@ -35,7 +35,7 @@ Latency: 1 (pre-whitening register) + 2 (3 with ``lookup_reg``) per round × 14 
 from functools import lru_cache
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -142,15 +142,16 @@ class Aes256(wiring.Component):
     Parameters (keyword-only): ``units`` 14 (one block per cycle) or 7 (one block per two cycles); ``table``
     ``"ttable"`` or ``"sbox"`` (default: S-boxes, two look-ups per DP16KD); ``sbox_style`` ``"ebr"`` (block RAM) or
     ``"logic"``; ``lookup_reg`` a register after each look-up (default on: timing); ``tag_width`` bits carried from
-    a request to its result; ``fifo_depth`` output FIFO entries (credits: at least the ring latency + 2 for one block
-    per cycle with ``units=14``; 32 is plenty for ``units=7``).
+    a request to its result; ``fifo_depth`` output FIFO entries, the credits (at least the ring latency + 5 for one
+    block per cycle with ``units=14``: a freed entry takes five cycles from the ring's output through the block RAM,
+    the buffer and the consumer back to a new request; the default 48 serves every option).
 
     Ports: ``req`` stream {block 128, slot 1, tag}; ``out`` stream {block 128, tag} in request order; ``key`` (256,
     FIPS 197 byte order: octet 0 in the top bits), ``key_slot``, ``key_valid`` / ``key_ready`` (a handshake; the
     expansion then runs 210 cycles with ``key_ready`` low); ``slot_valid`` (2).
     """
 
-    def __init__(self, *, units=7, table="sbox", sbox_style="ebr", lookup_reg=True, tag_width=2, fifo_depth=32):
+    def __init__(self, *, units=7, table="sbox", sbox_style="ebr", lookup_reg=True, tag_width=2, fifo_depth=48):
         if units not in (7, 14):
             raise ValueError(f"units must be 14 (fully unrolled) or 7 (half unrolled), not {units!r}")
         if table not in ("ttable", "sbox"):
@@ -311,25 +312,41 @@ class Aes256(wiring.Component):
         tw = max(self.tag_width, 1)
         side = data.StructLayout({"valid": 1, "slot": 1, "second": 1, "tag": tw})
 
-        # output FIFO with credits: a request is accepted only if its result has a reserved place. The FIFO is a
-        # SyncFIFO (LUT RAM, read ahead) drained into a two-entry register buffer that is filled from registered
-        # state only, so the consumer's ``ready`` (often a deep compare on the head) moves a read pointer and a count,
-        # not the enables of 130 output registers (timing: that net routed at 4.6 ns to a far consumer)
+        # output FIFO with credits: a request is accepted only if its result has a reserved place. The results wait
+        # in a block RAM (read port registered, address straight from a pointer register) and are moved into a
+        # two-entry register buffer whose enables come from registered state only (``rd_v``, ``wp``), so the
+        # consumer's ``ready`` (often a deep compare on the head) moves a read pointer and a count, not the enables
+        # of 130 output registers. Timing history (the aes256 core's critical paths): that enable net routed at 4.6
+        # ns to a far consumer; then the FIFO level → enables net at 6.7 ns; then, with the FIFO in LUT RAM, its
+        # read address to 66 RAM cells and the read data into the buffer at 6.4 to 6.9 ns
         width = 128 + tw
-        m.submodules.fifo = ofifo = fifo.SyncFIFO(width=width, depth=self.fifo_depth - 2)
+        mem_depth = self.fifo_depth - 2                   # + the two buffer entries = the credits
+        ostore = Memory(shape=width, depth=mem_depth, init=[], attrs={"ram_style": "block"})
+        m.submodules.ostore = ostore
+        o_w, o_r = ostore.write_port(), ostore.read_port(domain="sync")
+        wptr, rptr = Signal(range(mem_depth)), Signal(range(mem_depth))
+        level = Signal(range(mem_depth + 1))              # results in the block RAM, not yet read out
+        rd_v = Signal()                                   # a read was issued last cycle: its result is on o_r.data
         buf = [Signal(width, name=f"obuf{k}", reset_less=True) for k in range(2)]
         count, wp, rp = Signal(range(3)), Signal(), Signal()
-        fill = ofifo.r_rdy & (count != 2)
-        m.d.comb += ofifo.r_en.eq(fill)
-        with m.If(fill):
-            m.d.sync += wp.eq(~wp)
-            for k in range(2):
-                with m.If(wp == k):
-                    m.d.sync += buf[k].eq(ofifo.r_data)
         popped = self.out.valid & self.out.ready
+        # a read is issued when its result will find a free entry next cycle (counting this cycle's pop)
+        issue = (level != 0) & (count + rd_v - popped < 2)
+        done = Signal()                                   # a result leaves the ring (driven below)
+        m.d.comb += [o_w.addr.eq(wptr), o_r.addr.eq(rptr), o_r.en.eq(1)]
+        with m.If(done):
+            m.d.sync += wptr.eq(Mux(wptr == mem_depth - 1, 0, wptr + 1))
+        with m.If(issue):
+            m.d.sync += rptr.eq(Mux(rptr == mem_depth - 1, 0, rptr + 1))
+        m.d.sync += [level.eq(level + done - issue), rd_v.eq(issue)]
+        with m.If(rd_v):
+            m.d.sync += wp.eq(~wp)
+        for k in range(2):
+            with m.If(rd_v & (wp == k)):
+                m.d.sync += buf[k].eq(o_r.data)
         with m.If(popped):
             m.d.sync += rp.eq(~rp)
-        m.d.sync += count.eq(count + fill - popped)
+        m.d.sync += count.eq(count + rd_v - popped)
         m.d.comb += [self.out.valid.eq(count != 0), self.out.payload.eq(Mux(rp, buf[1], buf[0]))]
         credits = Signal(range(self.fifo_depth + 1))
 
@@ -363,8 +380,8 @@ class Aes256(wiring.Component):
         for slot in range(2):
             m.d.sync += self._slot_in_use[slot].eq(Cat(*(sd.valid & (sd.slot == slot) for sd in sides),
                                                        accept & (self.req.payload.slot == slot)).any())
-        done = last_sd.valid & (last_sd.second if self.passes == 2 else 1)
-        m.d.comb += [ofifo.w_en.eq(done), ofifo.w_data.eq(Cat(last_st, last_sd.tag))]
+        m.d.comb += [done.eq(last_sd.valid & (last_sd.second if self.passes == 2 else 1)),
+                     o_w.en.eq(done), o_w.data.eq(Cat(last_st, last_sd.tag))]
         return m
 
     def _round_unit(self, m, u, st, sd, rk, side):
