@@ -76,26 +76,22 @@ KEY_COPIES = 1                  # copies of the key operand register (S1a group 
 def in_layout(n_tails=0, key_select_in=False):
     """Payload of ``i``: the block, its key ``slot``, ``last`` (the message's final block) and, when the core has
     tails, ``pen`` (the block before a ``last`` block that has a ``tail``) and ``tail`` (on a ``last`` block: 0 = none,
-    k = ``tails[k-1]`` follows). With ``key_select_in``, also ``ksel``: the block's key decoded by the caller
-    (:func:`key_select` of the other fields, one-hot)."""
+    k = ``tails[k-1]`` follows). With ``key_select_in``, also ``kpow``: the block's key power decoded by the caller
+    (:func:`key_select` of the other fields)."""
     fields = {"block": 128, "slot": 1, "last": 1}
     if n_tails:
         fields.update(pen=1, tail=n_tails.bit_length())
     if key_select_in:
-        fields.update(ksel=2 * N_POWERS)
+        fields.update(kpow=2)
     return data.StructLayout(fields)
 
 
-def key_select(slot, last, pen=0, tail=0):
-    """The key of an input block, one-hot over (slot, power): bit ``3·slot + p`` for H^(p+1). The power is H^3 for a
-    ``pen`` block, H for a ``last`` block without a tail, H^2 otherwise (module docstring). A Value (``Cat``) when the
-    arguments are Values."""
+def key_select(last, pen=0, tail=0):
+    """The key power of an input block, H^(k+1) for k = 0..2: H^3 for a ``pen`` block, H for a ``last`` block
+    without a tail, H^2 otherwise (module docstring). A 2-bit Value when the arguments are Values."""
     pen = Const(pen, 1) if isinstance(pen, int) else pen
     tail = Const(tail, 2) if isinstance(tail, int) else tail
-    h1 = last & (tail == 0) & ~pen
-    h3 = pen
-    h2 = ~h1 & ~h3
-    return Cat(*(sel & (slot if s else ~slot) for s in range(2) for sel in (h1, h2, h3)))
+    return Mux(pen, 2, Mux(last & (tail == 0), 0, 1))
 
 
 def mul_x(v):
@@ -130,10 +126,6 @@ def _xor_all(terms):
     return balanced_reduce(terms, operator.xor)
 
 
-def _or_all(terms):
-    return balanced_reduce(terms, operator.or_)
-
-
 def _times_x(v):
     """v · x for a 128-bit coefficient vector (a Value)."""
     return Cat(Const(0, 1), v[:127]) ^ Mux(v[127], Const(FOLD, 128), Const(0, 128))
@@ -154,9 +146,9 @@ class Ghash(wiring.Component):
 
     Parameter ``tails``: constant final blocks (integers) that a message may leave implicit (``tail`` = 1-based
     index); the PHYSec engine passes the two length blocks of MODE 10 and MODE 01. ``key_select_in``: the input
-    carries ``ksel``, the block's key already decoded (:func:`key_select`), so that the caller can register it one
-    stage ahead (the PHYSec engine does: :class:`~.sec_common.GcmTap`); a ``ksel`` that disagrees with ``slot`` /
-    ``last`` / ``pen`` / ``tail`` gives a wrong S.
+    carries ``kpow``, the block's key power already decoded (:func:`key_select`), so that the caller can register it
+    one stage ahead (the PHYSec engine does: :class:`~.sec_common.GcmTap`); a ``kpow`` that disagrees with ``last`` /
+    ``pen`` / ``tail`` gives a wrong S.
 
     Ports: ``h`` (two slots of 128) and ``h_load`` (2): a pulse starts slot s's precomputation from ``h[s]`` (which
     must then stay put until ``h_ready[s]``); ``h_ready`` (2): the slot's keys are ready. ``i`` stream
@@ -295,10 +287,12 @@ class Ghash(wiring.Component):
         op = Signal(128)
         m.d.comb += op.eq(base ^ _rev(p.block))
         pen, tail_in = (p.pen, p.tail) if nt else (Const(0), Const(0))
-        # the key operand: one-hot select over (slot, power), decoded here or, with ``key_select_in``, by the caller
-        # one stage ahead (timing: in the integrated TX the decode of ``last`` / ``pen`` / ``tail`` from the caller's
-        # FIFO register, then its fan-out to the 128 key multiplexers, was the critical path, 7.6 ns)
-        ksel = p.ksel if self.key_select_in else key_select(p.slot, p.last, pen, tail_in)
+        # the key operand's power, decoded here or, with ``key_select_in``, by the caller one stage ahead (timing: in
+        # the integrated TX the decode of ``last`` / ``pen`` / ``tail`` from the caller's FIFO register, then its
+        # fan-out to the 128 key multiplexers, was the critical path, 7.6 ns). It stays a binary select: a one-hot
+        # (slot, power) select of six nets into AND-OR multiplexers made the integrated TX unroutable (router1 still
+        # at 33 000 overused wires after 700 000 iterations, where the binary form converges)
+        power = p.kpow if self.key_select_in else key_select(p.last, pen, tail_in)
 
         with m.If(take):
             m.d.sync += [d_cur.eq(op[:DIGIT]), d_nx.eq(op[DIGIT:]),
@@ -306,10 +300,11 @@ class Ghash(wiring.Component):
                          ma.tail.eq(tail_in), cptr.eq(Mux(p.last, 0, ~cptr))]
             with m.If(p.last):
                 m.d.sync += last_busy.eq(1)
-            sel = [(ksel[N_POWERS * s + pw], keys[s][pw]) for s in range(2) for pw in range(N_POWERS)]
-            g0 = _or_all([Mux(b, k[0], 0) for b, k in sel])
-            g1 = _or_all([Mux(b, k[1], 0) for b, k in sel])
-            m.d.sync += [*(g.eq(g0) for g in g_cur), g_nx.eq(g1)]
+            with m.Switch(Cat(power, p.slot)):
+                for s in range(2):
+                    for pw in range(N_POWERS):
+                        with m.Case(pw | s << 2):
+                            m.d.sync += [*(g.eq(keys[s][pw][0]) for g in g_cur), g_nx.eq(keys[s][pw][1])]
         with m.Elif(ma.v & ~ma.dig):                                # the second digit
             m.d.sync += [d_cur.eq(d_nx), *(g.eq(g_nx) for g in g_cur), ma.dig.eq(1)]
         with m.Else():

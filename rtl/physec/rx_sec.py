@@ -46,8 +46,8 @@ from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
 from .rx_frame import OH_INFO, SEC_DECIDE_WORD
-from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap,
-                         SecSlots, forward_key_port, keystream_word)
+from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, GcmTap,
+                         SecSlots, at_or_after_payload, forward_key_port, keystream_word)
 from .tx_sec import KS_BLOCKS, KSP_FRAMES
 
 __all__ = ["RxSec", "connect_rx_sec", "TAG_CHECK_WORD", "GHASH_MODE_WORD"]
@@ -189,7 +189,7 @@ class RxSec(wiring.Component):
         prev_oct = Signal(8)
         bottom = self.wc[0]
         word_ks, keep_oct = keystream_word(head.block, self.wc, prev_oct)
-        in_payload = self.run & (ks_state == 1) & (self.wc >= PAYLOAD_WORD)
+        in_payload = self.run & (ks_state == 1) & at_or_after_payload(self.wc)
         with m.If(stale):
             m.d.comb += res.ready.eq(1)
         with m.Elif(res.valid & (kind == KIND_J0)):

@@ -22,8 +22,8 @@ from .consts import FRAME_WORDS
 from .ghash import Ghash, key_select
 
 __all__ = ["MODE_CLEAR", "MODE_GMAC", "MODE_GCM", "KIND_KS", "KIND_J0", "SEC_REQ", "SEC_RES", "SecSlots", "GcmTap",
-           "rev8", "octets_be", "keystream_word", "KEY_PORT", "forward_key_port", "LEN_GCM", "LEN_GMAC", "PAYLOAD_WORD",
-           "MODE_WORD"]
+           "rev8", "octets_be", "keystream_word", "at_or_after_payload", "KEY_PORT", "forward_key_port", "LEN_GCM",
+           "LEN_GMAC", "PAYLOAD_WORD", "MODE_WORD"]
 
 MODE_CLEAR, MODE_GMAC, MODE_GCM = 0b00, 0b01, 0b10
 KIND_KS, KIND_J0, KIND_H = 0, 1, 2     # AES result kind
@@ -46,6 +46,13 @@ def rev8(v):
 def octets_be(octets):
     """A big-endian value from octets listed most significant first (each an 8-bit Value)."""
     return Cat(*reversed(octets))
+
+
+def at_or_after_payload(wc):
+    """``wc >= PAYLOAD_WORD`` as an OR of the word index's high bits (:data:`PAYLOAD_WORD` is a power of two): two
+    LUT levels instead of a carry chain, on the keystream consumers' path into the AES core's ``ready``."""
+    assert PAYLOAD_WORD & (PAYLOAD_WORD - 1) == 0
+    return wc[PAYLOAD_WORD.bit_length() - 1:].any()
 
 
 def keystream_word(block, wc, prev_oct):
@@ -198,7 +205,7 @@ class GcmTap(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
-        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail, ksel) wait in a FIFO; the length block is
+        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail, kpow) wait in a FIFO; the length block is
         # GHASH's known tail (1: MODE 10, 2: MODE 01), so the frame's last given block carries ``last`` and ``tail``
         # and the one before it ``pen``
         lay = gh.in_layout
@@ -226,7 +233,7 @@ class GcmTap(wiring.Component):
         # at most one kind per word (the word index and the mode decide): the selects are one-hot, an AND-OR
         sels = {k: Signal(name=f"sel_{k}") for k in kinds}
         push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
-        e_ksel = Signal(lay.members["ksel"])
+        e_kpow = Signal(2)
         m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
         # the A block names the slot it opens (msg_slot takes it in the same tap cycle)
         n_slot, n_pen = Mux(pwc == self.mode_word, self.slot, msg_slot), pwc == pen_word
@@ -235,13 +242,13 @@ class GcmTap(wiring.Component):
         m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()),
                      e_slot.eq(n_slot), e_pen.eq(n_pen), e_last.eq(n_last), e_tail.eq(n_tail),
                      # GHASH's key operand decoded here too, a cycle ahead (Ghash ``key_select_in``)
-                     e_ksel.eq(key_select(n_slot, n_last, n_pen, n_tail))]
+                     e_kpow.eq(key_select(n_last, n_pen, n_tail))]
         block = 0
         for k, (_, octs) in kinds.items():
             block = block | Mux(sels[k], octets_be(octs), 0)
         entry = Signal(lay)
         m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
-                     entry.tail.eq(e_tail), entry.ksel.eq(e_ksel), gq.w_en.eq(push), gq.w_data.eq(entry)]
+                     entry.tail.eq(e_tail), entry.kpow.eq(e_kpow), gq.w_en.eq(push), gq.w_data.eq(entry)]
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):
             m.d.sync += [x_i.eq(x_i + 1), mode_prev.eq(mode), self.end_mode.eq(mode), self.end_frame.eq(x_i[:2])]

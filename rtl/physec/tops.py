@@ -51,7 +51,7 @@ TOPS += [
         "AES-256 encryption for GCM keystream / H / E_K(J0): two key slots with hardware key expansion, round ring of "
         "7 (one block per 2 cycles) or 14 (one per cycle) units, T-tables in block RAM or S-boxes in logic",
         defaults={"units": 7, "table": "sbox", "sbox_style": "ebr", "lookup_reg": True, "tag_width": 2,
-                  "fifo_depth": 48},
+                  "fifo_depth": 52},
         clocks_mhz={"sync": LINE_MHZ}),
     Top("ghash", "physec", "physec.ghash:Ghash",
         "GHASH (SP 800-38D §6.4): a 64 x 128-bit GF(2^128) multiplier derived from the polynomial, pipelined over "

@@ -55,8 +55,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .consts import FRAME_WORDS
-from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, PAYLOAD_WORD, GcmTap,
-                         SecSlots, forward_key_port, keystream_word)
+from .sec_common import (KEY_PORT, KIND_J0, KIND_KS, MODE_CLEAR, MODE_GCM, MODE_GMAC, GcmTap,
+                         SecSlots, at_or_after_payload, forward_key_port, keystream_word)
 
 __all__ = ["TxSec", "KSP_FRAMES", "MODE_CLEAR", "MODE_GMAC", "MODE_GCM"]
 
@@ -228,7 +228,7 @@ class TxSec(wiring.Component):
         ours = res.valid & (hpar == o2)
         ekj0 = Array(Signal(128, name=f"ekj0_{k}") for k in range(2))
         prev_oct = Signal(8)
-        in_payload = self.out_run & (mode_o == MODE_GCM) & (self.wc >= PAYLOAD_WORD)
+        in_payload = self.out_run & (mode_o == MODE_GCM) & at_or_after_payload(self.wc)
         bottom = self.wc[0]                                  # odd words use the bottom half of the block
         have_ks = ours & (kind == KIND_KS)
         word_ks, keep_oct = keystream_word(head.block, self.wc, prev_oct)
