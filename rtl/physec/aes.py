@@ -47,7 +47,7 @@ ROUNDS = 14                     # FIPS 197 §5, Nr for Nk = 8
 KEY_WORDS = 8                   # Nk
 SCHEDULE_WORDS = 4 * (ROUNDS + 1)   # Nb (Nr + 1) = 60
 KEY_PHASES = 4                  # cycles per key-schedule word
-RK_SEL_COPIES = 4               # copies of a round unit's round-key select register
+RK_SEL_COPIES = 8               # copies of a round unit's round-key select register
 
 
 def gf256_mul(a, b):
@@ -411,9 +411,11 @@ class Aes256(wiring.Component):
         sel_src = Cat(sd.second, sd.slot) if self.passes == 2 else sd.slot
         sel_copies = [sel_src] * RK_SEL_COPIES      # without lookup_reg the round key is chosen from stage A's side
         if self.lookup_reg:
-            # the round-key select registered in RK_SEL_COPIES copies, each driving a quarter of the 128 multiplexers
-            # (one select net to all of them routed at 6.8 ns on the ECP5)
-            sel_copies = _select_copies(m, sel_src, RK_SEL_COPIES, f"u{u}_rksel")
+            # the round-key select registered in RK_SEL_COPIES copies, each driving 16 of the 128 multiplexers (one
+            # select net to all of them routed at 6.8 ns on the ECP5; four copies still routed at 4.5 to 5.6 ns on
+            # every seed, the copies' registers far from the round-key bits). ``_dup``: the FPGA flow keeps copies
+            # with the same reset value apart (fpga/flow.py ``DUP_KEEP``)
+            sel_copies = _select_copies(m, sel_src, RK_SEL_COPIES, f"u{u}_rksel_dup")
             # a register after each look-up (the DP16KD output register): the round key is chosen a cycle later
             for c in range(4):
                 for r in range(4):

@@ -13,7 +13,7 @@ the RX top). The key slots with the AES core and the GHASH side are the shared p
     S(n) ⊕ E_K(J0(n)) ─► expected T(n), compared with frame n+1's TAG field at its word 9
 
 **Why a prediction** (docs/physec-security.md "Receive side"). FC and AN end in word 3 and the payload starts at
-word 32, but the AES ring's latency is 44 cycles (46 with its FIFO): a keystream started from the received FC would
+word 32, but the AES ring's latency is 44 cycles (47 with its FIFO): a keystream started from the received FC would
 be late for a one-cycle decrypt path. So frame n+1's keystream is requested from the prediction made at frame n's
 decision: FC(n+1) = RxFrame's expected FC (the FC used for frame n + 1; also after a replayed or OHCRC-errored frame,
 one FC per frame time), AN(n+1) = AN(n), or NAN(n) when frame n is the 8th consecutive KSP frame (the transmitter

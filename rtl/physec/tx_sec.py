@@ -34,7 +34,7 @@ it through a delay of ``tag_delay`` stages after the tap (``tag_late`` flags a t
 expected with the default delay). ``tag_ready_word`` is the tap word from which the last tag was ready (the margin is
 3 + ``tag_delay`` − it).
 
-Keystream supply: the ring of the AES core issues one block per two cycles and its output FIFO (32 blocks with
+Keystream supply: the ring of the AES core issues one block per two cycles and its output FIFO (52 blocks with
 credits) fills during the 32 overhead words, so the keystream is waiting before word 32 (the frame needs 2041 AES
 blocks in 4112 cycles). A keystream word that is not there (never expected; e.g. after a key slot was rewritten while
 in use) is *not* sent in clear: TxFrame replaces the data word by zero (``kill``), ``ks_underrun`` counts it. Results
