@@ -290,8 +290,8 @@ class Ghash(wiring.Component):
         # the key operand's power, decoded here or, with ``key_select_in``, by the caller one stage ahead (timing: in
         # the integrated TX the decode of ``last`` / ``pen`` / ``tail`` from the caller's FIFO register, then its
         # fan-out to the 128 key multiplexers, was the critical path, 7.6 ns). It stays a binary select: a one-hot
-        # (slot, power) select of six nets into AND-OR multiplexers made the integrated TX unroutable (router1 still
-        # at 33 000 overused wires after 700 000 iterations, where the binary form converges)
+        # (slot, power) select of six nets into AND-OR multiplexers did not route in the integrated TX (router1, seed
+        # 1: 33 000 overused wires after 700 000 iterations, where the netlist before it converged after 673 000)
         power = p.kpow if self.key_select_in else key_select(p.last, pen, tail_in)
 
         with m.If(take):
