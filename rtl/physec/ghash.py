@@ -76,21 +76,21 @@ KEY_COPIES = 1                  # copies of the key operand register (S1a group 
 def in_layout(n_tails=0, key_select_in=False):
     """Payload of ``i``: the block, its key ``slot``, ``last`` (the message's final block) and, when the core has
     tails, ``pen`` (the block before a ``last`` block that has a ``tail``) and ``tail`` (on a ``last`` block: 0 = none,
-    k = ``tails[k-1]`` follows). With ``key_select_in``, also ``kpow``: the block's key power decoded by the caller
-    (:func:`key_select` of the other fields)."""
+    k = ``tails[k-1]`` follows). With ``key_select_in``, ``kpow`` takes the place of ``pen``: the block's key power
+    decoded by the caller (:func:`key_select`)."""
     fields = {"block": 128, "slot": 1, "last": 1}
     if n_tails:
-        fields.update(pen=1, tail=n_tails.bit_length())
+        fields.update(tail=n_tails.bit_length())
     if key_select_in:
         fields.update(kpow=2)
+    elif n_tails:
+        fields.update(pen=1)
     return data.StructLayout(fields)
 
 
-def key_select(last, pen=0, tail=0):
-    """The key power of an input block, H^(k+1) for k = 0..2: H^3 for a ``pen`` block, H for a ``last`` block
-    without a tail, H^2 otherwise (module docstring). A 2-bit Value when the arguments are Values."""
-    pen = Const(pen, 1) if isinstance(pen, int) else pen
-    tail = Const(tail, 2) if isinstance(tail, int) else tail
+def key_select(last, pen, tail):
+    """The key power (Values) of an input block, H^(k+1) for k = 0..2: H^3 for a ``pen`` block, H for a ``last``
+    block without a tail, H^2 otherwise (module docstring)."""
     return Mux(pen, 2, Mux(last & (tail == 0), 0, 1))
 
 
@@ -146,9 +146,9 @@ class Ghash(wiring.Component):
 
     Parameter ``tails``: constant final blocks (integers) that a message may leave implicit (``tail`` = 1-based
     index); the PHYSec engine passes the two length blocks of MODE 10 and MODE 01. ``key_select_in``: the input
-    carries ``kpow``, the block's key power already decoded (:func:`key_select`), so that the caller can register it
-    one stage ahead (the PHYSec engine does: :class:`~.sec_common.GcmTap`); a ``kpow`` that disagrees with ``last`` /
-    ``pen`` / ``tail`` gives a wrong S.
+    carries ``kpow``, the block's key power already decoded (:func:`key_select`), instead of ``pen``, so that the
+    caller can register it one stage ahead (the PHYSec engine does: :class:`~.sec_common.GcmTap`); a ``kpow`` that
+    disagrees with ``last`` / ``tail`` and the block's place gives a wrong S.
 
     Ports: ``h`` (two slots of 128) and ``h_load`` (2): a pulse starts slot s's precomputation from ``h[s]`` (which
     must then stay put until ``h_ready[s]``); ``h_ready`` (2): the slot's keys are ready. ``i`` stream
@@ -286,13 +286,13 @@ class Ghash(wiring.Component):
         base = Mux(fwd, y, Mux(cptr, acc[1], acc[0]))
         op = Signal(128)
         m.d.comb += op.eq(base ^ _rev(p.block))
-        pen, tail_in = (p.pen, p.tail) if nt else (Const(0), Const(0))
+        tail_in = p.tail if nt else Const(0)
         # the key operand's power, decoded here or, with ``key_select_in``, by the caller one stage ahead (timing: in
         # the integrated TX the decode of ``last`` / ``pen`` / ``tail`` from the caller's FIFO register, then its
         # fan-out to the 128 key multiplexers, was the critical path, 7.6 ns). It stays a binary select: a one-hot
         # (slot, power) select of six nets into AND-OR multiplexers did not route in the integrated TX (router1, seed
         # 1: 33 000 overused wires after 700 000 iterations, where the netlist before it converged after 673 000)
-        power = p.kpow if self.key_select_in else key_select(p.last, pen, tail_in)
+        power = p.kpow if self.key_select_in else key_select(p.last, p.pen if nt else Const(0), tail_in)
 
         with m.If(take):
             m.d.sync += [d_cur.eq(op[:DIGIT]), d_nx.eq(op[DIGIT:]),

@@ -205,7 +205,7 @@ class GcmTap(wiring.Component):
             m.d.sync += [a.eq(b) for a, b in zip(w1, w0)] + [a.eq(b) for a, b in zip(w2, w1)]
         twc, mode = self.tap_wc, self.mode
         z = Const(0, 8)
-        # the GHASH blocks (Ghash.in_layout: block, slot, last, pen, tail, kpow) wait in a FIFO; the length block is
+        # the GHASH blocks (Ghash.in_layout: block, slot, last, tail, kpow) wait in a FIFO; the length block is
         # GHASH's known tail (1: MODE 10, 2: MODE 01), so the frame's last given block carries ``last`` and ``tail``
         # and the one before it ``pen``
         lay = gh.in_layout
@@ -232,22 +232,22 @@ class GcmTap(wiring.Component):
         }
         # at most one kind per word (the word index and the mode decide): the selects are one-hot, an AND-OR
         sels = {k: Signal(name=f"sel_{k}") for k in kinds}
-        push, e_slot, e_pen, e_last, e_tail = Signal(), Signal(), Signal(), Signal(), Signal(2)
-        e_kpow = Signal(2)
+        push, e_slot, e_last, e_tail, e_kpow = Signal(), Signal(), Signal(), Signal(2), Signal(2)
         m.d.sync += [sels[k].eq(sel) for k, (sel, _) in kinds.items()]
         # the A block names the slot it opens (msg_slot takes it in the same tap cycle)
         n_slot, n_pen = Mux(pwc == self.mode_word, self.slot, msg_slot), pwc == pen_word
         n_last = kinds["l_gcm"][0] | kinds["l_gmac"][0]
         n_tail = Mux(kinds["l_gcm"][0], 1, Mux(kinds["l_gmac"][0], 2, 0))
         m.d.sync += [push.eq(Cat(*(sel for sel, _ in kinds.values())).any()),
-                     e_slot.eq(n_slot), e_pen.eq(n_pen), e_last.eq(n_last), e_tail.eq(n_tail),
-                     # GHASH's key operand decoded here too, a cycle ahead (Ghash ``key_select_in``)
+                     e_slot.eq(n_slot), e_last.eq(n_last), e_tail.eq(n_tail),
+                     # GHASH's key power (H^3 for the ``pen`` block) decoded here too, a cycle ahead (Ghash
+                     # ``key_select_in``)
                      e_kpow.eq(key_select(n_last, n_pen, n_tail))]
         block = 0
         for k, (_, octs) in kinds.items():
             block = block | Mux(sels[k], octets_be(octs), 0)
         entry = Signal(lay)
-        m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.pen.eq(e_pen), entry.last.eq(e_last),
+        m.d.comb += [entry.block.eq(block), entry.slot.eq(e_slot), entry.last.eq(e_last),
                      entry.tail.eq(e_tail), entry.kpow.eq(e_kpow), gq.w_en.eq(push), gq.w_data.eq(entry)]
         m.d.sync += self.frame_end.eq(tap_last)
         with m.If(tap_last):

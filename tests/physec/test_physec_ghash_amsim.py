@@ -66,10 +66,12 @@ def run_ghash(dut, jobs, *, pattern, seed, reload_during=None):
                         ctx.set(dut.i.valid, 0)
                         await ctx.tick()
                     last = j == len(blocks) - 1
-                    fields = {"block": x, "slot": slot, "last": last,
-                              "pen": bool(tail) and j == len(blocks) - 2, "tail": tail if last else 0}
+                    pen = bool(tail) and j == len(blocks) - 2
+                    fields = {"block": x, "slot": slot, "last": last, "tail": tail if last else 0}
                     if dut.key_select_in:        # the key decoded by the caller: H^3 for pen, H for a plain last
-                        fields["kpow"] = 2 if fields["pen"] else 0 if last and not tail else 1
+                        fields["kpow"] = 2 if pen else 0 if last and not tail else 1
+                    else:
+                        fields["pen"] = pen
                     ctx.set(dut.i.payload, fields)
                     ctx.set(dut.i.valid, 1)
                     await ctx.tick().until(dut.i.ready)
