@@ -14,14 +14,31 @@ The algorithm is the background's pseudo-code, line for line::
                  else: pop; push_tail(f); fresh = 1
                return None
 
-Decision (model timing): the whole loop runs in the decision cycle. Parking a paused flow is free in the model; see
-docs/flowctl.md (TODO for the RTL: it must park at least as fast as ``L_SCHED`` allows, or the comparison moves to the
-transaction level for the cycles where many parked flows sit at the head).
+Decision (model timing, docs/flowctl.md "Cycle model"): the loop above is what the scheduler computes, but hardware
+cannot run an unbounded loop in one clock cycle, so the model takes **one decision step per cycle** (:meth:`step`),
+the step the RTL takes:
+
+* every listed flow blocked by a shared cause (the global pause, every tenant in use, or PFC on every priority in
+  use): all of them are parked at once (the loop's result, which needs no per-flow work);
+* the head flow is not eligible (its own lease): it is parked, and the decision continues in the next cycle;
+* the head packet fits the head's deficit (plus a quantum when fresh): it is selected;
+* the head is the only listed flow and is short: it is selected with one more quantum (the loop rotates it onto
+  itself);
+* otherwise the short head is rotated to the tail, and the second flow, fresh (quantum >= MAX_PKT: it always fits),
+  is selected in the same step when it is eligible; when it is not, the step only rotates and the decision continues
+  in the next cycle (where that flow, now the head, is parked).
+
+So a decision parks one flow per cycle where the loop parks any number at once; the order in which flows are served,
+rotated and parked is the loop's. :meth:`select` keeps the loop itself (the reference the tests compare :meth:`step`
+with). Resumes come only from the expiry scanner (model.py), one flow per cycle, not from the XON entry itself.
 """
 
 from collections import deque
 
-__all__ = ["DrrScheduler", "jain_index"]
+__all__ = ["DrrScheduler", "RETRY", "jain_index"]
+
+#: :meth:`DrrScheduler.step` parked or rotated without selecting: decide again in the next cycle
+RETRY = "retry"
 
 
 def jain_index(xs):
@@ -63,8 +80,59 @@ class DrrScheduler:
                 self.fifo.append(f)
                 self.in_list[f] = True
 
+    def step(self, eligible, all_blocked=False):
+        """One decision step (see the module docstring). ``eligible(f)`` is the pause check, ``all_blocked`` the
+        shared-cause test. Returns ``(f, pkt)`` when a packet is selected, ``RETRY`` when the step parked or rotated
+        a flow without selecting (the decision continues in the next cycle, even if no flow is left: a commit may
+        list one meanwhile), or None when nothing is listed or everything was parked by a shared cause."""
+        fifo = self.fifo
+        if not fifo:
+            return None
+        if all_blocked:
+            for f in fifo:
+                self.in_list[f] = False
+                self.parked[f] = True
+            fifo.clear()
+            self.fresh = True
+            return None
+        f = fifo[0]
+        if not eligible(f):
+            fifo.popleft()
+            self.in_list[f] = False
+            self.parked[f] = True
+            self.fresh = True
+            return RETRY
+        d = self.deficit[f] + (self.quantum[f] if self.fresh else 0)
+        pkt = self.queues[f][0]
+        if pkt.length <= d:
+            return self._take(f, d)
+        if len(fifo) == 1:
+            return self._take(f, d + self.quantum[f])
+        fifo.popleft()                  # rotate the short head (not fresh: its deficit is unchanged)
+        fifo.append(f)
+        self.fresh = True
+        g = fifo[0]
+        if not eligible(g):
+            return RETRY
+        return self._take(g, self.deficit[g] + self.quantum[g])
+
+    def _take(self, f, d):
+        """Select the head packet of ``f`` (the head of the FIFO) with the deficit ``d`` it has this round."""
+        q = self.queues[f]
+        pkt = q.popleft()
+        self.deficit[f] = d - pkt.length
+        if q:
+            self.fresh = False
+        else:
+            self.fifo.popleft()
+            self.in_list[f] = False
+            self.deficit[f] = 0
+            self.fresh = True
+        return f, pkt
+
     def select(self, eligible):
-        """Pick the next packet; ``eligible(f)`` is the pause check. Returns (f, pkt) or None."""
+        """The background's loop in one call (the reference for :meth:`step`): the next packet, ``eligible(f)`` being
+        the pause check. Returns (f, pkt) or None."""
         fifo = self.fifo
         while fifo:
             f = fifo[0]

@@ -146,7 +146,6 @@ class TrafficSource:
     def step(self, t):
         """The beat (data, last, user, dest) sent in cycle t, or None."""
         self.rx.step(t)
-        self.rx.resumed.clear()
         if self.cur is None:
             if self.gap_p and self.rng.random() < self.gap_p:
                 return None

@@ -39,7 +39,7 @@ from collections import deque
 from .admission import REASONS, FcController, admit
 from .buffer import CellBuffer
 from .config import BYTES_PER_BEAT, L_COMMIT, L_NOTIFY, L_SCHED, MIN_PKT
-from .drr import DrrScheduler
+from .drr import RETRY, DrrScheduler
 from .mfc import MfcSender, beats as frame_beats
 from .reaction import MfcReceiver
 
@@ -69,6 +69,8 @@ class FlowCtlModel:
         self.bounds = bounds
         self.tenant_of = [cfg.flow(f).tenant for f in range(cfg.flows)]
         self.prio_of = [cfg.flow(f).prio for f in range(cfg.flows)]
+        self.tenants_used = sorted(set(self.tenant_of))
+        self.prios_used = sorted(set(self.prio_of))
         self.buf = CellBuffer(cells=cfg.cells, cell_bytes=cfg.cell_bytes, flows=cfg.flows, tenant_of=self.tenant_of)
         self.sender = MfcSender(cfg)
         self.fcc = FcController(cfg, self.buf, self.sender)
@@ -100,6 +102,8 @@ class FlowCtlModel:
         self.cur = None                      # StoredPacket on m_axis
         self.cur_idx = 0
         self.next_sel = None                 # (StoredPacket, first valid cycle)
+        self.retry = False                   # the last decision step parked / rotated only: decide again
+        self.decided = None                  # the cycle of the last decision step
         self.fc_cur = None
         self.fc_idx = 0
         self.scan = 0
@@ -165,17 +169,11 @@ class FlowCtlModel:
         while commits and commits[0][0] <= t:
             p = commits.popleft()[1]
             self.drr.commit(p.flow, p)
-        # reaction side
+        # reaction side (a resumed flow is re-inserted by the scanner, not by its XON entry: drr.py)
         rx = self.rx
         if fc_in is not None:
             rx.beat(t, *fc_in)
         rx.step(t)
-        drr = self.drr
-        if rx.resumed:
-            for f in rx.resumed:
-                if drr.parked[f] and not self.paused_by_next_hop(f, pfc_paused):
-                    drr.resume(f)
-            rx.resumed.clear()
         self._scan(t)
         # egress, ingress, reclaim
         m_beat, freed = self._egress(t, m_ready)
@@ -229,9 +227,21 @@ class FlowCtlModel:
         if self.drr.parked[f] and not self.paused_by_next_hop(f, self._pfc):
             self.drr.resume(f)
 
+    def _all_blocked(self):
+        """Every flow is paused by a shared cause: the global pause, every tenant in use, or PFC on every priority in
+        use (the scheduler then parks every listed flow in one step, drr.py)."""
+        L = self.rx.leases
+        return (L.global_paused() or all(L.tenant_paused(tn) for tn in self.tenants_used)
+                or all(self._pfc >> p & 1 for p in self.prios_used))
+
     def _decide(self, t):
-        sel = self.drr.select(lambda f: not self.paused_by_next_hop(f, self._pfc))
-        if sel is not None:
+        """One decision step (drr.py), at most one per cycle."""
+        if self.decided == t:
+            return
+        self.decided = t
+        sel = self.drr.step(lambda f: not self.paused_by_next_hop(f, self._pfc), self._all_blocked())
+        self.retry = sel == RETRY
+        if sel is not None and sel != RETRY:
             self.next_sel = (sel[1], t + L_SCHED)
 
     def _egress(self, t, m_ready):
@@ -263,7 +273,7 @@ class FlowCtlModel:
                 self.deq_pkts[p.flow] += 1
                 self.deq_bytes[p.flow] += p.length
                 self.cur = None
-        if self.cur is None and self.next_sel is None:
+        if self.next_sel is None and (self.cur is None or self.retry):
             self._decide(t)
         return beat, freed
 

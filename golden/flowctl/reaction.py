@@ -76,11 +76,9 @@ class LeaseTable:
 
 
 class MfcReceiver:
-    """Frame assembly from ``s_fc`` beats, validation, sequence check and the apply port.
-
-    ``resumed`` collects the flows explicitly resumed (XON entries, snapshot zero bits, RESET) in the current cycle;
-    the owner (model or traffic source) drains it to re-insert parked flows.
-    """
+    """Frame assembly from ``s_fc`` beats, validation, sequence check and the apply port. A flow resumed by an XON
+    entry, a snapshot's zero bit or RESET is re-inserted into the model's scheduler by its expiry scanner (``_scan``),
+    which sees the lease ended; the traffic source (harness.py) checks the leases whenever it chooses a flow."""
 
     def __init__(self, *, flows, tenants, etype=0x88B5, d_apply=D_APPLY, default_lease=0xFFFF,
                  quanta_step=32, lease_w=32, max_frame=1518, enabled=True):
@@ -102,7 +100,6 @@ class MfcReceiver:
         self.global_lease = (self.default_lease, 0)
         self.dirty = set()
         self.walking = False
-        self.resumed = []
         self.frames_rx = {"delta": 0, "snapshot": 0, "tenant": 0}
         self.rx_err = dict.fromkeys(RX_ERR_REASONS, 0)
         self.seq_gap = 0
@@ -187,9 +184,6 @@ class MfcReceiver:
     def _flags(self, f):
         L = self.leases
         if f.flags & F_RESET:
-            for g in range(self.flows):
-                if L.flow_paused(g):
-                    self.resumed.append(g)
             L.clear()
             self.dirty.clear()
         if f.type == T_FLOW_SNAPSHOT:
@@ -234,7 +228,6 @@ class MfcReceiver:
             L.pause_until[i] = L.now
             if count:
                 self.xon_rx[i] += 1
-            self.resumed.append(i)
 
     def _walk_slot(self, job):
         f = job[1]

@@ -3,7 +3,7 @@
 from hypothesis import given, settings, strategies as st
 
 from din.golden.flowctl.buffer import CellBuffer
-from din.golden.flowctl.drr import DrrScheduler, jain_index
+from din.golden.flowctl.drr import RETRY, DrrScheduler, jain_index
 
 
 @settings(max_examples=150, deadline=None)
@@ -110,3 +110,48 @@ def test_drr_weights_and_parking(sizes):
     tot = sum(after)
     for k, w in enumerate((1, 2, 4)):
         assert abs(after[k] / tot - w / 7) <= 0.02 * w / 7 + 2 * 1518 / tot
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.integers(60, 1518)), min_size=1, max_size=40),
+       st.lists(st.tuples(st.integers(0, 3), st.integers(0, 63), st.booleans()), max_size=60),
+       st.lists(st.integers(1518, 4 * 1518), min_size=6, max_size=6))
+def test_drr_step_serves_what_the_loop_serves(n, pkts, events, quanta):
+    """The model's one-step-per-cycle scheduler (``step``, the RTL's decision) against the background's loop
+    (``select``): driven by the same commits, pause changes and resumes between decisions, a decision that retries
+    step by step until it selects (or gives up) ends in the loop's state with the loop's packet. Pauses are per flow
+    (``all_blocked`` off) or shared (every flow paused: ``all_blocked`` on, the one-step flush)."""
+    loop = DrrScheduler(flows=n, quantum=quanta[:n])
+    stepped = DrrScheduler(flows=n, quantum=quanta[:n])
+    paused = set()
+    queue = [(f % n, P(length)) for f, length in pkts]
+    for f, pkt in queue[:len(queue) // 2]:         # backlogs first, so that flows stay listed and get short
+        loop.commit(f, pkt)
+        stepped.commit(f, pkt)
+    queue = queue[len(queue) // 2:]
+    events = list(events)
+    while queue or events or loop.fifo:
+        if queue:
+            f, pkt = queue.pop(0)
+            loop.commit(f, pkt)
+            stepped.commit(f, pkt)
+        if events:
+            kind, arg, flag = events.pop(0)
+            if kind == 0:                                  # pause / unpause one flow
+                (paused.add if flag else paused.discard)(arg % n)
+            elif kind == 1 and (arg % n) not in paused:    # the scanner resumes an eligible parked flow
+                loop.resume(arg % n)
+                stepped.resume(arg % n)
+            elif kind == 2:                                # everything paused by a shared cause, or released
+                paused = set(range(n)) if flag else set()
+        eligible = (lambda f: f not in paused)
+        shared = len(paused) == n
+        want = loop.select(eligible)
+        got = RETRY
+        while got == RETRY:                        # the decision continues cycle by cycle
+            got = stepped.step(eligible, all_blocked=shared)
+        assert got == want
+        for attr in ("in_list", "parked", "deficit", "fresh"):
+            assert getattr(stepped, attr) == getattr(loop, attr), attr
+        assert list(stepped.fifo) == list(loop.fifo)
+        assert [list(q) for q in stepped.queues] == [list(q) for q in loop.queues]
