@@ -20,6 +20,8 @@ Structure (one ``sync`` domain, 64-bit beats; cycle figures are the golden model
   packet is transferred, so back-to-back packets leave without a bubble.
 * **Egress**: a read issuer and one output register stage (the data RAM's own register); the last beat of a cell frees
   it when the beat is transferred.
+* **Occupancy**: per-flow counters of cells committed (ingress, at tlast) and freed (egress) in RAMs, read a cycle
+  ahead by each reader; admission tests an ``at_cap`` bit vector kept by those readers (docs/flowctl.md "RTL").
 * **FC controller** (spec §4): occupancy notifications two cycles after every allocation / free (``L_NOTIFY``), per-flow
   RUN/PAUSED hysteresis with the clamp ``XON ≤ XOFF − 1`` and the global guard; ``pfc_req`` mirrors the guard.
 
@@ -256,7 +258,8 @@ class FlowCtlCore(wiring.Component):
         chk = Signal(fb)
         m.d.sync += chk.eq(chk + 1)
         w_chk = word_of(chk, "chk")
-        chk_err = thresholds(w_chk, "chk")[4]
+        chk_thr = thresholds(w_chk, "chk")
+        chk_err = chk_thr[4]
         err_seen = Signal()
         err_flow = Signal(fb)
         with m.If(chk_err & (~err_seen | (chk < err_flow))):
@@ -278,8 +281,8 @@ class FlowCtlCore(wiring.Component):
         # ---- per-flow state ------------------------------------------------------------------------------------
         def farray(shape, name):
             return Array(Signal(shape, name=f"{name}{i}") for i in range(F))
-        occ = farray(cnt_shape, "occ")
-        occ_nx = farray(cnt_shape, "occ_nx")     # after this cycle's allocation / reclaim / free (FC controller)
+        # occupancy >= CAP per flow, as of the start of the cycle (admission; kept by the occupancy readers below)
+        at_cap = Signal(F)
         pkts = farray(cnt_shape, "pkts")
         head = farray(cell_shape, "head")
         tail = farray(cell_shape, "tail")
@@ -337,12 +340,12 @@ class FlowCtlCore(wiring.Component):
         m.d.comb += [s.ready.eq(init_done), nb.eq(sum(s.payload.keep[i] for i in range(8)))]
         reason_new = Signal.like(in_reason)
         w_adm = word_of(dest[:fb], "adm")
-        cap_adm = thresholds(w_adm, "adm")[2]
+        dest_at_cap = at_cap.bit_select(dest[:fb], 1)
         with m.If(~dest_ok | ~w_adm.enable):
             m.d.comb += reason_new.eq(1)
         with m.Elif(free_cnt < self.max_pkt_cells):
             m.d.comb += reason_new.eq(2)
-        with m.Elif(~w_adm.lossless & (occ[dest[:fb]] >= cap_adm)):
+        with m.Elif(~w_adm.lossless & dest_at_cap):
             m.d.comb += reason_new.eq(3)
         reason = Mux(first, reason_new, in_reason)
         nbytes = Signal.like(in_nbytes)
@@ -416,7 +419,7 @@ class FlowCtlCore(wiring.Component):
                 m.d.sync += ctr.eq(ctr + 1)
         with m.If(commit):
             m.d.sync += [self.enq_pkts.eq(self.enq_pkts + 1), self.enq_bytes.eq(self.enq_bytes + nbytes)]
-        cap_ev = beat & first & (reason_new == 0) & (occ[dest[:fb]] >= cap_adm)
+        cap_ev = beat & first & (reason_new == 0) & dest_at_cap
         with m.If(cap_ev):
             m.d.sync += self.cap_exceeded.eq(self.cap_exceeded + 1)
 
@@ -678,16 +681,60 @@ class FlowCtlCore(wiring.Component):
         m.d.sync += want_again.eq(want_more)
         m.d.comb += want.eq(~sel_valid & ((xfer & o_first) | idle | want_again) & init_done)
 
-        # ---- occupancy (per flow and total) ---------------------------------------------------------------------
+        # ---- occupancy per flow: committed / freed counter RAMs, no per-flow registers or adders ----------------
+        # occupancy(f) = committed(f) - freed(f) + the cells of f's frame in progress, mod 2^w. The ingress writes
+        # ``committed`` at tlast, the egress ``freed`` at every free. Each reader has its own read ports, addressed a
+        # cycle before it needs the value (its flow is known then) and transparent for the write port, so their data is
+        # the state at the start of the cycle; the cycle's own changes of that flow are added here. After ``rst`` the
+        # initialisation clears the first ``flows`` words of both (flows <= cells).
+        cnt_w = cnt_shape.width
+        m.submodules.ctd_ram = ctd_ram = Memory(shape=cnt_shape, depth=F, init=[])
+        m.submodules.frd_ram = frd_ram = Memory(shape=cnt_shape, depth=F, init=[])
+        ctd_wp, frd_wp = ctd_ram.write_port(), frd_ram.write_port()
+        in_pend = in_busy & (in_reason == 0) & ~in_over     # the frame in progress holds ``in_ncells`` cells
+
+        def occ_reader(name, addr):
+            """(flow, committed, freed, occupancy at the start of this cycle, after this cycle's changes) of ``addr``
+            as it was in the previous cycle."""
+            cp = ctd_ram.read_port(transparent_for=(ctd_wp,))
+            fp = frd_ram.read_port(transparent_for=(frd_wp,))
+            fq = Signal(fb, name=f"occ_{name}_flow")
+            m.d.comb += [cp.addr.eq(addr), fp.addr.eq(addr)]
+            m.d.sync += fq.eq(addr)
+            start, after = Signal(cnt_shape, name=f"occ_{name}"), Signal(cnt_shape, name=f"occ_{name}_nx")
+            m.d.comb += [
+                start.eq(cp.data - fp.data + Mux(in_pend & (in_flow == fq), in_ncells, 0)),
+                after.eq(start + (alloc & (f_in == fq)) - Mux(rc_req & (f_in == fq), rc_n, 0)
+                         - (e_free & (o_flow == fq))),
+            ]
+            return fq, cp.data, fp.data, start, after
+
+        # the ingress's flow (its commit, the high-water mark, at_cap), the egress's (its frees, at_cap), the two FC
+        # evaluations, the statistics window and the configuration checker (at_cap after a CAP change)
+        in_fq, in_ctd, _, in_occ, in_occ_nx = occ_reader("in", f_in)
+        eg_fq, _, eg_frd, _, eg_occ_nx = occ_reader("eg", Mux(advance, src_flow, o_flow))
+        _, _, _, _, chk_occ_nx = occ_reader("chk", chk + 1)            # its flow is ``chk``
+        with m.If(~init_done):
+            m.d.comb += [ctd_wp.addr.eq(init_ctr), ctd_wp.data.eq(0), ctd_wp.en.eq(init_ctr < F),
+                         frd_wp.addr.eq(init_ctr), frd_wp.data.eq(0), frd_wp.en.eq(init_ctr < F)]
+        with m.Else():
+            # a committed frame has at least 8 beats, so ``in_fq`` is its flow at tlast; ``eg_fq`` is ``o_flow``
+            # whenever a beat is transferred
+            m.d.comb += [ctd_wp.addr.eq(f_in), ctd_wp.data.eq(in_ctd + ncells + alloc), ctd_wp.en.eq(commit),
+                         frd_wp.addr.eq(o_flow), frd_wp.data.eq(eg_frd + 1), frd_wp.en.eq(e_free)]
+        # at_cap: each of these readers rewrites its flow's bit every cycle with the exact value (equal when two
+        # readers have the same flow); during the initialisation every occupancy is 0 and the checker visits every
+        # flow (cells >= flows cycles)
+        cap_in = thresholds(word_of(in_fq, "cap_in"), "cap_in")[2]
+        cap_eg = thresholds(word_of(eg_fq, "cap_eg"), "cap_eg")[2]
+        writers = [(init_done, in_fq, in_occ_nx >= cap_in), (init_done, eg_fq, eg_occ_nx >= cap_eg),
+                   (Const(1), chk, Mux(init_done, chk_occ_nx, 0) >= chk_thr[2])]
+        for i in range(F):
+            for en, fl, val in reversed(writers):
+                with m.If(en & (fl == i)):
+                    m.d.sync += at_cap[i].eq(val)
         rc_flow_n = Signal.like(in_ncells)
         m.d.comb += rc_flow_n.eq(Mux(rc_req, rc_n, 0))
-        for i in range(F):
-            ii = alloc & (f_in == i)
-            ir = rc_req & (f_in == i)
-            ie = e_free & (o_flow == i)
-            m.d.comb += occ_nx[i].eq(occ[i] + ii - Mux(ir, rc_n, 0) - ie)
-            with m.If(ii | ir | ie):
-                m.d.sync += occ[i].eq(occ_nx[i])
         used_next = Signal(cnt_shape)
         m.d.comb += used_next.eq(used + alloc - rc_flow_n - e_free)
         m.d.sync += used.eq(used_next)
@@ -708,15 +755,16 @@ class FlowCtlCore(wiring.Component):
         m.d.sync += [ni[0].eq(alloc | rc_req), nif[0].eq(f_in), ni[1].eq(ni[0]), nif[1].eq(nif[0]),
                      ne[0].eq(e_free), nef[0].eq(o_flow), ne[1].eq(ne[0]), nef[1].eq(nef[0])]
         n_xoff, n_xon = Signal(2), Signal(2)
+        ev_occ = [occ_reader(f"ev{k}", a)[4] for k, a in enumerate((nif[0], nef[0]))]   # flows nif[1] / nef[1]
         for k, (v, fl) in enumerate(((ni[1], nif[1]), (ne[1], nef[1]))):
             other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
             xoff, xon = thresholds(word_of(fl, f"ev{k}"), f"ev{k}")[:2]
             with m.If(v & ~other_same):
-                with m.If(~fc_paused[fl] & (occ_nx[fl] >= xoff)):
+                with m.If(~fc_paused[fl] & (ev_occ[k] >= xoff)):
                     put(m, fc_paused, fl, 1)
                     m.d.comb += n_xoff[k].eq(1)
                 # XOFF = 0: paused at the first notification, never resumed (flagged by cfg_err; golden admission.py)
-                with m.Elif(fc_paused[fl] & (occ_nx[fl] <= xon) & (xoff != 0)):
+                with m.Elif(fc_paused[fl] & (ev_occ[k] <= xon) & (xoff != 0)):
                     put(m, fc_paused, fl, 0)
                     m.d.comb += n_xon[k].eq(1)
         m.d.sync += [self.xoff_tx.eq(self.xoff_tx + n_xoff[0] + n_xoff[1]),
@@ -785,15 +833,17 @@ class FlowCtlCore(wiring.Component):
                 "cap": StatRam(depth=F, fields={"exceeded": cw})}
         for name, ram in rams.items():
             m.submodules[f"st_{name}"] = ram
+        hwm_v, hwm_rc = Signal(), Signal.like(rc_n)
+        m.d.sync += [hwm_v.eq(alloc), hwm_rc.eq(Mux(rc_req, rc_n, 0))]
         events = {
             "enq": (commit, f_in, {"pkts": 1, "bytes": nbytes}),
             "deq": (xfer & o_last, o_flow, {"pkts": 1, "bytes": o_len}),
             "drop": ((drop_reason != 0) & f_ok, f_in, {"pkts": 1, "bytes": nbytes}),
             "fc0": (n_xoff[0] | n_xon[0], nif[1], {"xoff": n_xoff[0], "xon": n_xon[0]}),
             "fc1": (n_xoff[1] | n_xon[1], nef[1], {"xoff": n_xoff[1], "xon": n_xon[1]}),
-            # the occupancy right after the allocation (an egress free of the flow in the same cycle counts first,
-            # a reclaim of the same frame later: the golden model's order)
-            "hwm": (alloc, f_in, {"occ": occ[f_in] + 1 - (e_free & (o_flow == f_in))}),
+            # the occupancy right after an allocation of cycle t (an egress free of the flow in t counts first, a
+            # reclaim of the same frame later: the golden model's order), recorded in t+1 from the start of t+1
+            "hwm": (hwm_v, in_fq, {"occ": in_occ + hwm_rc}),
             "rx": (rx.ev_entry, rx.ev_entry_flow, {"xoff": rx.ev_entry_xoff, "xon": ~rx.ev_entry_xoff}),
             "wd": (rx.ev_wd, scan, {"events": 1}),
             "cap": (cap_ev, dest[:fb], {"exceeded": 1}),
@@ -805,6 +855,7 @@ class FlowCtlCore(wiring.Component):
         st_flow = self.st_flow             # the flow of the last request (FLOW_STAT_STATUS.FLOW)
         st_pend = Signal()
         got = Signal(len(rams))
+        st_occ = occ_reader("st", st_flow)[3]
         # each StatRam holds its last read word in ``rd_data`` until the next read: no copy here
         held = {name: ram.rd_data for name, ram in rams.items()}
         for k, ram in enumerate(rams.values()):
@@ -817,7 +868,7 @@ class FlowCtlCore(wiring.Component):
             m.d.sync += [st_flow.eq(self.st_sel), st_pend.eq(1), got.eq(0), self.st_valid.eq(0)]
         with m.Elif(st_pend & got.all()):
             m.d.sync += [st_pend.eq(0), self.st_valid.eq(1),
-                         live.occ.eq(occ[st_flow]), live.paused_tx.eq(fc_paused[st_flow]),
+                         live.occ.eq(st_occ), live.paused_tx.eq(fc_paused[st_flow]),
                          live.paused_rx.eq(rx.flow_lease.bit_select(st_flow, 1)), live.parked.eq(parked[st_flow]),
                          live.in_list.eq(in_list[st_flow]), live.backlog.eq(pkts[st_flow])]
         m.d.comb += [d.occ.eq(live.occ), d.paused_tx.eq(live.paused_tx), d.paused_rx.eq(live.paused_rx),
