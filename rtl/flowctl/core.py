@@ -225,6 +225,13 @@ class FlowCtlCore(wiring.Component):
         m.submodules.flow_ram = flow_ram = Memory(shape=FLOW_WORD, depth=F, init=[FLOW_WORD_RESET] * F)
         flow_wp = flow_ram.write_port()
         m.d.comb += [flow_wp.addr.eq(self.flow_sel), flow_wp.data.eq(self.flow_wdata), flow_wp.en.eq(self.flow_we)]
+        # admission's bits of the words as vectors (a bit select on tdest, not a RAM read): written with the word,
+        # like it not reset
+        f_enable = Signal(F, init=(1 << F) - 1 if FLOW_WORD_RESET["enable"] else 0, reset_less=True)
+        f_lossless = Signal(F, init=(1 << F) - 1 if FLOW_WORD_RESET["lossless"] else 0, reset_less=True)
+        with m.If(self.flow_we):
+            m.d.sync += [f_enable.bit_select(self.flow_sel, 1).eq(self.flow_wdata.enable),
+                         f_lossless.bit_select(self.flow_sel, 1).eq(self.flow_wdata.lossless)]
 
         def word_of(addr, name):
             port = flow_ram.read_port(domain="comb")
@@ -308,8 +315,11 @@ class FlowCtlCore(wiring.Component):
             init_done.eq(init_ctr == C),
             self.init_done.eq(init_done), self.free_cells.eq(free_cnt),
         ]
-        m.d.sync += [fl_rd.eq(fl_rd + fl_pop), fl_wr.eq(fl_wr + fl_push),
-                     free_cnt.eq(free_cnt + fl_push - fl_pop)]
+        free_nx = Signal(cnt_shape)
+        free_low = Signal(init=1)          # free_cnt < ceil(MAX_PKT / cell): admission's nobuf, registered
+        m.d.comb += free_nx.eq(free_cnt + fl_push - fl_pop)
+        m.d.sync += [fl_rd.eq(fl_rd + fl_pop), fl_wr.eq(fl_wr + fl_push), free_cnt.eq(free_nx),
+                     free_low.eq(free_nx < self.max_pkt_cells)]
         with m.If(~init_done):
             m.d.comb += [fl_push.eq(1), fl_push_cell.eq(init_ctr)]
             m.d.sync += init_ctr.eq(init_ctr + 1)
@@ -339,13 +349,12 @@ class FlowCtlCore(wiring.Component):
         nb = Signal(4)
         m.d.comb += [s.ready.eq(init_done), nb.eq(sum(s.payload.keep[i] for i in range(8)))]
         reason_new = Signal.like(in_reason)
-        w_adm = word_of(dest[:fb], "adm")
         dest_at_cap = at_cap.bit_select(dest[:fb], 1)
-        with m.If(~dest_ok | ~w_adm.enable):
+        with m.If(~dest_ok | ~f_enable.bit_select(dest[:fb], 1)):
             m.d.comb += reason_new.eq(1)
-        with m.Elif(free_cnt < self.max_pkt_cells):
+        with m.Elif(free_low):
             m.d.comb += reason_new.eq(2)
-        with m.Elif(~w_adm.lossless & dest_at_cap):
+        with m.Elif(~f_lossless.bit_select(dest[:fb], 1) & dest_at_cap):
             m.d.comb += reason_new.eq(3)
         reason = Mux(first, reason_new, in_reason)
         nbytes = Signal.like(in_nbytes)
