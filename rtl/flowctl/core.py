@@ -234,6 +234,7 @@ class FlowCtlCore(wiring.Component):
                          f_lossless.bit_select(self.flow_sel, 1).eq(self.flow_wdata.lossless)]
 
         def word_of(addr, name):
+            """The word of ``addr`` in this cycle (an asynchronous read: only the DRR's two candidates still)."""
             port = flow_ram.read_port(domain="comb")
             m.d.comb += port.addr.eq(addr)
             w = Signal(FLOW_WORD, name=f"word_{name}")
@@ -256,7 +257,23 @@ class FlowCtlCore(wiring.Component):
             ]
             return xoff, xon, cap, q, err
 
-        m.d.comb += self.flow_rdata.eq(word_of(self.flow_sel, "rd"))
+        def word_sync(addr, name):
+            """The word of this cycle's ``addr`` (a write of this cycle included), in the next cycle."""
+            port = flow_ram.read_port(transparent_for=(flow_wp,))
+            m.d.comb += port.addr.eq(addr)
+            w = Signal(FLOW_WORD, name=f"word_{name}")
+            m.d.comb += w.eq(port.data)
+            return w
+
+        def thresholds_q(addr, name):
+            """:func:`thresholds` of this cycle's ``addr``, registered: valid two cycles later."""
+            thr = thresholds(word_sync(addr, name), name)
+            out = [Signal.like(v, name=f"{v.name}_q") for v in thr]
+            m.d.sync += [o_.eq(v) for o_, v in zip(out, thr)]
+            return out
+
+        # FLOW_*_RD: FLOW_SEL's word a cycle after the select (AXI4-Lite reads come later)
+        m.d.comb += self.flow_rdata.eq(word_sync(self.flow_sel, "rd"))
         g_xon = Signal(THR_W)
         m.d.comb += g_xon.eq(Mux(self.cfg_g_xon >= self.cfg_g_xoff, self.cfg_g_xoff - 1, self.cfg_g_xon))
         # configuration checker: one flow per cycle, always running; CFG_ERR and the lowest offending flow are sticky
@@ -264,9 +281,9 @@ class FlowCtlCore(wiring.Component):
         # in use, so the scheduler knows when PFC pauses every flow at once
         chk = Signal(fb)
         m.d.sync += chk.eq(chk + 1)
-        w_chk = word_of(chk, "chk")
-        chk_thr = thresholds(w_chk, "chk")
-        chk_err = chk_thr[4]
+        w_chk = word_sync(chk + 1, "chk")               # the word of ``chk`` (a registered read)
+        chk_err = thresholds(w_chk, "chk")[4]
+        chk_cap = thresholds_q(chk + 2, "chk2")[2]      # its CAP, registered (at_cap below)
         err_seen = Signal()
         err_flow = Signal(fb)
         with m.If(chk_err & (~err_seen | (chk < err_flow))):
@@ -538,7 +555,8 @@ class FlowCtlCore(wiring.Component):
         with m.If(init_done):
             m.d.sync += scan.eq(scan + 1)
         res = Signal()
-        m.d.comb += [res.eq(init_done & parked[scan] & elig(scan, word_of(scan, "scan"))),
+        w_scan = word_sync(Mux(init_done, scan + 1, scan), "scan")      # the word of ``scan`` (registered read)
+        m.d.comb += [res.eq(init_done & parked[scan] & elig(scan, w_scan)),
                      res_push.eq(res & (pkts[scan] != 0)),
                      res_flow.eq(scan)]
         with m.If(res):
@@ -734,10 +752,21 @@ class FlowCtlCore(wiring.Component):
         # at_cap: each of these readers rewrites its flow's bit every cycle with the exact value (equal when two
         # readers have the same flow); during the initialisation every occupancy is 0 and the checker visits every
         # flow (cells >= flows cycles)
-        cap_in = thresholds(word_of(in_fq, "cap_in"), "cap_in")[2]
-        cap_eg = thresholds(word_of(eg_fq, "cap_eg"), "cap_eg")[2]
-        writers = [(init_done, in_fq, in_occ_nx >= cap_in), (init_done, eg_fq, eg_occ_nx >= cap_eg),
-                   (Const(1), chk, Mux(init_done, chk_occ_nx, 0) >= chk_thr[2])]
+        # FC notification pipes (L_NOTIFY = 2): the ingress's and the egress's flow of two cycles ago
+        ni = [Signal(name=f"ni_v{k}") for k in range(2)]
+        nif = [Signal(fb, name=f"ni_f{k}") for k in range(2)]
+        ne = [Signal(name=f"ne_v{k}") for k in range(2)]
+        nef = [Signal(fb, name=f"ne_f{k}") for k in range(2)]
+        m.d.sync += [ni[0].eq(alloc | rc_req), nif[0].eq(f_in), ni[1].eq(ni[0]), nif[1].eq(nif[0]),
+                     ne[0].eq(e_free), nef[0].eq(o_flow), ne[1].eq(ne[0]), nef[1].eq(nef[0])]
+        # the thresholds of the notified flows (FC evaluations below) are those of f_in / o_flow two cycles ago: the
+        # ingress and egress writers use their CAP when their flow has not changed since (a flow's occupancy only
+        # changes two or more cycles after its ingress frame or egress packet began: the first beat's allocation
+        # counts a cycle later, see above, and a packet's first free comes at its 4th beat at the earliest)
+        ev_thr = [thresholds_q(f_in, "ev0"), thresholds_q(o_flow, "ev1")]
+        writers = [(init_done & (in_fq == nif[1]), in_fq, in_occ_nx >= ev_thr[0][2]),
+                   (init_done & (eg_fq == nef[1]), eg_fq, eg_occ_nx >= ev_thr[1][2]),
+                   (Const(1), chk, Mux(init_done, chk_occ_nx, 0) >= chk_cap)]
         for i in range(F):
             for en, fl, val in reversed(writers):
                 with m.If(en & (fl == i)):
@@ -757,17 +786,11 @@ class FlowCtlCore(wiring.Component):
             m.d.sync += min_free.eq(free_cnt - 1)
 
         # ---- FC controller: notifications L_NOTIFY = 2 cycles after the change (spec §4) ------------------------
-        ni = [Signal(name=f"ni_v{k}") for k in range(2)]
-        nif = [Signal(fb, name=f"ni_f{k}") for k in range(2)]
-        ne = [Signal(name=f"ne_v{k}") for k in range(2)]
-        nef = [Signal(fb, name=f"ne_f{k}") for k in range(2)]
-        m.d.sync += [ni[0].eq(alloc | rc_req), nif[0].eq(f_in), ni[1].eq(ni[0]), nif[1].eq(nif[0]),
-                     ne[0].eq(e_free), nef[0].eq(o_flow), ne[1].eq(ne[0]), nef[1].eq(nef[0])]
         n_xoff, n_xon = Signal(2), Signal(2)
         ev_occ = [occ_reader(f"ev{k}", a)[4] for k, a in enumerate((nif[0], nef[0]))]   # flows nif[1] / nef[1]
         for k, (v, fl) in enumerate(((ni[1], nif[1]), (ne[1], nef[1]))):
             other_same = (k == 1) & ni[1] & (nif[1] == fl)    # the same flow twice in a cycle: evaluate once
-            xoff, xon = thresholds(word_of(fl, f"ev{k}"), f"ev{k}")[:2]
+            xoff, xon = ev_thr[k][:2]
             with m.If(v & ~other_same):
                 with m.If(~fc_paused[fl] & (ev_occ[k] >= xoff)):
                     put(m, fc_paused, fl, 1)
