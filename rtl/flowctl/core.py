@@ -714,7 +714,6 @@ class FlowCtlCore(wiring.Component):
         # cycle before it needs the value (its flow is known then) and transparent for the write port, so their data is
         # the state at the start of the cycle; the cycle's own changes of that flow are added here. After ``rst`` the
         # initialisation clears the first ``flows`` words of both (flows <= cells).
-        cnt_w = cnt_shape.width
         m.submodules.ctd_ram = ctd_ram = Memory(shape=cnt_shape, depth=F, init=[])
         m.submodules.frd_ram = frd_ram = Memory(shape=cnt_shape, depth=F, init=[])
         ctd_wp, frd_wp = ctd_ram.write_port(), frd_ram.write_port()
@@ -749,9 +748,6 @@ class FlowCtlCore(wiring.Component):
             # whenever a beat is transferred
             m.d.comb += [ctd_wp.addr.eq(f_in), ctd_wp.data.eq(in_ctd + ncells + alloc), ctd_wp.en.eq(commit),
                          frd_wp.addr.eq(o_flow), frd_wp.data.eq(eg_frd + 1), frd_wp.en.eq(e_free)]
-        # at_cap: each of these readers rewrites its flow's bit every cycle with the exact value (equal when two
-        # readers have the same flow); during the initialisation every occupancy is 0 and the checker visits every
-        # flow (cells >= flows cycles)
         # FC notification pipes (L_NOTIFY = 2): the ingress's and the egress's flow of two cycles ago
         ni = [Signal(name=f"ni_v{k}") for k in range(2)]
         nif = [Signal(fb, name=f"ni_f{k}") for k in range(2)]
@@ -764,6 +760,9 @@ class FlowCtlCore(wiring.Component):
         # changes two or more cycles after its ingress frame or egress packet began: the first beat's allocation
         # counts a cycle later, see above, and a packet's first free comes at its 4th beat at the earliest)
         ev_thr = [thresholds_q(f_in, "ev0"), thresholds_q(o_flow, "ev1")]
+        # at_cap: each of these readers rewrites its flow's bit with the exact value (equal when two readers have the
+        # same flow); during the initialisation every occupancy is 0 and the checker visits every flow (cells >=
+        # flows cycles)
         writers = [(init_done & (in_fq == nif[1]), in_fq, in_occ_nx >= ev_thr[0][2]),
                    (init_done & (eg_fq == nef[1]), eg_fq, eg_occ_nx >= ev_thr[1][2]),
                    (Const(1), chk, Mux(init_done, chk_occ_nx, 0) >= chk_cap)]
