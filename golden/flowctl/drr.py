@@ -89,18 +89,12 @@ class DrrScheduler:
         if not fifo:
             return None
         if all_blocked:
-            for f in fifo:
-                self.in_list[f] = False
-                self.parked[f] = True
-            fifo.clear()
-            self.fresh = True
+            while fifo:
+                self._park_head()
             return None
         f = fifo[0]
         if not eligible(f):
-            fifo.popleft()
-            self.in_list[f] = False
-            self.parked[f] = True
-            self.fresh = True
+            self._park_head()
             return RETRY
         d = self.deficit[f] + (self.quantum[f] if self.fresh else 0)
         pkt = self.queues[f][0]
@@ -115,6 +109,13 @@ class DrrScheduler:
         if not eligible(g):
             return RETRY
         return self._take(g, self.deficit[g] + self.quantum[g])
+
+    def _park_head(self):
+        """The head flow is paused: it leaves the FIFO and waits for a resume (its deficit is kept)."""
+        f = self.fifo.popleft()
+        self.in_list[f] = False
+        self.parked[f] = True
+        self.fresh = True
 
     def _take(self, f, d):
         """Select the head packet of ``f`` (the head of the FIFO) with the deficit ``d`` it has this round."""
@@ -137,10 +138,7 @@ class DrrScheduler:
         while fifo:
             f = fifo[0]
             if not eligible(f):
-                fifo.popleft()
-                self.in_list[f] = False
-                self.parked[f] = True
-                self.fresh = True
+                self._park_head()
                 continue
             if self.fresh:
                 self.deficit[f] += self.quantum[f]
