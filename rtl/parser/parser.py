@@ -6,12 +6,16 @@ Structure (parser.md §1, background/srv6_arn.md §7.5):
   12..21, and decides the L3 start (14, 18 or 22) by beat 2.
 * **Realigner**: shifts the stream once so that L3 byte 0 starts a word (word k = L3 bytes [8k, 8k + 8)); a frame
   without IP still produces one empty last word so that every frame reaches the walker, in order.
-* **Lookahead**: the walker sees each word together with the next one.
-* **Walker** (walker.py): the chain walk, options, SRH, inner header and L4, one word per cycle.
+* **Word buffer**: the realigned words wait in a FIFO (``word_depth``); the walker sees the head word together
+  with the next one (lookahead).
+* **Walker** (walker.py): the chain walk, options, SRH, inner header and L4, one action per cycle; a word is
+  consumed when it has no action left.
 * **Record**: the walker's registers when the frame's last word has been walked; ``m_meta`` carries it.
 
-Frames pass with a fixed latency of one cycle (a register stage; ``s_axis.ready`` follows ``m_axis.ready`` and
-the room left in the record FIFO, so the parser itself never inserts a stall). Exactly one record per frame.
+Frames pass with a fixed latency of one cycle (a register stage). ``s_axis.ready`` follows ``m_axis.ready``, the
+room in the word buffer (the walker back-pressures the input only when it falls behind: words with several actions,
+such as option floods) and a credit count of the frames in flight against the record FIFO's depth (so records are
+never lost when ``m_meta`` is back-pressured). Exactly one record per frame.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
@@ -42,6 +46,11 @@ L2_RECORD = {"length": 24, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype
              "l3kind": 2, "l3off": 5}
 
 
+def _word_layout():
+    """A realigned word in the word buffer, with its frame's L2 decision and pre-L3 errors."""
+    return data.StructLayout({"data": 64, "nb": 4, "last": 1, "first": 1, "pos": 24, "err": 32, **L2_RECORD})
+
+
 def walk_layout():
     """The walker's record (input of the post stage)."""
     spec = Walker._state_spec()
@@ -63,11 +72,15 @@ POST_CONFIG = {**{f"carve{i}": 7 for i in range(4)},
 
 
 class Parser(wiring.Component):
-    """Parameters: ``record_depth`` (records buffered on ``m_meta``)."""
+    """Parameters: ``record_depth`` (records buffered on ``m_meta``, also the most frames in flight),
+    ``word_depth`` (realigned words buffered in front of the walker)."""
 
-    def __init__(self, *, record_depth=16):
+    def __init__(self, *, record_depth=16, word_depth=16):
+        if record_depth < 2 or word_depth < 4:
+            raise ValueError("record_depth must be >= 2 and word_depth >= 4")
         self.record_depth = record_depth
-        self.params = {"record_depth": record_depth}
+        self.word_depth = word_depth
+        self.params = {"record_depth": record_depth, "word_depth": word_depth}
         beat = BeatLayout(data_width=64, user_width=1)
         sig = {
             "s_axis": In(stream.Signature(beat)),
@@ -94,9 +107,13 @@ class Parser(wiring.Component):
                 m.d.comb += post.blk[i][k].eq(getattr(self, f"cfg_csid{i}_{k}"))
         m.d.comb += self.csid_cfg_err.eq(post.csid_cfg_err)
 
-        # ---- frame path: one register stage; ready follows the output and the record FIFO room --------------
+        # ---- frame path: one register stage; ready follows the output, the word buffer and the frame credits -----
+        # frames accepted whose record has not left m_meta: at most record_depth, so the record FIFO never overflows
+        inflight = Signal(range(self.record_depth + 1))
+        # the word buffer takes at most one word a cycle (an aligned word, or the tail word the cycle after tlast)
+        wfifo = m.submodules.words = SyncFIFOBuffered(width=_word_layout().size, depth=self.word_depth)
         room = Signal()
-        m.d.comb += room.eq(fifo.level < self.record_depth - 6)
+        m.d.comb += room.eq((inflight < self.record_depth) & (wfifo.level < self.word_depth - 1))
         s, o = self.s_axis, self.m_axis
         m.d.comb += s.ready.eq((o.ready | ~o.valid) & room)
         with m.If(o.ready | ~o.valid):
@@ -254,30 +271,34 @@ class Parser(wiring.Component):
                          apos.eq(wpos), aside_err.eq(wside_err)]
             m.d.comb += [aside[k].eq(wside[k]) for k in L2_RECORD]
 
-        # ---- lookahead: hold one word; walk it when the next arrives or when it is the last -----------------
+        # ---- word buffer and lookahead: the walker works on the head word; the FIFO's output is the next one ------
+        wl_in = data.View(_word_layout(), wfifo.w_data)
+        m.d.comb += [wfifo.w_en.eq(av), wl_in.data.eq(adata), wl_in.nb.eq(anb), wl_in.last.eq(alast),
+                     wl_in.first.eq(afirst), wl_in.pos.eq(apos), wl_in.err.eq(aside_err)]
+        m.d.comb += [getattr(wl_in, k).eq(aside[k]) for k in L2_RECORD]
+        nxt = data.View(_word_layout(), wfifo.r_data)
         cv = Signal()
-        cdata = Signal(64)
-        cnb = Signal(4)
-        clast = Signal()
-        cfirst = Signal()
-        cpos = Signal(24)
-        cside = {k: Signal(w, name=f"cs_{k}") for k, w in L2_RECORD.items()}
-        cside_err = Signal(32)
+        cw = Signal(_word_layout())
         process = Signal()
-        m.d.comb += process.eq(cv & (clast | av))
-        with m.If(process | ~cv):
-            m.d.sync += [cv.eq(av), cdata.eq(adata), cnb.eq(anb), clast.eq(alast), cfirst.eq(afirst),
-                         cpos.eq(apos), cside_err.eq(aside_err)]
-            m.d.sync += [cside[k].eq(aside[k]) for k in L2_RECORD]
+        m.d.comb += process.eq(cv & (cw.last | wfifo.r_rdy))
+        load = Signal()
+        m.d.comb += [load.eq(~cv | wk.adv), wfifo.r_en.eq(load)]
+        with m.If(load):
+            m.d.sync += [cv.eq(wfifo.r_rdy), cw.eq(nxt)]
+        cside = {k: getattr(cw, k) for k in L2_RECORD}
         m.d.comb += [
-            wk.i_valid.eq(process), wk.i_first.eq(cfirst), wk.i_pos.eq(cpos), wk.i_data.eq(cdata),
-            wk.i_nb.eq(cnb), wk.i_last.eq(clast), wk.la_data.eq(adata), wk.la_nb.eq(Mux(av & ~clast, anb, 0)),
-            wk.la_last.eq(alast), wk.f_l3kind.eq(cside["l3kind"]), wk.f_l3off.eq(cside["l3off"]),
-            wk.f_errs.eq(Mux(clast, cside_err, 0)),
+            wk.i_valid.eq(process), wk.i_first.eq(cw.first), wk.i_pos.eq(cw.pos), wk.i_data.eq(cw.data),
+            wk.i_nb.eq(cw.nb), wk.i_last.eq(cw.last), wk.la_data.eq(nxt.data),
+            wk.la_nb.eq(Mux(wfifo.r_rdy & ~cw.last, nxt.nb, 0)),
+            wk.la_last.eq(wfifo.r_rdy & nxt.last), wk.f_l3kind.eq(cw.l3kind), wk.f_l3off.eq(cw.l3off),
+            wk.f_errs.eq(Mux(cw.last, cw.err, 0)),
         ]
+        frame_in = Signal()
+        m.d.comb += frame_in.eq(take & last)
+        m.d.sync += inflight.eq(inflight + frame_in - (self.m_meta.valid & self.m_meta.ready))
         # the frame's L2 fields, kept with the walk of its last word
         rl2 = {k: Signal(w, name=f"rl2_{k}") for k, w in L2_RECORD.items()}
-        with m.If(process & clast):
+        with m.If(wk.adv & cw.last):
             m.d.sync += [rl2[k].eq(cside[k]) for k in L2_RECORD]
 
         # ---- record ----------------------------------------------------------------------------------------------

@@ -1,20 +1,28 @@
-"""The L3 walker: one 8-byte word of the realigned L3 stream per cycle (parser.md §2, §5, §6, §8).
+"""The L3 walker: the realigned L3 stream, one 8-byte word at a time (parser.md §2, §5, §6, §8).
 
 The words come from the realigner (``parser.py``): word k holds L3 bytes [8k, 8k + 8); the walker also sees the
-next word (lookahead) so a field that straddles two words is complete. Per word it runs, in walk order:
+next word (lookahead) so a field that straddles two words is complete. The walk of a word is a sequence of
+**actions**, one per cycle, chosen in walk order:
 
 1. the commit of an option whose end lies in this word (its decode was prepared when it started);
-2. the option / TLV scanner over the bytes of this word (up to 8 option starts: one per cycle at line rate);
-3. up to three chain steps (header complete -> next header start -> header head), each acting only when the
-   bytes it needs are in this word or the frame has ended;
-4. the scanner again for a header that started in step 3;
-5. up to three more chain steps;
-6. at the frame's last word: the checks that need the frame end (the outer Payload / Total Length, MAC error).
+2. one step of the option / TLV scanner (one option, Pad1 or TLV start in this word);
+3. one chain step (header complete, next header start, header head, header end, upper layer, L4), acting only
+   when the bytes it needs are in this word or the frame has ended.
 
-Every step is the golden model's control flow (``golden/parser/model.py``, ``options.py``, ``srh.py``) written
-with :class:`~din.rtl.parser.seq.Seq`, so one cycle does what the software does for those bytes; positions are
-byte offsets from the outer L3 start. This first version favours exactness over clock speed: the per-word logic is
-one deep combinational step (timing closure is open, see docs/parser.md).
+When no action is enabled the word is consumed (``adv``): the header-byte and Segment List captures follow the
+stream, and at the frame's last word the checks that need the frame end (the outer Payload / Total Length, MAC
+error) run and the record is complete (``done``). A word with n actions takes n + 1 cycles; the parser buffers the
+words in front of the walker and back-pressures its input when the walker is behind (docs/parser.md).
+
+Every action is the golden model's control flow (``golden/parser/model.py``, ``options.py``, ``srh.py``) written
+with :class:`~din.rtl.parser.seq.Seq`, in the model's order, so the walk does what the software does for those
+bytes; positions are byte offsets from the outer L3 start. (The first version ran all the actions of a word, up to
+14 scanner steps and 6 chain steps, as one combinational step per word; one action per cycle is about a seventh of
+that logic per cycle.)
+
+A word never needs more than :data:`MAX_ACTIONS` actions (8 bytes hold at most 8 option starts, a pending commit
+and a few chain steps; every action moves the walk forward or ends it). A guard counts them anyway: should a walker
+fault ever exceed the bound, the walk of the frame stops there and ``overrun`` pulses, so nothing can hang.
 """
 
 from amaranth.hdl import Array, Cat, Const, Elaboratable, Module, Mux, Signal
@@ -22,7 +30,7 @@ from amaranth.hdl import Array, Cat, Const, Elaboratable, Module, Mux, Signal
 from .consts import AH, DOH, ERR, EXT_HEADERS, FRAGMENT, HBH, INNER_KEEPS, IPV4_IN, IPV6_IN, L4_MIN, PORTS, ROUTING
 from .seq import Seq
 
-__all__ = ["Walker", "PH", "CONFIG_FIELDS"]
+__all__ = ["Walker", "PH", "CONFIG_FIELDS", "MAX_ACTIONS"]
 
 # walker phases
 PH = dict(IDLE=0, IP6=1, IP4=2, IP4OPT=3, XSTART=4, XHEAD=5, XBODY=6, L4=7, DONE=8)
@@ -39,13 +47,18 @@ CONFIG_FIELDS = {
     "max_ext": 5, "max_opts": 5, "max_opt_hdr": 12, "max_pad": 4, "window": 16, "sl0_allowed": 256,
 }
 
+#: actions one word may take before the guard ends the walk (never reached by a correct walk)
+MAX_ACTIONS = 31
+
 W = 16          # header position width (bytes from the outer L3 start; every header lies in the first 8 KB)
 PW = 24         # word position / frame length width (frames up to 16 MB, BIG TCP included)
 
 
 class Walker(Elaboratable):
-    """Per-word L3 walk. Inputs are plain signals driven by the parser top; the record is in ``rec`` (a dict of
-    registers, valid when ``done`` pulses, one cycle after the frame's last word)."""
+    """L3 walk, one action per cycle. Inputs are plain signals driven by the parser top: ``i_valid`` presents a
+    word (with its lookahead unless it is the frame's last), ``adv`` says it is consumed this cycle. The record is
+    in ``rec`` (a dict of registers, valid when ``done`` pulses, one cycle after the frame's last word is
+    consumed)."""
 
     def __init__(self):
         self.i_valid = Signal()
@@ -61,7 +74,9 @@ class Walker(Elaboratable):
         self.f_l3off = Signal(5)            # frame offset of the L3 start (14, 18, 22)
         self.f_errs = Signal(32)            # errors known before L3 (L2, MAC error at i_last)
         self.cfg = {k: Signal(w, name=f"cfg_{k}") for k, w in CONFIG_FIELDS.items()}
+        self.adv = Signal()                 # the presented word is consumed this cycle
         self.done = Signal()
+        self.overrun = Signal()             # the action guard ended a walk (a walker fault; never expected)
         self.rec = {}
         self._spec = self._state_spec()
         for name, (width, _init) in self._spec.items():
@@ -222,21 +237,19 @@ class Walker(Elaboratable):
         fe_known = Signal()
         m.d.comb += fe_known.eq(last | self.la_last)
 
-        # the starting state: registers, or a fresh frame at i_first
-        start = {}
-        for name, (width, init) in self._spec.items():
-            start[name] = regs[name]
+        # the starting state: registers, or a fresh frame at the first cycle of the frame's first word
+        busy = Signal()                     # an action was taken on the presented word in an earlier cycle
+        n_act = Signal(range(MAX_ACTIONS + 1))
+        new_frame = Signal()
+        m.d.comb += new_frame.eq(self.i_first & ~busy)
         init = {}
         for name, (width, iv) in self._spec.items():
             init[name] = Const(iv, width)
         l3k = self.f_l3kind
-        fresh = {}
-        for name in self._spec:
-            fresh[name] = Mux(self.i_first, init[name], start[name])
         s = Seq(m, "w", {})
         for name, (width, _iv) in self._spec.items():
-            s.declare(name, fresh[name], width)
-        with s.when(self.i_first):
+            s.declare(name, Mux(new_frame, init[name], regs[name]), width)
+        with s.when(new_frame):
             s["l3off"] = self.f_l3off
             s["phase"] = Mux(l3k == 1, PH["IP6"], Mux(l3k == 2, PH["IP4"], PH["IDLE"]))
             s["hs"] = 0
@@ -244,24 +257,39 @@ class Walker(Elaboratable):
 
         ctx = _Ctx(m, s, cfg, P, wb, avail, last, fe_known, self.i_nb, bytes16)
 
-        ctx.commit_pending()
-        for i in range(8):
-            ctx.slot(f"a{i}")
-        for i in range(3):
-            ctx.chain_step(f"p{i}")
-        for i in range(6):
-            ctx.slot(f"b{i}")
-        for i in range(3):
-            ctx.chain_step(f"q{i}")
+        # the action of this cycle: the first enabled one in walk order
+        en_commit = ctx.t(ctx.commit_enabled(), "en_commit")
+        en_slot = ctx.t(ctx.slot_enabled(), "en_slot")
+        en_chain = ctx.t(ctx.chain_enabled(), "en_chain")
+        guard = Signal()
+        m.d.comb += guard.eq(n_act == MAX_ACTIONS)
+        adv = Signal()
+        m.d.comb += adv.eq(~(en_commit | en_slot | en_chain) | guard)
+
+        ctx.capture_pending()
+        with s.when(en_commit & ~guard):
+            ctx.commit()
+        with s.when(~en_commit & en_slot & ~guard):
+            ctx.slot("a")
+        with s.when(~en_commit & ~en_slot & en_chain & ~guard):
+            ctx.chain_step("p")
+        with s.when(guard):
+            ctx.stop()
+            s["sc_act"] = 0
+            s["pend"] = 0
         ctx.resolve_errors()
-        ctx.frame_end(self.f_errs)
+        with s.when(adv):
+            ctx.frame_end(self.f_errs)
         ctx.deferred()
-        ctx.captures(self.i_data)
+        with s.when(adv):
+            ctx.captures(self.i_data)
 
         with m.If(self.i_valid):
             for name in self._spec:
                 m.d.sync += regs[name].eq(s[name])
-        m.d.sync += self.done.eq(self.i_valid & last)
+            m.d.sync += [busy.eq(~adv), n_act.eq(Mux(adv, 0, n_act + 1))]
+        m.d.comb += self.adv.eq(self.i_valid & adv)
+        m.d.sync += [self.done.eq(self.i_valid & adv & last), self.overrun.eq(self.i_valid & guard)]
         return m
 
 
@@ -456,56 +484,66 @@ class _Ctx:
         with s.when((cls == C_UNK) & disc):
             self.err("OPT_UNKNOWN_DISCARD", pos)
 
-    def commit_pending(self):
+    def capture_pending(self):
+        """Raw words 2..4 of a pending option as they pass (every cycle of a word: idempotent)."""
         s, P = self.s, self.P
-        # raw words of the pending option: words 2..4 after its start word
         with s.when(s["pend"]):
             idx = self.t(P - s["pend_base"], "pidx")
             for i in (2, 3, 4):
                 with s.when(idx == 8 * i):
                     s[f"praw{i}"] = Cat(*[self.wb[k] for k in range(8)])
-            ends_here = s["pend_end"] <= P + 8
-            with s.when(ends_here):
-                s["pend"] = 0
-                with s.when(s["pend_end"] <= P + self.nb):
-                    self.decode(s["pend_cls"], s["pend_ok"], s["pend_val"], s["pend_disc"], s["pend_pos"],
-                                s["pend_len"], s["pend_otype"], s["pend_o"], "pending")
-                with s.when(s["pend_end"] > P + self.nb):
-                    s["sc_act"] = 0                # the frame ends inside the option: the walk stops
-            with s.when(~ends_here & self.last):
-                s["pend"] = 0
-                s["sc_act"] = 0
-        # the words of a pending option as they are when it commits (a new pending option may replace them later
-        # in this word)
+        # the words of a pending option as they are when it commits (a slot may start a new pending option in a
+        # later cycle of this word)
         self.praw_commit = [s[f"praw{i}"] for i in range(5)]
+
+    def commit_enabled(self):
+        s = self.s
+        return s["pend"] & ((s["pend_end"] <= self.P + 8) | self.last)
+
+    def commit(self):
+        """The pending option ends in this word (decode it) or the frame ends first (the walk stops)."""
+        s, P = self.s, self.P
+        ends_here = s["pend_end"] <= P + 8
+        s["pend"] = 0
+        with s.when(ends_here):
+            with s.when(s["pend_end"] <= P + self.nb):
+                self.decode(s["pend_cls"], s["pend_ok"], s["pend_val"], s["pend_disc"], s["pend_pos"],
+                            s["pend_len"], s["pend_otype"], s["pend_o"], "pending")
+            with s.when(s["pend_end"] > P + self.nb):
+                s["sc_act"] = 0                # the frame ends inside the option: the walk stops
+        with s.when(~ends_here):
+            s["sc_act"] = 0                    # (last word)
+
+    def slot_enabled(self):
+        s, P = self.s, self.P
+        pos = s["sc_pos"]
+        return s["sc_act"] & ~s["pend"] & (pos < P + 8) & (pos < s["sc_end"])
 
     def slot(self, tag):
         s, P, cfg = self.s, self.P, self.cfg
         pos = s["sc_pos"]
-        act = self.t(s["sc_act"] & ~s["pend"] & (pos < P + 8) & (pos < s["sc_end"]), f"sl{tag}")
-        with s.when(act):
-            o = self.t((pos - P)[0:3], "o")
-            with s.when(~self.present(pos)):
-                s["sc_act"] = 0
-            with s.when(self.present(pos)):
-                t_ = self.t(self.ob(o, 0), "ty")
-                with s.when(t_ == 0):
-                    with s.when(~s["sc_tlv"]):
-                        s["sc_pad"] = s["sc_pad"] + 1
-                        with s.when(s["sc_pad"] > cfg["max_pad"]):
-                            self.err("PAD_ABUSE", pos)
-                            s["sc_act"] = 0
-                    s["sc_pos"] = pos + 1
-                with s.when(t_ != 0):
-                    with s.when(~self.present(pos + 1)):
+        o = self.t((pos - P)[0:3], "o")
+        with s.when(~self.present(pos)):
+            s["sc_act"] = 0
+        with s.when(self.present(pos)):
+            t_ = self.t(self.ob(o, 0), "ty")
+            with s.when(t_ == 0):
+                with s.when(~s["sc_tlv"]):
+                    s["sc_pad"] = s["sc_pad"] + 1
+                    with s.when(s["sc_pad"] > cfg["max_pad"]):
+                        self.err("PAD_ABUSE", pos)
                         s["sc_act"] = 0
-                    with s.when(self.present(pos + 1)):
-                        l_ = self.t(self.ob(o, 1), "ln")
-                        e = self.t(pos + 2 + l_, "e")
-                        with s.when(s["sc_tlv"]):
-                            self._tlv(pos, o, t_, l_, e)
-                        with s.when(~s["sc_tlv"]):
-                            self._opt(pos, o, t_, l_, e)
+                s["sc_pos"] = pos + 1
+            with s.when(t_ != 0):
+                with s.when(~self.present(pos + 1)):
+                    s["sc_act"] = 0
+                with s.when(self.present(pos + 1)):
+                    l_ = self.t(self.ob(o, 1), "ln")
+                    e = self.t(pos + 2 + l_, "e")
+                    with s.when(s["sc_tlv"]):
+                        self._tlv(pos, o, t_, l_, e)
+                    with s.when(~s["sc_tlv"]):
+                        self._opt(pos, o, t_, l_, e)
 
     def _tlv(self, pos, o, t_, l_, e):
         s = self.s
@@ -600,26 +638,36 @@ class _Ctx:
             s["ulp_v"] = 1
             s["ulp_off"] = pos
 
-    def chain_step(self, tag):
+    def _chain_conds(self):
+        """Per phase: the bytes the chain step needs are in this word + lookahead, or the frame has ended."""
         s, P, last = self.s, self.P, self.last
-        ph = self.t(s["phase"], f"ph{tag}")
-        # IPv6 header (model.py _ipv6)
-        with s.when((ph == PH["IP6"]) & ((s["hs"] + 40 <= P + 8) | last)):
-            self._ip6()
-        with s.when((ph == PH["IP4"]) & ((s["hs"] + 20 <= P + 8) | last)):
-            self._ip4()
-        with s.when((ph == PH["IP4OPT"]) & ((s["pos4"] <= P + 8) | last)):
-            self._ip4opt()
-        with s.when((ph == PH["XSTART"]) & ((s["pos"] < P + 8) | last)):
-            self._xstart()
-        with s.when((ph == PH["XHEAD"]) & ((s["hs"] + 8 <= P + 8) | last)):
-            self._xhead()
-        with s.when((ph == PH["XBODY"]) & ((s["he"] <= P + 8) | last) & ~(s["sc_act"] & (s["sc_pos"] < P + 8)
-                                                                          & (s["sc_pos"] < s["sc_end"]))
-                    & ~(s["pend"] & (s["pend_end"] <= P + 8))):
-            self._xbody()
-        with s.when((ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= P + 8) | last)):
-            self._l4()
+        if getattr(self, "_cc", None) is None:
+            ph = self.t(s["phase"], "ph")
+            self._cc = [
+                (PH["IP6"], (ph == PH["IP6"]) & ((s["hs"] + 40 <= P + 8) | last)),
+                (PH["IP4"], (ph == PH["IP4"]) & ((s["hs"] + 20 <= P + 8) | last)),
+                (PH["IP4OPT"], (ph == PH["IP4OPT"]) & ((s["pos4"] <= P + 8) | last)),
+                (PH["XSTART"], (ph == PH["XSTART"]) & ((s["pos"] < P + 8) | last)),
+                (PH["XHEAD"], (ph == PH["XHEAD"]) & ((s["hs"] + 8 <= P + 8) | last)),
+                # the header ends when its scanner is done and no option of it is pending in this word
+                (PH["XBODY"], (ph == PH["XBODY"]) & ((s["he"] <= P + 8) | last)
+                 & ~(s["sc_act"] & (s["sc_pos"] < P + 8) & (s["sc_pos"] < s["sc_end"]))
+                 & ~(s["pend"] & (s["pend_end"] <= P + 8))),
+                (PH["L4"], (ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= P + 8) | last)),
+            ]
+            self._cc = [(k, self.t(c, f"cc{k}")) for k, c in self._cc]
+        return self._cc
+
+    def chain_enabled(self):
+        return Cat(*[c for _k, c in self._chain_conds()]).any()
+
+    def chain_step(self, tag):
+        """One step of the header chain (model.py _ipv6 / _ipv4 / _walk / _upper)."""
+        steps = {PH["IP6"]: self._ip6, PH["IP4"]: self._ip4, PH["IP4OPT"]: self._ip4opt, PH["XSTART"]: self._xstart,
+                 PH["XHEAD"]: self._xhead, PH["XBODY"]: self._xbody, PH["L4"]: self._l4}
+        for k, cond in self._chain_conds():
+            with self.s.when(cond):
+                steps[k]()
 
     def _trunc_at(self, pos, end):
         """``end > frame end`` at the last word (the frame continues otherwise)."""
