@@ -9,10 +9,11 @@ next word (lookahead) so a field that straddles two words is complete. The walk 
 3. one chain step (header complete, next header start, header head, header end, upper layer, L4), acting only
    when the bytes it needs are in this word or the frame has ended.
 
-When no action is enabled the word is consumed (``adv``): the header-byte and Segment List captures follow the
-stream, and at the frame's last word the checks that need the frame end (the outer Payload / Total Length, MAC
-error) run and the record is complete (``done``). A word with n actions takes n + 1 cycles; the parser buffers the
-words in front of the walker and back-pressures its input when the walker is behind (docs/parser.md).
+A word is consumed (``adv``) in the cycle of its last action, when the state that action leaves enables none
+(or at once when it has no action): the header-byte and Segment List captures follow the stream, and at the
+frame's last word the checks that need the frame end (the outer Payload / Total Length, MAC error) run and the
+record is complete (``done``). A word with n actions takes max(n, 1) cycles; the parser buffers the words in front
+of the walker and back-pressures its input when the walker is behind (docs/parser.md).
 
 Every action is the golden model's control flow (``golden/parser/model.py``, ``options.py``, ``srh.py``) written
 with :class:`~din.rtl.parser.seq.Seq`, in the model's order, so the walk does what the software does for those
@@ -260,23 +261,27 @@ class Walker(Elaboratable):
         # the action of this cycle: the first enabled one in walk order
         en_commit = ctx.t(ctx.commit_enabled(), "en_commit")
         en_slot = ctx.t(ctx.slot_enabled(), "en_slot")
-        en_chain = ctx.t(ctx.chain_enabled(), "en_chain")
+        conds = ctx.chain_conds()
+        en_chain = ctx.t(Cat(*[c for _k, c in conds]).any(), "en_chain")
         guard = Signal()
         m.d.comb += guard.eq(n_act == MAX_ACTIONS)
-        adv = Signal()
-        m.d.comb += adv.eq(~(en_commit | en_slot | en_chain) | guard)
 
         ctx.capture_pending()
         with s.when(en_commit & ~guard):
             ctx.commit()
         with s.when(~en_commit & en_slot & ~guard):
-            ctx.slot("a")
+            ctx.slot()
         with s.when(~en_commit & ~en_slot & en_chain & ~guard):
-            ctx.chain_step("p")
+            ctx.chain_step(conds)
         with s.when(guard):
             ctx.stop()
             s["sc_act"] = 0
             s["pend"] = 0
+        # the word is consumed in the cycle of its last action (or at once when it has none): the enables again,
+        # on the state this action leaves
+        more = ctx.commit_enabled() | ctx.slot_enabled() | Cat(*[c for _k, c in ctx.chain_conds()]).any()
+        adv = Signal()
+        m.d.comb += adv.eq(~more | guard)
         ctx.resolve_errors()
         with s.when(adv):
             ctx.frame_end(self.f_errs)
@@ -519,7 +524,7 @@ class _Ctx:
         pos = s["sc_pos"]
         return s["sc_act"] & ~s["pend"] & (pos < P + 8) & (pos < s["sc_end"])
 
-    def slot(self, tag):
+    def slot(self):
         s, P, cfg = self.s, self.P, self.cfg
         pos = s["sc_pos"]
         o = self.t((pos - P)[0:3], "o")
@@ -638,34 +643,30 @@ class _Ctx:
             s["ulp_v"] = 1
             s["ulp_off"] = pos
 
-    def _chain_conds(self):
-        """Per phase: the bytes the chain step needs are in this word + lookahead, or the frame has ended."""
+    def chain_conds(self):
+        """Per phase, on the current state: the bytes the chain step needs are in this word + lookahead, or the
+        frame has ended."""
         s, P, last = self.s, self.P, self.last
-        if getattr(self, "_cc", None) is None:
-            ph = self.t(s["phase"], "ph")
-            self._cc = [
-                (PH["IP6"], (ph == PH["IP6"]) & ((s["hs"] + 40 <= P + 8) | last)),
-                (PH["IP4"], (ph == PH["IP4"]) & ((s["hs"] + 20 <= P + 8) | last)),
-                (PH["IP4OPT"], (ph == PH["IP4OPT"]) & ((s["pos4"] <= P + 8) | last)),
-                (PH["XSTART"], (ph == PH["XSTART"]) & ((s["pos"] < P + 8) | last)),
-                (PH["XHEAD"], (ph == PH["XHEAD"]) & ((s["hs"] + 8 <= P + 8) | last)),
-                # the header ends when its scanner is done and no option of it is pending in this word
-                (PH["XBODY"], (ph == PH["XBODY"]) & ((s["he"] <= P + 8) | last)
-                 & ~(s["sc_act"] & (s["sc_pos"] < P + 8) & (s["sc_pos"] < s["sc_end"]))
-                 & ~(s["pend"] & (s["pend_end"] <= P + 8))),
-                (PH["L4"], (ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= P + 8) | last)),
-            ]
-            self._cc = [(k, self.t(c, f"cc{k}")) for k, c in self._cc]
-        return self._cc
+        ph = self.t(s["phase"], "ph")
+        conds = [
+            (PH["IP6"], (ph == PH["IP6"]) & ((s["hs"] + 40 <= P + 8) | last)),
+            (PH["IP4"], (ph == PH["IP4"]) & ((s["hs"] + 20 <= P + 8) | last)),
+            (PH["IP4OPT"], (ph == PH["IP4OPT"]) & ((s["pos4"] <= P + 8) | last)),
+            (PH["XSTART"], (ph == PH["XSTART"]) & ((s["pos"] < P + 8) | last)),
+            (PH["XHEAD"], (ph == PH["XHEAD"]) & ((s["hs"] + 8 <= P + 8) | last)),
+            # the header ends when its scanner is done and no option of it is pending in this word
+            (PH["XBODY"], (ph == PH["XBODY"]) & ((s["he"] <= P + 8) | last)
+             & ~(s["sc_act"] & (s["sc_pos"] < P + 8) & (s["sc_pos"] < s["sc_end"]))
+             & ~(s["pend"] & (s["pend_end"] <= P + 8))),
+            (PH["L4"], (ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= P + 8) | last)),
+        ]
+        return [(k, self.t(c, f"cc{k}")) for k, c in conds]
 
-    def chain_enabled(self):
-        return Cat(*[c for _k, c in self._chain_conds()]).any()
-
-    def chain_step(self, tag):
-        """One step of the header chain (model.py _ipv6 / _ipv4 / _walk / _upper)."""
+    def chain_step(self, conds):
+        """One step of the header chain (model.py _ipv6 / _ipv4 / _walk / _upper); ``conds`` from chain_conds."""
         steps = {PH["IP6"]: self._ip6, PH["IP4"]: self._ip4, PH["IP4OPT"]: self._ip4opt, PH["XSTART"]: self._xstart,
                  PH["XHEAD"]: self._xhead, PH["XBODY"]: self._xbody, PH["L4"]: self._l4}
-        for k, cond in self._chain_conds():
+        for k, cond in conds:
             with self.s.when(cond):
                 steps[k]()
 
