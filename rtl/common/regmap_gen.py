@@ -26,6 +26,7 @@ __all__ = ["REGMAPS", "regmap_targets", "load_regmap", "markdown_table", "python
 REGMAPS = [
     ("common", "din.rtl.common.axil_regs:EXAMPLE_REGMAP"),
     ("flowctl", "din.rtl.flowctl.regs:FLOWCTL_REGMAP"),
+    ("parser", "din.rtl.parser.parser_regs:PARSER_REGMAP"),
     ("parser", "din.rtl.parser.classifier_regs:CLASSIFIER_REGMAP", "classifier"),
     ("physec", "din.rtl.physec.phy_regs:PHYSEC_REGMAP"),
     ("physec", "din.rtl.physec.phy_regs:PHYSEC_SEC_REGMAP", "physec_sec"),

@@ -5,7 +5,7 @@ the golden model's table (``din.golden.parser.errors``), which is written indepe
 """
 
 __all__ = ["ERR", "FATAL_BITS", "INNER_KEEPS", "NUM_ERRORS", "L4_MIN", "EXT_HEADERS", "ETH_IPV4", "ETH_IPV6",
-           "VLAN_TPIDS", "HBH", "ROUTING", "FRAGMENT", "ESP", "AH", "DOH", "IPV4_IN", "IPV6_IN"]
+           "VLAN_TPIDS", "FATAL_MASK", "INFO_BITS", "INFO_MASK", "SOFT_MASK", "HBH", "ROUTING", "FRAGMENT", "ESP", "AH", "DOH", "IPV4_IN", "IPV6_IN"]
 
 ERR = {name: bit for bit, name in enumerate((
     "TRUNC", "L2_VLAN_DEPTH", "IP_VER", "PLEN_GT_FRAME", "HBH_NOT_FIRST", "EXT_TOO_MANY", "CHAIN_TOO_LONG",
@@ -21,6 +21,10 @@ FATAL_BITS = frozenset(ERR[n] for n in (
     "EXT_TOO_BIG", "OPT_OVERRUN", "RH_UNKNOWN_SLNZ", "SRH_LE_GT_MAX", "SRH_SL_GT_LE1", "CSID_BAD",
     "FRAG_CHAIN_INCOMPLETE", "MAC_ERR"))
 FATAL_MASK = sum(1 << b for b in FATAL_BITS)
+#: parser.md §6 / background/srv6_arn.md §7.4: informational (JUMBO is "info / unsupported"); the rest is soft
+INFO_BITS = frozenset(ERR[n] for n in ("FRAG_NONFIRST", "ESP_OPAQUE", "HOPLIMIT_LE1", "JUMBO"))
+INFO_MASK = sum(1 << b for b in INFO_BITS)
+SOFT_MASK = ((1 << NUM_ERRORS) - 1) & ~FATAL_MASK & ~INFO_MASK
 
 #: errors inside the inner header that keep their own bit; every other one becomes INNER_ERR (soft)
 INNER_KEEPS = frozenset(("TRUNC", "CHAIN_TOO_LONG", "MAC_ERR", "ARN_MULTI", "FRAG_NONFIRST", "ESP_OPAQUE", "JUMBO"))

@@ -13,8 +13,9 @@ TOPS = [
 ]
 
 TOPS.append(
-    Top("parser", "parser", "parser.parser:Parser",
+    Top("parser", "parser", "parser.parser_axil:ParserAxil",
         "SRv6 / G-SRv6 / ARN header parser (parser.md §1-§6, §8): Ethernet + VLANs, IPv4, IPv6 extension-header "
         "chain, HBH/DOH options (ARN, APN6, NRP, Alt-Mark, IOAM, Jumbo, Router Alert), SRH + TLVs, inner IPv6/IPv4, "
-        "L4; frames out unmodified (1 cycle), one metadata record per frame on m_meta",
-        defaults={"record_depth": 16}))
+        "L4; frames out unmodified (1 cycle), one metadata record per frame on m_meta; AXI4-Lite registers "
+        "(configuration, CONFIG_ERR, record counters)",
+        defaults={"record_depth": 16, "word_depth": 16}))

@@ -13,7 +13,7 @@ from scapy.packet import Raw
 
 from din.golden.parser import ParserConfig, read_pcap
 
-__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames"]
+__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames", "many_ext_frame"]
 
 TCPDUMP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pcap" / "tcpdump"
 CFG = ParserConfig.from_json({"arn": {"carrier": "both"},
@@ -89,3 +89,11 @@ def mutated_frames(count, seed, base=None):
 def cut_frames(frames, limit=600):
     """Every prefix (1 byte up to ``limit``) of each frame."""
     return [f[:n] for f in frames for n in range(1, min(len(f), limit) + 1)]
+
+
+def many_ext_frame(n):
+    """IPv6 with ``n`` Destination Options headers (8 bytes each, PadN) and UDP: EXT_TOO_MANY when n > MAX_EXT."""
+    pkt = IPv6(src="2001:db8::1", dst="2001:db8::2")
+    for _ in range(n):
+        pkt = pkt / IPv6ExtHdrDestOpt()
+    return bytes(E / pkt / UDP(sport=1, dport=2))

@@ -10,7 +10,7 @@ from din.golden.parser.errors import FATAL_MASK, names_of
 from din.golden.parser.record import addr_text
 from din.rtl.parser.parser import record_layout
 
-__all__ = ["config_values", "decode_record", "rtl_json", "compare", "COMPARED_KEYS"]
+__all__ = ["config_values", "register_words", "decode_record", "rtl_json", "compare", "COMPARED_KEYS"]
 
 SOURCES = ("outer_hbh", "outer_doh", "inner_hbh", "inner_doh")
 
@@ -38,6 +38,41 @@ def config_values(cfg):
         **{f"carve{i}": off for i, off in enumerate(cfg.arn_carve)},
         **{f"csid{i}_{k}": v for i in range(4) for k, v in _block(cfg.csid_blocks, i).items()},
     }
+
+
+def register_words(cfg):
+    """The AXI4-Lite writes that configure ``din_parser`` like ``cfg``: a list of (byte address, 32-bit word),
+    every configuration register of ``din.sim.parser.regs`` (docs/regs/parser.md), in address order."""
+    from din.sim.parser import regs as R
+    v = config_values(cfg)
+    regs = {
+        R.OPT_ARN_ADDR: (v["arn_type"] << R.OPT_ARN_TYPE_SHIFT | v["arn_hbh"] << R.OPT_ARN_HBH_SHIFT
+                         | v["arn_doh"] << R.OPT_ARN_DOH_SHIFT | v["apn6_type"] << R.OPT_ARN_APN6_TYPE_SHIFT
+                         | v["apn6_en"] << R.OPT_ARN_APN6_EN_SHIFT),
+        R.OPT_NRP_ALT_ADDR: (v["nrp_type"] << R.OPT_NRP_ALT_NRP_TYPE_SHIFT | v["nrp_en"] << R.OPT_NRP_ALT_NRP_EN_SHIFT
+                             | v["alt_type"] << R.OPT_NRP_ALT_ALT_TYPE_SHIFT | v["alt_en"] << R.OPT_NRP_ALT_ALT_EN_SHIFT),
+        R.OPT_IOAM_ADDR: (v["ioam_hbh_type"] << R.OPT_IOAM_HBH_TYPE_SHIFT | v["ioam_hbh_en"] << R.OPT_IOAM_HBH_EN_SHIFT
+                          | v["ioam_doh_type"] << R.OPT_IOAM_DOH_TYPE_SHIFT
+                          | v["ioam_doh_en"] << R.OPT_IOAM_DOH_EN_SHIFT),
+        R.ARN_CARVE_ADDR: (v["carve0"] << R.ARN_CARVE_APP_GROUP_SHIFT | v["carve1"] << R.ARN_CARVE_APP_SHIFT
+                           | v["carve2"] << R.ARN_CARVE_USER_GROUP_SHIFT | v["carve3"] << R.ARN_CARVE_USER_SHIFT),
+        R.LIMITS_ADDR: (v["max_ext"] << R.LIMITS_MAX_EXT_SHIFT | v["max_opts"] << R.LIMITS_MAX_OPTS_SHIFT
+                        | v["max_pad"] << R.LIMITS_MAX_PAD_SHIFT),
+        R.LIMITS_BYTES_ADDR: (v["max_opt_hdr"] << R.LIMITS_BYTES_MAX_OPT_HDR_SHIFT
+                              | v["window"] << R.LIMITS_BYTES_WINDOW_SHIFT),
+    }
+    for k in range(R.SL0_ALLOWED_WORDS):
+        regs[R.SL0_ALLOWED_ADDR + 4 * k] = (v["sl0_allowed"] >> (32 * k)) & 0xFFFF_FFFF
+    for i in range(4):
+        regs[getattr(R, f"CSID{i}_ADDR")] = (
+            v[f"csid{i}_en"] << getattr(R, f"CSID{i}_EN_SHIFT") | v[f"csid{i}_replace"] << getattr(R, f"CSID{i}_REPLACE_SHIFT")
+            | v[f"csid{i}_lbl"] << getattr(R, f"CSID{i}_LBL_SHIFT") | v[f"csid{i}_lnfl"] << getattr(R, f"CSID{i}_LNFL_SHIFT"))
+        for k in range(getattr(R, f"CSID{i}_PREFIX_WORDS")):
+            regs[getattr(R, f"CSID{i}_PREFIX_ADDR") + 4 * k] = (v[f"csid{i}_prefix"] >> (32 * k)) & 0xFFFF_FFFF
+    for addr, word in regs.items():
+        if word >> 32:
+            raise ValueError(f"register {addr:#x}: {word:#x} does not fit 32 bits")
+    return sorted(regs.items())
 
 
 def _block(blocks, i):

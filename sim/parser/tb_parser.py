@@ -1,6 +1,7 @@
-"""cocotb testbench of ``din_parser`` (rtl/parser/parser.py) against the golden model (golden/parser/).
+"""cocotb testbench of ``din_parser`` (rtl/parser/parser_axil.py) against the golden model (golden/parser/).
 
-Frames go in through a cocotbext-axi source on ``s_axis`` (idle pattern), come back unchanged on ``m_axis``
+The parser is configured over AXI4-Lite (cocotbext-axi ``AxiLiteMaster``) with the register words of the test
+configuration (``din.sim.parser.rtlrec.register_words``, docs/regs/parser.md). Frames go in through a cocotbext-axi source on ``s_axis`` (idle pattern), come back unchanged on ``m_axis``
 (backpressure pattern) and every frame has exactly one record on ``m_meta`` (its own backpressure pattern), which
 is compared with ``din.golden.parser.parse_frame`` field by field (``din.sim.parser.rtlrec``). The record's bit
 layout is read from ``record_layout()`` by field name.
@@ -8,20 +9,45 @@ layout is read from ``record_layout()`` by field name.
 
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, with_timeout
-from cocotbext.axi import AxiStreamFrame
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamFrame
 
 from din.golden.parser import parse_frame
 from din.sim.common.tb import (AxisEnds, Scoreboard, frame_bytes, quiet_thirdparty_warnings, regression_count,
                                reset, rng, stall_pattern, start_clock, write_figures)
 from din.sim.parser.corpus import CFG, capture_frames, cut_frames, mutated_frames, valid_frames
-from din.sim.parser.rtlrec import compare, config_values, decode_record, golden_view, rtl_json
+from din.sim.parser import regs as R
+from din.sim.parser.rtlrec import compare, decode_record, golden_view, register_words, rtl_json
 
 MHZ = 156.25
 
 
-def set_config(dut, cfg):
-    for k, v in config_values(cfg).items():
-        getattr(dut, f"cfg_{k}").value = v
+class Regs:
+    """AXI4-Lite access to the parser's registers (one manager per test)."""
+
+    def __init__(self, dut):
+        import logging
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        for side in (self.axil.write_if, self.axil.read_if):
+            side.log.setLevel(logging.WARNING)
+
+    async def write(self, addr, value):
+        resp = await with_timeout(self.axil.write(addr, value.to_bytes(4, "little")), 50, "us")
+        assert int(resp.resp) == 0, f"write {addr:#x}: response {int(resp.resp)}"
+
+    async def read(self, addr):
+        resp = await with_timeout(self.axil.read(addr, 4), 50, "us")
+        assert int(resp.resp) == 0, f"read {addr:#x}: response {int(resp.resp)}"
+        return int.from_bytes(resp.data, "little")
+
+    async def configure(self, cfg):
+        """Write ``cfg`` and read every word back; a valid configuration raises no CONFIG_ERR flag."""
+        words = register_words(cfg)
+        for addr, word in words:
+            await self.write(addr, word)
+        for addr, word in words:
+            got = await self.read(addr)
+            assert got == word, f"register {addr:#x} reads {got:#x}, wrote {word:#x}"
+        assert await self.read(R.CONFIG_ERR_ADDR) == 0, "CONFIG_ERR set by a valid configuration"
 
 
 class MetaSink:
@@ -81,13 +107,36 @@ async def run_frames(dut, frames, pattern_in, pattern_out, salt, ends=None):
     sb.finish()
 
 
-async def setup(dut):
+async def setup(dut, cfg=CFG):
+    """Clock, reset, and the configuration ``cfg`` written over AXI4-Lite; returns the register accessor."""
     start_clock(dut.clk, MHZ)
-    set_config(dut, CFG)
     dut.m_meta_tready.value = 0
     dut.m_axis_tready.value = 0
     dut.s_axis_tvalid.value = 0
+    regs = Regs(dut)
     await reset(dut.clk, dut.rst)
+    await regs.configure(cfg)
+    return regs
+
+
+async def counters(regs):
+    """The record counters (FRAMES, FATAL, SOFT, INFO, INNER)."""
+    return {name: await regs.read(getattr(R, f"{name}_ADDR")) for name in ("FRAMES", "FATAL", "SOFT", "INFO",
+                                                                           "INNER")}
+
+
+def expected_counters(frames, cfg=CFG):
+    """The record counters the golden records of ``frames`` give (severities from the golden error table)."""
+    from din.golden.parser.errors import FATAL_MASK, INFO_MASK, SOFT_MASK, BY_NAME
+    c = {"FRAMES": 0, "FATAL": 0, "SOFT": 0, "INFO": 0, "INNER": 0}
+    for f, mac in frames:
+        bits = sum(1 << BY_NAME[n].bit for n in parse_frame(f, cfg, mac_error=bool(mac)).errors)
+        c["FRAMES"] += 1
+        c["FATAL"] += bool(bits & FATAL_MASK)
+        c["SOFT"] += bool(bits & SOFT_MASK)
+        c["INFO"] += bool(bits & INFO_MASK)
+        c["INNER"] += bool(bits >> BY_NAME["INNER_ERR"].bit & 1)
+    return c
 
 
 @cocotb.test()
@@ -114,9 +163,115 @@ async def random_patterns(dut):
 
 @cocotb.test()
 async def smoke(dut):
-    """Valid packets of every kind, no stalls (the quick check)."""
-    await setup(dut)
-    await run_frames(dut, [(f, 0) for f in valid_frames()], "none", "none", "smoke")
+    """Valid packets of every kind, no stalls (the quick check); the record counters agree with the golden
+    records' error classes."""
+    regs = await setup(dut)
+    frames = [(f, 0) for f in valid_frames()] + [(f, 0) for f in cut_frames(valid_frames()[:1], limit=40)]
+    frames.append((valid_frames()[0], 1))               # a MAC error (tuser)
+    await run_frames(dut, frames, "none", "none", "smoke")
+    got, want = await counters(regs), expected_counters(frames)
+    assert got == want, f"counters {got}, golden records give {want}"
+    assert want["FATAL"] and want["FRAMES"] == len(frames), "the sample has no fatal record (test did not test)"
+    await regs.write(R.FRAMES_ADDR, 0)
+    assert await regs.read(R.FRAMES_ADDR) == 0, "a write does not clear FRAMES"
+
+
+@cocotb.test()
+async def registers(dut):
+    """ID / VERSION, reset values (the defaults of parser.md §8 = the golden model's ParserConfig()), and
+    CONFIG_ERR for each misconfiguration; records follow the defined reading of a misconfigured value."""
+    from din.golden.parser import ParserConfig
+    start_clock(dut.clk, MHZ)
+    dut.m_meta_tready.value = 1
+    dut.m_axis_tready.value = 1
+    dut.s_axis_tvalid.value = 0
+    regs = Regs(dut)
+    await reset(dut.clk, dut.rst)
+    assert await regs.read(R.ID_ADDR) == R.ID
+    assert await regs.read(R.VERSION_ADDR) == R.VERSION
+    for addr, word in register_words(ParserConfig()):
+        got = await regs.read(addr)
+        assert got == word, f"reset value of {addr:#x} is {got:#x}; ParserConfig() gives {word:#x}"
+    assert await regs.read(R.CONFIG_ERR_ADDR) == 0
+    lim = R.LIMITS_RESET
+    bad = [
+        (R.OPT_NRP_ALT_ADDR, (R.OPT_NRP_ALT_RESET & ~R.OPT_NRP_ALT_NRP_TYPE_MASK) | 0x1E, R.CONFIG_ERR_TYPE_CONFLICT_MASK),
+        (R.OPT_IOAM_ADDR, (R.OPT_IOAM_RESET & ~R.OPT_IOAM_HBH_TYPE_MASK) | 0x01, R.CONFIG_ERR_TYPE_CONFLICT_MASK),
+        (R.LIMITS_ADDR, (lim & ~R.LIMITS_MAX_EXT_MASK) | 20, R.CONFIG_ERR_MAX_EXT_MASK),
+        (R.LIMITS_ADDR, lim & ~R.LIMITS_MAX_EXT_MASK, R.CONFIG_ERR_MAX_EXT_MASK),
+        (R.LIMITS_ADDR, lim & ~R.LIMITS_MAX_OPTS_MASK, R.CONFIG_ERR_LIMIT_ZERO_MASK),
+        (R.LIMITS_BYTES_ADDR, R.LIMITS_BYTES_RESET & ~R.LIMITS_BYTES_WINDOW_MASK, R.CONFIG_ERR_LIMIT_ZERO_MASK),
+        (R.ARN_CARVE_ADDR, (R.ARN_CARVE_RESET & ~R.ARN_CARVE_USER_MASK) | (113 << R.ARN_CARVE_USER_SHIFT),
+         R.CONFIG_ERR_CARVE_MASK),
+        (R.CSID2_ADDR, 1 | 100 << R.CSID2_LBL_SHIFT | 32 << R.CSID2_LNFL_SHIFT, R.CONFIG_ERR_CSID_MASK),
+        (R.CSID1_ADDR, 1 | 2 | 64 << R.CSID1_LBL_SHIFT | 24 << R.CSID1_LNFL_SHIFT, R.CONFIG_ERR_CSID_MASK),
+        (R.CSID0_ADDR, 1 | 0 << R.CSID0_LBL_SHIFT | 16 << R.CSID0_LNFL_SHIFT, R.CONFIG_ERR_CSID_MASK),
+    ]
+    for addr, word, flag in bad:
+        before = await regs.read(addr)
+        await regs.write(addr, word)
+        await ClockCycles(dut.clk, 3)
+        got = await regs.read(R.CONFIG_ERR_ADDR)
+        assert got == flag, f"writing {word:#x} to {addr:#x}: CONFIG_ERR {got:#x}, expected {flag:#x}"
+        await regs.write(addr, before)
+        await ClockCycles(dut.clk, 3)
+        assert await regs.read(R.CONFIG_ERR_ADDR) == 0, f"CONFIG_ERR stays set after restoring {addr:#x}"
+    # MAX_EXT above 8 reads as 8: nine extension headers give EXT_TOO_MANY as with MAX_EXT = 8
+    from din.golden.parser import ParserConfig as PC
+    from din.sim.parser.corpus import many_ext_frame
+    frame = many_ext_frame(9)
+    await regs.write(R.LIMITS_ADDR, (lim & ~R.LIMITS_MAX_EXT_MASK) | 31)
+    await ClockCycles(dut.clk, 3)
+    ends = AxisEnds(dut)
+    meta = MetaSink(dut, "none", 0)
+    await ends.source.send(AxiStreamFrame(frame, tuser=[0] * ((len(frame) + 7) // 8)))
+    await with_timeout(ends.sink.recv(), 100, "us")
+    for _ in range(200):
+        if meta.records:
+            break
+        await RisingEdge(dut.clk)
+    meta.task.cancel()
+    assert len(meta.records) == 1, f"{len(meta.records)} records for one frame"
+    want = golden_view(parse_frame(frame, PC()), frame)
+    d = compare(rtl_json(meta.records[0]), want)
+    assert not d, f"MAX_EXT 31 (read as 8): {d}"
+    assert "EXT_TOO_MANY" in want["errors"], "the frame does not exceed 8 extension headers (test did not test)"
+
+
+@cocotb.test()
+async def reset_mid_stream(dut):
+    """A reset in the middle of traffic under each idle / backpressure pattern: the frames and records delivered
+    before it are an in-order prefix of the right ones (one record per delivered frame at most), the registers are
+    back at their reset values, and everything sent after it (configured again) comes back exact."""
+    regs = await setup(dut)
+    ends = AxisEnds(dut)
+    frames = [(f, 0) for f in valid_frames() + capture_frames()[:20]]
+    for pattern in ("none", "periodic", "random"):
+        r = rng(f"reset:{pattern}")
+        ends.set_patterns(pattern, pattern, f"reset:{pattern}")
+        meta = MetaSink(dut, pattern, r.randrange(1 << 30))
+        for f, mac in frames:
+            await ends.source.send(AxiStreamFrame(f, tuser=[mac] * ((len(f) + 7) // 8)))
+        await ClockCycles(dut.clk, r.randint(40, 200))
+        ends.source.clear()
+        await reset(dut.clk, dut.rst, cycles=r.randint(1, 5))
+        await ClockCycles(dut.clk, 50)
+        meta.task.cancel()
+        got = []
+        while not ends.sink.empty():
+            got.append(frame_bytes(ends.sink.recv_nowait()))
+        # a frame cut by the reset may leave a partial frame in the sink's assembly: the sink was reset with it
+        want = [f for f, _ in frames]
+        assert got == want[:len(got)], f"{pattern}: frames before the reset are not an in-order prefix"
+        assert len(got) < len(want), f"{pattern}: the reset came after the traffic (test did not test)"
+        assert len(meta.records) <= len(want)
+        for i, rec in enumerate(meta.records):
+            d = compare(rtl_json(rec), golden_view(parse_frame(frames[i][0], CFG), frames[i][0]))
+            assert not d, f"{pattern}: record {i} before the reset: {d}"
+        assert await regs.read(R.FRAMES_ADDR) == 0, "FRAMES not cleared by the reset"
+        assert await regs.read(R.LIMITS_ADDR) == R.LIMITS_RESET, "registers not back at reset values"
+        await regs.configure(CFG)
+        await run_frames(dut, frames, pattern, pattern, f"after:{pattern}", ends)
 
 
 @cocotb.test()

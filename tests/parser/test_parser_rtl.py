@@ -1,11 +1,13 @@
-"""Parser RTL (exported Verilog) under cocotb against the golden model (issue 4).
+"""Parser RTL (exported Verilog, ``din_parser`` with its AXI4-Lite registers) under cocotb against the golden model
+(issue 4).
 
-``make test`` runs the smoke set (valid packets of every header kind, each record compared with the golden model on
-every key of din.sim.parser.rtlrec.COMPARED_KEYS) on Icarus, and ``check`` (valid packets, the captures, cuts and
-mutations under the none / periodic / random idle and backpressure patterns on ``s_axis``, ``m_axis`` and ``m_meta``)
-on Verilator with sample counts. The first RTL version is one deep combinational step per word (docs/parser.md
-"Open"): Icarus runs it at a few cycles per second and Verilator builds it in about 1.5 minutes here, so ``check``
-on Icarus and the full counts (10 000 mutations) are under ``make regress``. ``din demo`` runs ``random_patterns``.
+``make test`` runs on both simulators: ``smoke`` (valid packets of every header kind and cuts, each record compared
+with the golden model on every key of din.sim.parser.rtlrec.COMPARED_KEYS, the record counters against the golden
+records' error classes), ``registers`` (ID, reset values = the golden defaults, every CONFIG_ERR flag, the defined
+reading of MAX_EXT above 8), ``reset_mid_stream`` (a reset in traffic under the none / periodic / random patterns)
+and ``check`` (valid packets, the captures, cuts and mutations under the none / periodic / random idle and
+backpressure patterns on ``s_axis``, ``m_axis`` and ``m_meta``) with sample counts; ``make regress`` runs ``check``
+with 10 000 mutations. ``din demo`` runs ``random_patterns``.
 """
 
 import pytest
@@ -15,19 +17,15 @@ from din.sim.common.tb import full_regression
 pytestmark = pytest.mark.sim
 
 
-def test_parser_smoke_icarus(cocotb_run):
-    cocotb_run("parser", sim="icarus", testcase="smoke")
+QUICK = "smoke|registers|reset_mid_stream|check"
 
 
-def test_parser_check_verilator(cocotb_run):
-    """Valid packets, the captures, cuts and mutations under the none / periodic / random patterns on every port
-    (sample counts; about 1.5 minutes plus the Verilator build)."""
-    cocotb_run("parser", sim="verilator", testcase="check")
+def test_parser_icarus(cocotb_run):
+    cocotb_run("parser", sim="icarus", testcase=QUICK)
 
 
-@pytest.mark.skipif(not full_regression(), reason="make regress: the Verilator runs of make test cover it")
-def test_parser_smoke_verilator(cocotb_run):
-    cocotb_run("parser", sim="verilator", testcase="smoke")
+def test_parser_verilator(cocotb_run):
+    cocotb_run("parser", sim="verilator", testcase=QUICK)
 
 
 @pytest.mark.skipif(not full_regression(), reason="make regress: sweeps of thousands of frames")
