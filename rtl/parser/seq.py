@@ -78,3 +78,31 @@ class Seq:
 
     def values(self):
         return dict(self._v)
+
+    def branches(self, arms):
+        """Mutually exclusive alternatives, each written against the same starting values.
+
+        ``arms``: a list of ``(select, function)``; at most one ``select`` is true in a cycle. Each function runs
+        under its ``select`` from the values as they are now (not from the previous arm's results), and the
+        results are merged with one multiplexer per arm for the variables an arm changed. The logic of the arms
+        is therefore side by side (the depth of the deepest arm) instead of in series (the sum of their depths),
+        which a sequence of ``when`` blocks gives even when the conditions exclude each other."""
+        start = dict(self._v)
+        results = []
+        for select, fn in arms:
+            self._v = dict(start)
+            with self.when(select):
+                fn()
+            results.append((select, dict(self._v)))
+        self._v = dict(start)
+        for name in start:
+            changed = [(sel, vals[name]) for sel, vals in results if vals[name] is not start[name]]
+            if not changed:
+                continue
+            if len(changed) == 1:
+                self._v[name] = changed[0][1]       # already Mux(select & ..., new, start)
+                continue
+            value = start[name]
+            for sel, v in reversed(changed):
+                value = Mux(sel, v, value)
+            self._v[name] = self._sig(self._shape[name], name, value)

@@ -267,16 +267,18 @@ class Walker(Elaboratable):
         m.d.comb += guard.eq(n_act == MAX_ACTIONS)
 
         ctx.capture_pending()
-        with s.when(en_commit & ~guard):
-            ctx.commit()
-        with s.when(~en_commit & en_slot & ~guard):
-            ctx.slot()
-        with s.when(~en_commit & ~en_slot & en_chain & ~guard):
-            ctx.chain_step(conds)
-        with s.when(guard):
+
+        def halt():
             ctx.stop()
             s["sc_act"] = 0
             s["pend"] = 0
+        # the actions exclude each other: side by side, each from the cycle's starting state
+        s.branches([
+            (ctx.t(en_commit & ~guard, "sel_commit"), ctx.branch(ctx.commit)),
+            (ctx.t(~en_commit & en_slot & ~guard, "sel_slot"), ctx.branch(ctx.slot)),
+            (ctx.t(~en_commit & ~en_slot & en_chain & ~guard, "sel_chain"), ctx.branch(lambda: ctx.chain_step(conds))),
+            (guard, halt),
+        ])
         # the word is consumed in the cycle of its last action (or at once when it has none): the enables again,
         # on the state this action leaves
         more = ctx.commit_enabled() | ctx.slot_enabled() | Cat(*[c for _k, c in ctx.chain_conds()]).any()
@@ -309,6 +311,7 @@ class _Ctx:
         self.fe = Signal(PW + 1, name="fe")        # frame end (valid when last)
         m.d.comb += self.fe.eq(P + nb)
         self.events = []
+        self.branch_start = 0
         self.eoff_v0 = s["eoff_v"]
         self.cap = {}
         self.ipcap = []
@@ -368,9 +371,17 @@ class _Ctx:
             pos = self.t(pos, "epos")
         self.events.append((ERR[name], cond, inner, pos))
 
+    def branch(self, fn):
+        """``fn`` as an arm of Seq.branches: errors reported by the other (exclusive) arms are not "earlier"."""
+        def arm():
+            self.branch_start = len(self.events)
+            fn()
+            self.branch_start = 0
+        return arm
+
     def eoff_v_now(self):
         """``error_offset`` already set by an earlier error (before this point of the walk)."""
-        conds = [cond for _bit, cond, _inner, pos in self.events if pos is not None]
+        conds = [cond for _bit, cond, _inner, pos in self.events[self.branch_start:] if pos is not None]
         return self.t(self.eoff_v0 | Cat(*conds).any(), "ev") if conds else self.eoff_v0
 
     def resolve_errors(self):

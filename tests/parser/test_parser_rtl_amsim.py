@@ -5,7 +5,6 @@ mutations) with random input stalls: a sample in ``make test`` (about a minute),
 ``make regress``.
 """
 
-
 from din.golden.parser import parse_frame
 from din.rtl.parser.parser import Parser
 from din.sim.common.amsim import send_frames, simulate
