@@ -2,7 +2,9 @@
 
 Runs every frame of a pcap / pcapng capture through the parser golden model (``din.golden.parser``) and prints
 one record per frame in capture order: a JSON object per line with ``--json``, else a readable one-line summary.
-``--rtl`` will run the frames through the parser RTL in simulation once it exists.
+``--rtl`` runs the frames through the parser RTL (``din_parser``) in simulation instead, configured over its
+AXI4-Lite registers with the same CONFIG.json, and prints its records the same way (the RTL record has every key
+but ``unknown_options``, the golden model's diagnostic list), then the record counters on stderr.
 """
 
 import json
@@ -27,8 +29,6 @@ def _load(args):
     from din.golden.parser.pcap import LINKTYPE_ETHERNET, PcapError, read_pcap
     if args.sim and not args.rtl:
         raise UserError("--sim chooses the simulator for --rtl; add --rtl or leave --sim out")
-    if args.rtl:
-        raise UserError("the parser RTL is not built yet; run `din parse` without --rtl to use the golden model")
     try:
         cfg = load_config(args.config) if args.config else ParserConfig()
     except FileNotFoundError:
@@ -50,13 +50,45 @@ def _load(args):
 def cmd_parse(args):
     from din.golden.parser.model import parse_frame
     cfg, packets = _load(args)
-    for i, p in enumerate(packets, 1):
-        rec = parse_frame(p.data, cfg)
+    if args.rtl:
+        records = _rtl_records(args, packets)
+    else:
+        records = [parse_frame(p.data, cfg).to_json() for p in packets]
+    for i, rec in enumerate(records, 1):
         if args.json:
-            print(json.dumps(rec.to_json(), separators=(",", ":")))
+            print(json.dumps(rec, separators=(",", ":")))
         else:
-            print(f"{i:5d} {summary(rec.to_json())}")
+            print(f"{i:5d} {summary(rec)}")
     return 0
+
+
+def _rtl_records(args, packets):
+    """The records of the parser RTL in simulation (``tb_parser.parse_file``)."""
+    import contextlib
+    import pathlib
+    import sys
+    from din.sim.runner import SimulationFailed, build_root, export_top, run_cocotb
+    from din.rtl.catalog import get_top
+    if not packets:
+        return []
+    config = json.loads(pathlib.Path(args.config).read_text()) if args.config else None
+    work = build_root() / "parse"
+    work.mkdir(parents=True, exist_ok=True)
+    spec = work / "input.json"
+    spec.write_text(json.dumps({"config": config, "frames": [p.data.hex() for p in packets]}))
+    top = get_top("parser")
+    v_path, meta = export_top("parser")
+    try:
+        with contextlib.redirect_stdout(sys.stderr):     # stdout carries only the records
+            _, results = run_cocotb(verilog=v_path, toplevel=top.module, test_module="din.sim.parser.tb_parser",
+                                    sim=args.sim or "icarus", params=meta["parameters"], testcase="parse_file",
+                                    run_name="parse", extra_env={"DIN_PARSE_INPUT": str(spec.resolve())})
+    except SimulationFailed as e:
+        raise UserError(f"the RTL simulation failed: {e}") from None
+    out = json.loads((pathlib.Path(results).parent / "records.json").read_text())
+    counters = ", ".join(f"{k} {v}" for k, v in out["counters"].items())
+    print(f"[din parse --rtl] {len(out['records'])} records; counters: {counters}", file=sys.stderr)
+    return out["records"]
 
 
 def summary(j):

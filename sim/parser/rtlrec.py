@@ -101,6 +101,7 @@ def rtl_json(r):
     out = {
         "parse_ok": not err & FATAL_MASK,
         "errors": names_of(err),
+        "error_bitmap": err,
         "error_offset": r["eoff"] if r["eoff_v"] else None,
         "length": r["length"],
         "vlan_count": r["vlan_count"],
@@ -177,7 +178,7 @@ def rtl_json(r):
     return out
 
 
-COMPARED_KEYS = ("parse_ok", "errors", "error_offset", "length", "vlan_count", "vlans", "ethertype", "l3", "src",
+COMPARED_KEYS = ("parse_ok", "errors", "error_bitmap", "error_offset", "length", "vlan_count", "vlans", "ethertype", "l3", "src",
                  "dst", "traffic_class", "flow_label", "hop_limit", "payload_length", "ext_headers", "ulp",
                  "ulp_offset", "frag", "routing", "jumbo", "router_alert", "srh", "inner", "l4", "altmark", "arn",
                  "nrp", "nrp_id", "ioam", "csid", "hash")

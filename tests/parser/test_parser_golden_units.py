@@ -185,8 +185,8 @@ def test_din_parse_summary_and_errors(capsys, tmp_path):
     assert main(["parse", str(pcap)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 4 and all("RH_UNKNOWN_SLNZ" in line for line in out)
-    assert main(["parse", str(pcap), "--rtl"]) == 1
-    assert "the parser RTL is not built yet" in capsys.readouterr().err
+    assert main(["parse", str(pcap), "--sim", "icarus"]) == 1
+    assert "--sim chooses the simulator for --rtl" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text('{"arn": {"carrier": "nowhere"}}')
     assert main(["parse", str(pcap), "--config", str(bad)]) == 1

@@ -31,3 +31,26 @@ def test_parser_verilator(cocotb_run):
 @pytest.mark.skipif(not full_regression(), reason="make regress: sweeps of thousands of frames")
 def test_parser_matches_golden(cocotb_run, sim):
     cocotb_run("parser", sim=sim, testcase="check")
+
+
+@pytest.mark.parametrize("capture", ["ipv6-srh-insert-cksum.pcap", "ipv6-routing-header.pcap"])
+def test_din_parse_rtl(capsys, tmp_path, capture):
+    """``din parse --rtl --json`` prints, per frame, the golden model's record (every key but the golden's
+    diagnostic ``unknown_options``), with the configuration of ``--config`` written over AXI4-Lite."""
+    import json
+    from din.sim.cli import main
+    from din.sim.parser.corpus import TCPDUMP_DIR
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"arn": {"carrier": "both"},
+                               "csid_blocks": [{"prefix": "2::", "lbl": 16, "lnfl": 16, "flavor": "next"}]}))
+    pcap = TCPDUMP_DIR / capture
+    assert main(["parse", str(pcap), "--json", "--config", str(cfg)]) == 0
+    golden = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["parse", str(pcap), "--json", "--config", str(cfg), "--rtl", "--sim", "icarus"]) == 0
+    captured = capsys.readouterr()
+    rtl = [json.loads(line) for line in captured.out.splitlines()]
+    assert len(rtl) == len(golden) > 0
+    for r, g in zip(rtl, golden):
+        assert set(g) - set(r) == {"unknown_options"}
+        assert r == {k: v for k, v in g.items() if k != "unknown_options"}
+    assert f"FRAMES {len(golden)}" in captured.err
