@@ -13,7 +13,7 @@ from scapy.packet import Raw
 
 from din.golden.parser import ParserConfig, read_pcap
 
-__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames", "many_ext_frame"]
+__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames", "many_ext_frame", "bench_frames"]
 
 TCPDUMP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pcap" / "tcpdump"
 CFG = ParserConfig.from_json({"arn": {"carrier": "both"},
@@ -97,3 +97,38 @@ def many_ext_frame(n):
     for _ in range(n):
         pkt = pkt / IPv6ExtHdrDestOpt()
     return bytes(E / pkt / UDP(sport=1, dport=2))
+
+
+def bench_frames():
+    """The benchmark's frames (issue 4 "Must show"), each valid (no error) so the walk goes to the end:
+
+    * ``ipv6_udp_64``: plain IPv6 / UDP in 64 bytes (the back-to-back throughput frame);
+    * ``srv6_3sid_inner``: IPv6 / SRH with 3 SIDs / inner IPv6 / UDP;
+    * ``worst_512``: 512 bytes with the longest walk the default limits allow in the parse window: HBH with eight
+      options (ARN, Alt-Mark, NRP, IOAM and four unknown skip options, PadN between), a DOH with an option, an SRH
+      with 8 SIDs, Fragment, a DOH, inner IPv6 with its own HBH, and UDP ending before byte 512.
+    """
+    arn64 = bytes([2, 0x80, 0, 1]) + bytes(range(8)) + b"\x12\x34\x56\x00"
+    am = (0x12345 << 12 | 1 << 11).to_bytes(4, "big")
+    nrp = bytes([1, 0, 0, 0]) + (7).to_bytes(4, "big")
+    ioam = bytes([0, 4]) + (0x55).to_bytes(2, "big") + bytes([0, 0xC0, 0, 0]) + bytes(4) + (9).to_bytes(4, "big") \
+        + (10).to_bytes(4, "big")
+    opts = [HBHOptUnknown(otype=0x1E, optdata=arn64), HBHOptUnknown(otype=0x12, optdata=am),
+            HBHOptUnknown(otype=0x3E, optdata=nrp), HBHOptUnknown(otype=0x31, optdata=ioam)]
+    opts += [HBHOptUnknown(otype=0x07 + k, optdata=bytes(3 + k)) for k in range(4)]
+    sids = [f"fc00:{k}::" for k in range(8)]
+    srh = IPv6ExtHdrSegmentRouting(addresses=sids, segleft=5)
+    udp = UDP(sport=1000, dport=4791)
+    frames = {
+        "ipv6_udp_64": E / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=53, dport=53) / Raw(b"q" * 2),
+        "srv6_3sid_inner": E / IPv6(src="2001:db8::1", dst="fc00:2::") / IPv6ExtHdrSegmentRouting(
+            addresses=["fc00:3::", "fc00:2::", "fc00:1::"], segleft=1)
+        / IPv6(src="2001:db8:a::1", dst="2001:db8:b::1") / udp / Raw(b"x" * 18),
+    }
+    worst = (E / IPv6(src="2001:db8::1", dst="fc00:5::") / IPv6ExtHdrHopByHop(options=opts)
+             / IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x08, optdata=bytes(6))]) / srh
+             / IPv6ExtHdrFragment(m=1) / IPv6ExtHdrDestOpt()
+             / IPv6(src="2001:db8:a::1", dst="2001:db8:b::1")
+             / IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x0C, optdata=bytes(12))]) / udp)
+    frames["worst_512"] = worst / Raw(bytes(512 - len(worst)))
+    return {name: bytes(p) for name, p in frames.items()}

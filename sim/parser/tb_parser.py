@@ -14,7 +14,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamFrame
 from din.golden.parser import parse_frame
 from din.sim.common.tb import (AxisEnds, Scoreboard, frame_bytes, quiet_thirdparty_warnings, regression_count,
                                reset, rng, stall_pattern, start_clock, write_figures)
-from din.sim.parser.corpus import CFG, capture_frames, cut_frames, mutated_frames, valid_frames
+from din.sim.parser.corpus import CFG, bench_frames, capture_frames, cut_frames, mutated_frames, valid_frames
 from din.sim.parser import regs as R
 from din.sim.parser.rtlrec import compare, decode_record, golden_view, register_words, rtl_json
 
@@ -276,42 +276,68 @@ async def reset_mid_stream(dut):
 
 @cocotb.test()
 async def bench(dut):
-    """Beats per cycle with 64-byte frames back to back, and the record latency."""
+    """``din bench parser``: beats per cycle in and out with 64-byte IPv6 / UDP frames back to back (every port
+    ready), then each benchmark frame alone into the idle parser: record latency in cycles from the frame's first
+    and last beat (``corpus.bench_frames``). Every record is checked against the golden model."""
     await setup(dut)
     quiet_thirdparty_warnings()
     ends = AxisEnds(dut)
     dut.m_meta_tready.value = 1
-    frame = valid_frames()[10][:60] + bytes(4)
+    frames = bench_frames()
+    frame = frames["ipv6_udp_64"]
     n = 200
-    t_first = t_last = None
-    cycles = 0
-    beats = 0
-    recs = 0
-    first_rec = None
     for _ in range(n):
         await ends.source.send(AxiStreamFrame(frame, tuser=[0] * 8))
-    while recs < n and cycles < 100 * n:
+    beats_in = beats_out = cycles = 0
+    first_in = last_in = first_out = last_out = None
+    records = []
+    while len(records) < n and cycles < 100 * n:
         await RisingEdge(dut.clk)
         await ReadOnly()
         cycles += 1
         if int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value):
-            beats += 1
-            t_last = cycles
-            if t_first is None:
-                t_first = cycles
+            beats_in += 1
+            first_in = first_in or cycles
+            last_in = cycles
+        if int(dut.m_axis_tvalid.value) and int(dut.m_axis_tready.value):
+            beats_out += 1
+            first_out = first_out or cycles
+            last_out = cycles
         if int(dut.m_meta_tvalid.value):
-            recs += 1
-            if first_rec is None:
-                first_rec = cycles
+            records.append(decode_record(int(dut.m_meta_tdata.value)))
     for _ in range(n):
         await ends.sink.recv()
-    bpc = beats / (t_last - t_first + 1)          # input beats per cycle from the first beat to the last
-    beats_per_frame = -(-len(frame) // 8)
-    write_figures({"beats_per_cycle_in": round(bpc, 3),
-                   "record_latency_cycles_first_beat": first_rec - t_first,
-                   # measured: frames per cycle (beats per cycle / beats per frame) at 156.25 MHz
-                   "mpps_at_156_25": round(bpc / beats_per_frame * MHZ, 2)})
-
+    want = golden_view(parse_frame(frame, CFG), frame)
+    assert len(records) == n and all(not compare(rtl_json(r), want) for r in records), "back-to-back records differ"
+    bpc_in = beats_in / (last_in - first_in + 1)          # from the first beat to the last
+    bpc_out = beats_out / (last_out - first_out + 1)
+    figures = {"beats_per_cycle_in": round(bpc_in, 3), "beats_per_cycle_out": round(bpc_out, 3),
+               # measured: frames per cycle (beats per cycle / beats per frame) at 156.25 MHz
+               "mpps_at_156_25": round(bpc_in / (len(frame) // 8) * MHZ, 2)}
+    for name, f in frames.items():
+        await ClockCycles(dut.clk, 20)
+        nbeats = -(-len(f) // 8)
+        await ends.source.send(AxiStreamFrame(f, tuser=[0] * nbeats))
+        first = last = None
+        cycles = 0
+        rec = None
+        while rec is None and cycles < 10 * nbeats + 200:
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            cycles += 1
+            if int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value):
+                first = first or cycles
+                if int(dut.s_axis_tlast.value):
+                    last = cycles
+            if int(dut.m_meta_tvalid.value):
+                rec = decode_record(int(dut.m_meta_tdata.value))
+        assert rec is not None, f"{name}: no record"
+        assert not compare(rtl_json(rec), golden_view(parse_frame(f, CFG), f)), f"{name}: record differs"
+        await ends.sink.recv()
+        figures[f"latency_first_beat_{name}"] = cycles - first
+        figures[f"latency_last_beat_{name}"] = cycles - last
+        figures[f"beats_{name}"] = nbeats
+    write_figures(figures)
 
 
 @cocotb.test(skip="DIN_PARSE_INPUT" not in __import__("os").environ)
