@@ -48,7 +48,8 @@ L2_RECORD = {"length": 24, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype
 
 def _word_layout():
     """A realigned word in the word buffer, with its frame's L2 decision and pre-L3 errors."""
-    return data.StructLayout({"data": 64, "nb": 4, "last": 1, "first": 1, "pos": 24, "err": 32, **L2_RECORD})
+    return data.StructLayout({"data": 64, "nb": 4, "last": 1, "first": 1, "pos": 24, "end": 25, "err": 32,
+                              **L2_RECORD})
 
 
 def walk_layout():
@@ -274,7 +275,7 @@ class Parser(wiring.Component):
         # ---- word buffer and lookahead: the walker works on the head word; the FIFO's output is the next one ------
         wl_in = data.View(_word_layout(), wfifo.w_data)
         m.d.comb += [wfifo.w_en.eq(av), wl_in.data.eq(adata), wl_in.nb.eq(anb), wl_in.last.eq(alast),
-                     wl_in.first.eq(afirst), wl_in.pos.eq(apos), wl_in.err.eq(aside_err)]
+                     wl_in.first.eq(afirst), wl_in.pos.eq(apos), wl_in.end.eq(apos + anb), wl_in.err.eq(aside_err)]
         m.d.comb += [getattr(wl_in, k).eq(aside[k]) for k in L2_RECORD]
         nxt = data.View(_word_layout(), wfifo.r_data)
         cv = Signal()
@@ -283,12 +284,14 @@ class Parser(wiring.Component):
         m.d.comb += process.eq(cv & (cw.last | wfifo.r_rdy))
         load = Signal()
         m.d.comb += [load.eq(~cv | wk.adv), wfifo.r_en.eq(load)]
+        cpos8 = Signal(25)                  # the walker's positions arrive precomputed (no adder in its cycle)
         with m.If(load):
-            m.d.sync += [cv.eq(wfifo.r_rdy), cw.eq(nxt)]
+            m.d.sync += [cv.eq(wfifo.r_rdy), cw.eq(nxt), cpos8.eq(nxt.pos + 8)]
         cside = {k: getattr(cw, k) for k in L2_RECORD}
         m.d.comb += [
             wk.i_valid.eq(process), wk.i_first.eq(cw.first), wk.i_pos.eq(cw.pos), wk.i_data.eq(cw.data),
             wk.i_nb.eq(cw.nb), wk.i_last.eq(cw.last), wk.la_data.eq(nxt.data),
+            wk.i_pos8.eq(cpos8), wk.i_end.eq(cw.end), wk.la_end.eq(nxt.end),
             wk.la_nb.eq(Mux(wfifo.r_rdy & ~cw.last, nxt.nb, 0)),
             wk.la_last.eq(wfifo.r_rdy & nxt.last), wk.f_l3kind.eq(cw.l3kind), wk.f_l3off.eq(cw.l3off),
             wk.f_errs.eq(Mux(cw.last, cw.err, 0)),
@@ -296,17 +299,12 @@ class Parser(wiring.Component):
         frame_in = Signal()
         m.d.comb += frame_in.eq(take & last)
         m.d.sync += inflight.eq(inflight + frame_in - (self.m_meta.valid & self.m_meta.ready))
-        # the frame's L2 fields, kept with the walk of its last word
-        rl2 = {k: Signal(w, name=f"rl2_{k}") for k, w in L2_RECORD.items()}
-        with m.If(wk.adv & cw.last):
-            m.d.sync += [rl2[k].eq(cside[k]) for k in L2_RECORD]
-
-        # ---- record ----------------------------------------------------------------------------------------------
+        # ---- record: the walk's final values and the frame's L2 fields, in the cycle the last word is consumed ---
         rec = post.i_rec
         for name in WALKER_RECORD:
             m.d.comb += getattr(rec, name).eq(wk.rec[name])
         for name in L2_RECORD:
-            m.d.comb += getattr(rec, name).eq(rl2[name])
+            m.d.comb += getattr(rec, name).eq(cside[name])
         m.d.comb += post.i_valid.eq(wk.done)
         m.d.comb += [fifo.w_en.eq(post.o_valid), fifo.w_data.eq(post.o_rec.as_value())]
         m.d.comb += [self.m_meta.valid.eq(fifo.r_rdy), self.m_meta.payload.eq(fifo.r_data),

@@ -58,8 +58,8 @@ PW = 24         # word position / frame length width (frames up to 16 MB, BIG TC
 class Walker(Elaboratable):
     """L3 walk, one action per cycle. Inputs are plain signals driven by the parser top: ``i_valid`` presents a
     word (with its lookahead unless it is the frame's last), ``adv`` says it is consumed this cycle. The record is
-    in ``rec`` (a dict of registers, valid when ``done`` pulses, one cycle after the frame's last word is
-    consumed)."""
+    ``rec`` (a dict of signals, valid while ``done`` is 1: the cycle the frame's last word is consumed); the state
+    registers then return to their initial values, so a frame starts without a multiplexer in front of them."""
 
     def __init__(self):
         self.i_valid = Signal()
@@ -67,6 +67,9 @@ class Walker(Elaboratable):
         self.i_pos = Signal(PW)
         self.i_data = Signal(64)
         self.i_nb = Signal(4)
+        self.i_pos8 = Signal(PW + 1)        # i_pos + 8 (registered by the parser: no adder in front of the walk)
+        self.i_end = Signal(PW + 1)         # i_pos + i_nb
+        self.la_end = Signal(PW + 1)        # the lookahead's pos + nb (valid unless i_last)
         self.i_last = Signal()
         self.la_data = Signal(64)
         self.la_nb = Signal(4)
@@ -78,10 +81,11 @@ class Walker(Elaboratable):
         self.adv = Signal()                 # the presented word is consumed this cycle
         self.done = Signal()
         self.overrun = Signal()             # the action guard ended a walk (a walker fault; never expected)
-        self.rec = {}
         self._spec = self._state_spec()
-        for name, (width, _init) in self._spec.items():
-            self.rec[name] = Signal(width, name=f"r_{name}")
+        #: the walk state (registers); back at their initial values after each frame's last word
+        self.state = {name: Signal(width, name=f"r_{name}") for name, (width, _init) in self._spec.items()}
+        #: the record: the walk's final values in the cycle ``done`` pulses (combinational)
+        self.rec = {name: Signal(width, name=f"rec_{name}") for name, (width, _init) in self._spec.items()}
 
     @staticmethod
     def _state_spec():
@@ -226,7 +230,7 @@ class Walker(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        regs = self.rec
+        regs = self.state
         cfg = self.cfg
         P = self.i_pos
         bytes16 = [self.i_data[8 * i:8 * i + 8] for i in range(8)] + [self.la_data[8 * i:8 * i + 8] for i in range(8)]
@@ -234,7 +238,7 @@ class Walker(Elaboratable):
         last = self.i_last
         # bytes of the frame present from P: [P, avail)
         avail = Signal(PW + 1)
-        m.d.comb += avail.eq(P + self.i_nb + Mux(last, 0, self.la_nb))
+        m.d.comb += avail.eq(Mux(last, self.i_end, self.la_end))
         fe_known = Signal()
         m.d.comb += fe_known.eq(last | self.la_last)
 
@@ -243,20 +247,18 @@ class Walker(Elaboratable):
         n_act = Signal(range(MAX_ACTIONS + 1))
         new_frame = Signal()
         m.d.comb += new_frame.eq(self.i_first & ~busy)
-        init = {}
-        for name, (width, iv) in self._spec.items():
-            init[name] = Const(iv, width)
         l3k = self.f_l3kind
         s = Seq(m, "w", {})
+        # the registers hold the initial state at a frame's first word (reset, or the previous frame's end)
         for name, (width, _iv) in self._spec.items():
-            s.declare(name, Mux(new_frame, init[name], regs[name]), width)
+            s.declare(name, regs[name], width)
         with s.when(new_frame):
             s["l3off"] = self.f_l3off
             s["phase"] = Mux(l3k == 1, PH["IP6"], Mux(l3k == 2, PH["IP4"], PH["IDLE"]))
             s["hs"] = 0
             s["first"] = 1
 
-        ctx = _Ctx(m, s, cfg, P, wb, avail, last, fe_known, self.i_nb, bytes16)
+        ctx = _Ctx(m, s, cfg, P, self.i_pos8, self.i_end, wb, avail, last, fe_known, self.i_nb, bytes16)
 
         # the action of this cycle: the first enabled one in walk order
         en_commit = ctx.t(ctx.commit_enabled(), "en_commit")
@@ -291,25 +293,29 @@ class Walker(Elaboratable):
         with s.when(adv):
             ctx.captures(self.i_data)
 
+        end = Signal()
+        m.d.comb += end.eq(adv & last)
         with m.If(self.i_valid):
-            for name in self._spec:
-                m.d.sync += regs[name].eq(s[name])
+            for name, (width, iv) in self._spec.items():
+                # the record leaves now (``rec``); the next frame starts from the initial state
+                m.d.sync += regs[name].eq(Mux(end, iv, s[name]))
             m.d.sync += [busy.eq(~adv), n_act.eq(Mux(adv, 0, n_act + 1))]
-        m.d.comb += self.adv.eq(self.i_valid & adv)
-        m.d.sync += [self.done.eq(self.i_valid & adv & last), self.overrun.eq(self.i_valid & guard)]
+        m.d.comb += [self.rec[name].eq(s[name]) for name in self._spec]
+        m.d.comb += [self.adv.eq(self.i_valid & adv), self.done.eq(self.i_valid & end)]
+        m.d.sync += self.overrun.eq(self.i_valid & guard)
         return m
 
 
 class _Ctx:
     """The walk written as imperative code over one word (see module docstring)."""
 
-    def __init__(self, m, s, cfg, P, wb, avail, last, fe_known, nb, bytes16):
+    def __init__(self, m, s, cfg, P, P8, fe, wb, avail, last, fe_known, nb, bytes16):
         self.m, self.s, self.cfg, self.P, self.wb, self.avail, self.last = m, s, cfg, P, wb, avail, last
+        self.P8 = P8                                # P + 8, the first position after this word
         self.bytes16 = bytes16
         self.fe_known = fe_known
         self.nb = nb
-        self.fe = Signal(PW + 1, name="fe")        # frame end (valid when last)
-        m.d.comb += self.fe.eq(P + nb)
+        self.fe = fe                                # P + nb: the frame end when last
         self.events = []
         self.branch_start = 0
         self.eoff_v0 = s["eoff_v"]
@@ -514,18 +520,18 @@ class _Ctx:
 
     def commit_enabled(self):
         s = self.s
-        return s["pend"] & ((s["pend_end"] <= self.P + 8) | self.last)
+        return s["pend"] & ((s["pend_end"] <= self.P8) | self.last)
 
     def commit(self):
         """The pending option ends in this word (decode it) or the frame ends first (the walk stops)."""
         s, P = self.s, self.P
-        ends_here = s["pend_end"] <= P + 8
+        ends_here = s["pend_end"] <= self.P8
         s["pend"] = 0
         with s.when(ends_here):
-            with s.when(s["pend_end"] <= P + self.nb):
+            with s.when(s["pend_end"] <= self.fe):
                 self.decode(s["pend_cls"], s["pend_ok"], s["pend_val"], s["pend_disc"], s["pend_pos"],
                             s["pend_len"], s["pend_otype"], s["pend_o"], "pending")
-            with s.when(s["pend_end"] > P + self.nb):
+            with s.when(s["pend_end"] > self.fe):
                 s["sc_act"] = 0                # the frame ends inside the option: the walk stops
         with s.when(~ends_here):
             s["sc_act"] = 0                    # (last word)
@@ -533,7 +539,7 @@ class _Ctx:
     def slot_enabled(self):
         s, P = self.s, self.P
         pos = s["sc_pos"]
-        return s["sc_act"] & ~s["pend"] & (pos < P + 8) & (pos < s["sc_end"])
+        return s["sc_act"] & ~s["pend"] & (pos < self.P8) & (pos < s["sc_end"])
 
     def slot(self):
         s, P, cfg = self.s, self.P, self.cfg
@@ -615,7 +621,7 @@ class _Ctx:
                     s["sc_act"] = 0
                 with s.when(s["sc_n"] <= cfg["max_opts"]):
                     cls, ok, val, disc = self.classify(t_, l_, lambda k: self.ob(o, k), s["sc_hbh"])
-                    in_word = e <= P + 8
+                    in_word = e <= self.P8
                     with s.when(in_word & self.beyond_frame(e)):
                         s["sc_act"] = 0
                     with s.when(in_word & ~self.beyond_frame(e)):
@@ -660,16 +666,16 @@ class _Ctx:
         s, P, last = self.s, self.P, self.last
         ph = self.t(s["phase"], "ph")
         conds = [
-            (PH["IP6"], (ph == PH["IP6"]) & ((s["hs"] + 40 <= P + 8) | last)),
-            (PH["IP4"], (ph == PH["IP4"]) & ((s["hs"] + 20 <= P + 8) | last)),
-            (PH["IP4OPT"], (ph == PH["IP4OPT"]) & ((s["pos4"] <= P + 8) | last)),
-            (PH["XSTART"], (ph == PH["XSTART"]) & ((s["pos"] < P + 8) | last)),
-            (PH["XHEAD"], (ph == PH["XHEAD"]) & ((s["hs"] + 8 <= P + 8) | last)),
+            (PH["IP6"], (ph == PH["IP6"]) & ((s["hs"] + 40 <= self.P8) | last)),
+            (PH["IP4"], (ph == PH["IP4"]) & ((s["hs"] + 20 <= self.P8) | last)),
+            (PH["IP4OPT"], (ph == PH["IP4OPT"]) & ((s["pos4"] <= self.P8) | last)),
+            (PH["XSTART"], (ph == PH["XSTART"]) & ((s["pos"] < self.P8) | last)),
+            (PH["XHEAD"], (ph == PH["XHEAD"]) & ((s["hs"] + 8 <= self.P8) | last)),
             # the header ends when its scanner is done and no option of it is pending in this word
-            (PH["XBODY"], (ph == PH["XBODY"]) & ((s["he"] <= P + 8) | last)
-             & ~(s["sc_act"] & (s["sc_pos"] < P + 8) & (s["sc_pos"] < s["sc_end"]))
-             & ~(s["pend"] & (s["pend_end"] <= P + 8))),
-            (PH["L4"], (ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= P + 8) | last)),
+            (PH["XBODY"], (ph == PH["XBODY"]) & ((s["he"] <= self.P8) | last)
+             & ~(s["sc_act"] & (s["sc_pos"] < self.P8) & (s["sc_pos"] < s["sc_end"]))
+             & ~(s["pend"] & (s["pend_end"] <= self.P8))),
+            (PH["L4"], (ph == PH["L4"]) & ((s["hs"] + s["l4size"] <= self.P8) | last)),
         ]
         return [(k, self.t(c, f"cc{k}")) for k, c in conds]
 
@@ -1140,7 +1146,7 @@ class _Ctx:
         hs = s["hs"]
         for i in range(40):
             p = hs + i
-            with s.when((p >= P) & (p < P + 8)):
+            with s.when((p >= P) & (p < self.P8)):
                 s[f"hb{i}"] = Array([self.bytes16[4 * d + i % 4] for d in range(2)])[(p - P)[2]]
         for name in ("segc", "segn"):
             base = s[f"{name}_pos"]
@@ -1149,12 +1155,12 @@ class _Ctx:
                 parts = [val[96 - 32 * d:128 - 32 * d] for d in range(4)]      # dword d = bytes 4d..4d+3
                 for d in range(4):
                     p = base + 4 * d
-                    inw = (p >= P) & (p < P + 8)
+                    inw = (p >= P) & (p < self.P8)
                     word = Array([Cat(*reversed(self.bytes16[4 * dd:4 * dd + 4])) for dd in range(2)])[(p - P)[2]]
                     parts[d] = Mux(inw, word, parts[d])
                 s[name] = Cat(*reversed(parts))
-                with s.when(base + 16 <= P + self.nb):
+                with s.when(base + 16 <= self.fe):
                     s[f"{name}_v"] = 1
                     s[f"{name}_arm"] = 0
-                with s.when(self.last & (base + 16 > P + self.nb)):
+                with s.when(self.last & (base + 16 > self.fe)):
                     s[f"{name}_arm"] = 0
