@@ -295,10 +295,13 @@ class Walker(Elaboratable):
 
         end = Signal()
         m.d.comb += end.eq(adv & last)
+        # the record leaves now (``rec``) and the next frame starts from the initial state: a synchronous reset
+        # with priority over the enable (the flip-flops' own reset input, no multiplexer in front of them)
+        with m.If(self.i_valid & end):
+            m.d.sync += [regs[name].eq(iv) for name, (_w, iv) in self._spec.items()]
+        with m.Elif(self.i_valid):
+            m.d.sync += [regs[name].eq(s[name]) for name in self._spec]
         with m.If(self.i_valid):
-            for name, (width, iv) in self._spec.items():
-                # the record leaves now (``rec``); the next frame starts from the initial state
-                m.d.sync += regs[name].eq(Mux(end, iv, s[name]))
             m.d.sync += [busy.eq(~adv), n_act.eq(Mux(adv, 0, n_act + 1))]
         m.d.comb += [self.rec[name].eq(s[name]) for name in self._spec]
         m.d.comb += [self.adv.eq(self.i_valid & adv), self.done.eq(self.i_valid & end)]
