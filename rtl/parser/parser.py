@@ -42,7 +42,9 @@ WALKER_RECORD = (
     *[f"arn_raw{i}" for i in range(5)], "nrp_v", "nrp_src", "nrp_o", *[f"nrp_raw{i}" for i in range(3)],
     "alt_v", "alt_src", "alt_word", "ioam_v", "ioam_src", "ioam_o", "ioam_len", *[f"ioam_raw{i}" for i in range(4)],
 )
-L2_RECORD = {"length": 24, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype": 16, "ethertype_v": 1,
+#: the frame's fields from before the walk: L2 decision, length, and ``ts`` = the ingress timestamp (parser.md §5:
+#: a free-running 64-bit counter; here the clock cycles since reset at the frame's first beat)
+L2_RECORD = {"ts": 64, "length": 24, "vlan_count": 2, "vlan0": 32, "vlan1": 32, "ethertype": 16, "ethertype_v": 1,
              "l3kind": 2, "l3off": 5}
 
 
@@ -158,7 +160,8 @@ class Parser(wiring.Component):
         m.d.comb += decide.eq(take & ((j == 2) | (last & (j < 2))))
         ln = Signal(16)                      # frame length if it ends by beat 2, else large
         m.d.comb += ln.eq(Mux(last, flen, 0xFFFF))
-        l2 = {k: Signal(w, name=f"l2_{k}") for k, w in L2_RECORD.items()}
+        decided = {k: w for k, w in L2_RECORD.items() if k != "ts"}       # decided by beat 2
+        l2 = {k: Signal(w, name=f"l2_{k}") for k, w in decided.items()}
         l2err = Signal(32)
         tp = lambda v: (v == VLAN_TPIDS[0]) | (v == VLAN_TPIDS[1])
         et0, tci0, et1, tci1, et2 = u16(12), u16(14), u16(16), u16(18), u16(20)
@@ -184,11 +187,18 @@ class Parser(wiring.Component):
         m.d.comb += l2["l3kind"].eq(Mux(l2["ethertype_v"] & (l2["ethertype"] == ETH_IPV6), 1,
                                         Mux(l2["ethertype_v"] & (l2["ethertype"] == ETH_IPV4), 2, 0)))
         # the decision, held for the rest of the frame
-        h = {k: Signal(w, name=f"h_{k}") for k, w in L2_RECORD.items()}
+        h = {k: Signal(w, name=f"h_{k}") for k, w in decided.items()}
         herr = Signal(32)
         with m.If(decide):
-            m.d.sync += [h[k].eq(l2[k]) for k in L2_RECORD] + [herr.eq(l2err)]
-        cur = {k: Mux(decide, l2[k], h[k]) for k in L2_RECORD}
+            m.d.sync += [h[k].eq(l2[k]) for k in decided] + [herr.eq(l2err)]
+        cur = {k: Mux(decide, l2[k], h[k]) for k in decided}
+        # ingress timestamp: the free-running cycle counter at the frame's first beat (j == 0)
+        ts = Signal(64)
+        frame_ts = Signal(64)
+        m.d.sync += ts.eq(ts + 1)
+        with m.If(take & (j == 0)):
+            m.d.sync += frame_ts.eq(ts)
+        cur["ts"] = Mux(j == 0, ts, frame_ts)
         cur_err = Mux(decide, l2err, herr)
 
         # ---- realigner ------------------------------------------------------------------------------------------

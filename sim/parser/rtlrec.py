@@ -104,6 +104,9 @@ def rtl_json(r):
         "error_bitmap": err,
         "error_offset": r["eoff"] if r["eoff_v"] else None,
         "length": r["length"],
+        # parser.md §5 ingress timestamp: clock cycles since reset at the frame's first beat (RTL only: the golden
+        # model has no clock, so it is not compared)
+        "ingress_timestamp": r["ts"],
         "vlan_count": r["vlan_count"],
         "vlans": [{"tpid": r[f"vlan{i}"] >> 16, "pcp": r[f"vlan{i}"] >> 13 & 7, "dei": r[f"vlan{i}"] >> 12 & 1,
                    "vid": r[f"vlan{i}"] & 0xFFF} for i in range(min(r["vlan_count"], 2))],

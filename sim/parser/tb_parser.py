@@ -105,6 +105,7 @@ async def run_frames(dut, frames, pattern_in, pattern_out, salt, ends=None):
         sb.observe(("record", i, "agrees" if not d else f"{f.hex()} mac {mac}: {d}"))
     meta.task.cancel()
     sb.finish()
+    return meta.records
 
 
 async def setup(dut, cfg=CFG):
@@ -168,7 +169,9 @@ async def smoke(dut):
     regs = await setup(dut)
     frames = [(f, 0) for f in valid_frames()] + [(f, 0) for f in cut_frames(valid_frames()[:1], limit=40)]
     frames.append((valid_frames()[0], 1))               # a MAC error (tuser)
-    await run_frames(dut, frames, "none", "none", "smoke")
+    records = await run_frames(dut, frames, "none", "none", "smoke")
+    for (f, _), a, b in zip(frames, records, records[1:]):
+        assert b["ts"] - a["ts"] >= -(-len(f) // 8), "ingress timestamps closer than the frame's beats"
     got, want = await counters(regs), expected_counters(frames)
     assert got == want, f"counters {got}, golden records give {want}"
     assert want["FATAL"] and want["FRAMES"] == len(frames), "the sample has no fatal record (test did not test)"
@@ -309,6 +312,8 @@ async def bench(dut):
         await ends.sink.recv()
     want = golden_view(parse_frame(frame, CFG), frame)
     assert len(records) == n and all(not compare(rtl_json(r), want) for r in records), "back-to-back records differ"
+    gaps = {b["ts"] - a["ts"] for a, b in zip(records, records[1:])}
+    assert gaps == {len(frame) // 8}, f"ingress timestamps of back-to-back frames differ by {gaps} cycles"
     bpc_in = beats_in / (last_in - first_in + 1)          # from the first beat to the last
     bpc_out = beats_out / (last_out - first_out + 1)
     figures = {"beats_per_cycle_in": round(bpc_in, 3), "beats_per_cycle_out": round(bpc_out, 3),
