@@ -13,7 +13,7 @@ from scapy.packet import Raw
 
 from din.golden.parser import ParserConfig, read_pcap
 
-__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames", "many_ext_frame", "bench_frames"]
+__all__ = ["TCPDUMP_DIR", "CFG", "valid_frames", "capture_frames", "mutated_frames", "cut_frames", "many_ext_frame", "bench_frames", "config_cases"]
 
 TCPDUMP_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pcap" / "tcpdump"
 CFG = ParserConfig.from_json({"arn": {"carrier": "both"},
@@ -132,3 +132,60 @@ def bench_frames():
              / IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x0C, optdata=bytes(12))]) / udp)
     frames["worst_512"] = worst / Raw(bytes(512 - len(worst)))
     return {name: bytes(p) for name, p in frames.items()}
+
+
+def config_cases(seed=1):
+    """(name, ParserConfig, frames) for RTL-vs-golden runs under other configurations than ``CFG``: RFC 9800
+    NEXT-C-SID with VPP's published uSID vector (``test/test_srv6_un.py``: block 1111:2222::/32, 16-bit uSIDs) walked
+    to its end, VPP's odd SRH, random uSID DAs; REPLACE-C-SID with the worked example of background/srv6_arn.md §3.2
+    (LBL 64, LNFL 32) and with 16-bit C-SIDs, zero C-SIDs, CSID_BAD and no SRH; descriptor order; ARN carried in DOH
+    only with another carve-out and APN6 off."""
+    import ipaddress
+    rng = random.Random(f"parser-config-cases:{seed}")
+    sa = "2001:db8::99"
+
+    def cfg(*blocks, **extra):
+        return ParserConfig.from_json({"csid_blocks": [dict(zip(("prefix", "lbl", "lnfl", "flavor"), b))
+                                                       for b in blocks], **extra})
+
+    def plain(da):
+        return bytes(E / IPv6(src=sa, dst=da) / UDP(sport=1, dport=2))
+
+    def srh(da, sl, containers, le=None):
+        s = IPv6ExtHdrSegmentRouting(addresses=list(containers), segleft=sl,
+                                     lastentry=len(containers) - 1 if le is None else le)
+        return bytes(E / IPv6(src=sa, dst=da) / s / UDP(sport=1, dport=2))
+
+    vpp = ["1111:2222:aaaa:bbbb:cccc:dddd:eeee:ffff", "1111:2222:bbbb:cccc:dddd:eeee:ffff:0",
+           "1111:2222:cccc:dddd:eeee:ffff::", "1111:2222:dddd:eeee:ffff::", "1111:2222:eeee:ffff::", "1111:2222:ffff::"]
+    odd = (bytes([17, 4, 4, 1, 0, 0, 0, 0]) + ipaddress.IPv6Address("a1::").packed
+           + ipaddress.IPv6Address("a2ff::").packed)
+    usid = [plain(da) for da in vpp]
+    usid.append(bytes(E / IPv6(src=sa, dst=vpp[0], nh=43) / Raw(odd) / UDP(sport=1, dport=2)))
+    usid.append(srh("1111:2222:ffff::", 1, ["2001:db8:e::1", "1111:2222:ffff::"]))
+    usid += [plain(str(ipaddress.IPv6Address(0x1111_2222 << 96 | rng.getrandbits(96)))) for _ in range(30)]
+    usid += [srh(str(ipaddress.IPv6Address(0x1111_2222 << 96 | rng.getrandbits(96))), rng.randint(0, 2),
+                 ["2001:db8:e::1", "2001:db8:e::2", "1111:2222:1:2:3::"]) for _ in range(10)]
+    container = "::3:3:2:2:1:1"
+    replace32 = [srh("2001:db8:0:1:0:9::", 1, [container]), srh("2001:db8:0:1:1:1:0:3", 0, [container]),
+                 srh("2001:db8:0:1:2:2:0:2", 0, [container]), srh("2001:db8:0:1:3:3:0:1", 0, [container]),
+                 srh("2001:db8:0:1:5:5:0:2", 1, ["2001:db8:0:7::", "::5:5:0:0"]),
+                 srh("2001:db8:0:1:1:1:0:3", 1, [container], le=0), plain("2001:db8:0:1:1:1:0:3")]
+    replace32 += [srh(str(ipaddress.IPv6Address(0x2001_0db8_0000_0001 << 64 | rng.getrandbits(64))),
+                      rng.randint(0, 2), ["::7:7:6:6", "::5:5:4:4", container]) for _ in range(20)]
+    r16 = "0:0:0:0:0:0:22:11"
+    replace16 = [srh("2001:db8:0:1:abcd::", 1, [r16]), srh("2001:db8:0:1:11::7", 0, [r16]),
+                 srh("2001:db8:0:1:22::6", 0, [r16])]
+    replace16 += [srh(str(ipaddress.IPv6Address(0x2001_0db8_0000_0001 << 64 | rng.getrandbits(64))),
+                      rng.randint(0, 1), [r16, "1:2:3:4:5:6:7:8"]) for _ in range(20)]
+    order = [plain("fc00:1:2::"), plain("2001:db8::1"), plain("fc00:1:2:3:4:5:6:7")]
+    arn = [f for f in valid_frames()]
+    return [
+        ("usid_next", cfg(("1111:2222::", 32, 16, "next")), usid),
+        ("replace_32", cfg(("2001:db8:0:1::", 64, 32, "replace")), replace32),
+        ("replace_16", cfg(("2001:db8:0:1::", 64, 16, "replace")), replace16),
+        ("descriptor_order", cfg(("fc00::", 16, 16, "next"), ("fc00:1::", 32, 16, "replace")), order),
+        ("arn_doh_carve", ParserConfig.from_json({"arn": {"carrier": "doh", "apn6_option_type": None,
+                                                          "carve": {"app_group": 8, "app": 24, "user_group": 40,
+                                                                    "user": 112}}}), arn),
+    ]

@@ -9,7 +9,7 @@ from din.golden.parser import parse_frame
 from din.rtl.parser.parser import Parser
 from din.sim.common.amsim import send_frames, simulate
 from din.sim.common.tb import regression_count
-from din.sim.parser.corpus import CFG, capture_frames, cut_frames, mutated_frames, valid_frames
+from din.sim.parser.corpus import CFG, capture_frames, config_cases, cut_frames, mutated_frames, valid_frames
 from din.sim.parser.rtlrec import compare, config_values, decode_record, golden_view, rtl_json
 
 
@@ -50,3 +50,10 @@ def test_rtl_matches_golden_amsim():
     frames = (valid_frames() + capture_frames() + cut_frames(valid_frames()[:2], limit=regression_count(40, 600))
               + mutated_frames(regression_count(100, 3000), seed=1))
     run(frames, pattern="random")
+
+
+def test_config_cases_amsim():
+    """NEXT-C-SID (VPP's uSID vector), REPLACE-C-SID (32 / 16 bits), descriptor order, ARN in DOH with another
+    carve-out: each case with its own configuration (``corpus.config_cases``)."""
+    for _name, cfg, frames in config_cases():
+        run(frames, cfg=cfg, pattern="random")
