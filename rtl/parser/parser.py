@@ -93,6 +93,7 @@ class Parser(wiring.Component):
         for name, width in {**CONFIG_FIELDS, **POST_CONFIG}.items():
             sig[f"cfg_{name}"] = In(width)
         sig["csid_cfg_err"] = Out(1)
+        sig["walk_guard"] = Out(1)          # pulses when the walker's action guard ends a walk (a fault; never seen)
         super().__init__(sig)
 
     def elaborate(self, platform):
@@ -108,7 +109,7 @@ class Parser(wiring.Component):
         for i in range(CSID_BLOCKS):
             for k in ("en", "prefix", "lbl", "lnfl", "replace"):
                 m.d.comb += post.blk[i][k].eq(getattr(self, f"cfg_csid{i}_{k}"))
-        m.d.comb += self.csid_cfg_err.eq(post.csid_cfg_err)
+        m.d.comb += [self.csid_cfg_err.eq(post.csid_cfg_err), self.walk_guard.eq(wk.overrun)]
 
         # ---- frame path: one register stage; ready follows the output, the word buffer and the frame credits -----
         # frames accepted whose record has not left m_meta: at most record_depth, so the record FIFO never overflows

@@ -11,7 +11,7 @@ that ties the configuration to constants); this component puts the register map
   (parser_regs.py ``CONFIG_ERR_FIELDS``): ``MAX_EXT`` above 8 is 8; a C-SID descriptor with impossible lengths is
   disabled;
 * the counters count records as they leave ``m_meta``: all, with a fatal / soft / informational error, with an
-  inner-header error.
+  inner-header error; ``WALK_GUARD`` counts walks ended by the walker's action guard (expected 0).
 
 Ports: ``s_axis`` / ``m_axis`` (frames, 64-bit, ``tuser[0]`` = MAC error), ``m_meta`` (records, parser.md §5),
 ``s_axil`` (registers).
@@ -110,5 +110,6 @@ class ParserAxil(wiring.Component):
             regs.soft_inc.eq(done & (errs & ERROR_CLASS_MASKS["soft"]).any()),
             regs.info_inc.eq(done & (errs & ERROR_CLASS_MASKS["info"]).any()),
             regs.inner_inc.eq(done & errs[ERR["INNER_ERR"]]),
+            regs.walk_guard_inc.eq(core.walk_guard),
         ]
         return m

@@ -95,6 +95,9 @@ PARSER_REGMAP = RegisterMap("parser", "DPRS", 0x0001_0000, [
     Register("SOFT", 0x2C, COUNTER, doc="records with at least one soft error"),
     Register("INFO", 0x30, COUNTER, doc="records with at least one informational error"),
     Register("INNER", 0x34, COUNTER, doc="records with INNER_ERR (an error in the inner header)"),
+    Register("WALK_GUARD", 0x38, COUNTER, doc="walks ended by the walker's action guard (more than 31 actions on "
+                                                "one word: a walker fault, never expected; the frame's record "
+                                                "still leaves, with what was walked)"),
     *[Register(f"CSID{i}", 0x40 + 4 * i, RW, width=24, fields=[
         Field("EN", 0, 1, doc="descriptor enabled"),
         Field("REPLACE", 1, 1, doc="flavour: 0 NEXT-C-SID, 1 REPLACE-C-SID"),

@@ -23,7 +23,8 @@ that logic per cycle.)
 
 A word never needs more than :data:`MAX_ACTIONS` actions (8 bytes hold at most 8 option starts, a pending commit
 and a few chain steps; every action moves the walk forward or ends it). A guard counts them anyway: should a walker
-fault ever exceed the bound, the walk of the frame stops there and ``overrun`` pulses, so nothing can hang.
+fault ever exceed the bound, the walk of the frame stops there and ``overrun`` pulses (the parser's ``WALK_GUARD``
+counter), so nothing can hang.
 """
 
 from amaranth.hdl import Array, Cat, Const, Elaboratable, Module, Mux, Signal

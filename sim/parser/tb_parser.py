@@ -124,13 +124,13 @@ async def setup(dut, cfg=CFG):
 async def counters(regs):
     """The record counters (FRAMES, FATAL, SOFT, INFO, INNER)."""
     return {name: await regs.read(getattr(R, f"{name}_ADDR")) for name in ("FRAMES", "FATAL", "SOFT", "INFO",
-                                                                           "INNER")}
+                                                                           "INNER", "WALK_GUARD")}
 
 
 def expected_counters(frames, cfg=CFG):
     """The record counters the golden records of ``frames`` give (severities from the golden error table)."""
     from din.golden.parser.errors import FATAL_MASK, INFO_MASK, SOFT_MASK, BY_NAME
-    c = {"FRAMES": 0, "FATAL": 0, "SOFT": 0, "INFO": 0, "INNER": 0}
+    c = {"FRAMES": 0, "FATAL": 0, "SOFT": 0, "INFO": 0, "INNER": 0, "WALK_GUARD": 0}
     for f, mac in frames:
         bits = sum(1 << BY_NAME[n].bit for n in parse_frame(f, cfg, mac_error=bool(mac)).errors)
         c["FRAMES"] += 1

@@ -29,7 +29,9 @@ def run(frames, cfg=CFG, pattern="none", seed=1):
         cycles = 0
         while len(records) < len(frames):
             ctx.set(dut.m_meta.ready, 1)
-            _, _, valid, payload = await ctx.tick().sample(dut.m_meta.valid, dut.m_meta.payload)
+            _, _, valid, payload, guard = await ctx.tick().sample(dut.m_meta.valid, dut.m_meta.payload,
+                                                                  dut.walk_guard)
+            assert not guard, "the walker's action guard ended a walk"
             if valid:
                 records.append(decode_record(payload.as_value().value))
             cycles += 1
