@@ -301,9 +301,8 @@ class Parser(wiring.Component):
         cside = {k: getattr(cw, k) for k in L2_RECORD}
         m.d.comb += [
             wk.i_valid.eq(process), wk.i_first.eq(cw.first), wk.i_pos.eq(cw.pos), wk.i_data.eq(cw.data),
-            wk.i_nb.eq(cw.nb), wk.i_last.eq(cw.last), wk.la_data.eq(nxt.data),
+            wk.i_last.eq(cw.last), wk.la_data.eq(nxt.data),
             wk.i_pos8.eq(cpos8), wk.i_end.eq(cw.end), wk.la_end.eq(nxt.end),
-            wk.la_nb.eq(Mux(wfifo.r_rdy & ~cw.last, nxt.nb, 0)),
             wk.la_last.eq(wfifo.r_rdy & nxt.last), wk.f_l3kind.eq(cw.l3kind), wk.f_l3off.eq(cw.l3off),
             wk.f_errs.eq(Mux(cw.last, cw.err, 0)),
         ]

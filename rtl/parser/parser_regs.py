@@ -52,34 +52,40 @@ CONFIG_ERR_FIELDS = (
      "the descriptor never matches"),
 )
 
+def _option_pair(name, offset, lo, hi, *, doc):
+    """A register holding two decoded options' type and enable: ``lo`` at bits 7:0 / 8, ``hi`` at bits 23:16 / 24,
+    each ``(field prefix, reset type, what is decoded)``; both enabled at reset."""
+    fields = []
+    for lsb, (prefix, reset, what) in ((0, lo), (16, hi)):
+        fields += [Field(f"{prefix}_TYPE", lsb, 8, reset=reset, doc=f"option type of {what} (default {reset:#04x})"),
+                   Field(f"{prefix}_EN", lsb + 8, 1, reset=1, doc=f"decode {what}")]
+    return Register(name, offset, RW, width=25, fields=fields, doc=doc)
+
+
 PARSER_REGMAP = RegisterMap("parser", "DPRS", 0x0001_0000, [
     Register("OPT_ARN", 0x08, RW, width=25, fields=[
-                 Field("TYPE", 0, 8, reset=ARN_TYPE, doc="ARN option type (CONFIG.json arn.option_type; default 0x1E)"),
+                 Field("TYPE", 0, 8, reset=ARN_TYPE,
+                       doc="ARN option type (CONFIG.json arn.option_type; default 0x1E)"),
                  Field("HBH", 8, 1, reset=1, doc="search Hop-by-Hop Options headers (carrier hbh or both)"),
                  Field("DOH", 9, 1, doc="search Destination Options headers (carrier doh or both)"),
                  Field("APN6_TYPE", 16, 8, reset=APN6_TYPE, doc="pre-standard APN6 option type (default 0x03)"),
                  Field("APN6_EN", 24, 1, reset=1, doc="decode the APN6 layout"),
              ], doc="ARN option and carrier (parser.md §4)"),
-    Register("OPT_NRP_ALT", 0x0C, RW, width=25, fields=[
-                 Field("NRP_TYPE", 0, 8, reset=NRP_TYPE, doc="NRP option type (default 0x3E)"),
-                 Field("NRP_EN", 8, 1, reset=1, doc="decode NRP options"),
-                 Field("ALT_TYPE", 16, 8, reset=ALT_TYPE, doc="Alternate-Marking option type (default 0x12, RFC 9343)"),
-                 Field("ALT_EN", 24, 1, reset=1, doc="decode Alternate-Marking options"),
-             ], doc="NRP and Alternate-Marking options (parser.md §4)"),
-    Register("OPT_IOAM", 0x10, RW, width=25, fields=[
-                 Field("HBH_TYPE", 0, 8, reset=IOAM_HBH_TYPE, doc="IOAM option type in Hop-by-Hop Options (default 0x31)"),
-                 Field("HBH_EN", 8, 1, reset=1, doc="decode IOAM in Hop-by-Hop Options"),
-                 Field("DOH_TYPE", 16, 8, reset=IOAM_DOH_TYPE, doc="IOAM option type in Destination Options (default 0x11)"),
-                 Field("DOH_EN", 24, 1, reset=1, doc="decode IOAM in Destination Options"),
-             ], doc="IOAM options (RFC 9486)"),
+    _option_pair("OPT_NRP_ALT", 0x0C, ("NRP", NRP_TYPE, "NRP options"),
+                 ("ALT", ALT_TYPE, "Alternate-Marking options (RFC 9343)"),
+                 doc="NRP and Alternate-Marking options (parser.md §4)"),
+    _option_pair("OPT_IOAM", 0x10, ("HBH", IOAM_HBH_TYPE, "IOAM in Hop-by-Hop Options"),
+                 ("DOH", IOAM_DOH_TYPE, "IOAM in Destination Options"), doc="IOAM options (RFC 9486)"),
     Register("ARN_CARVE", 0x14, RW, width=31, fields=[
-                 Field("APP_GROUP", 0, 7, reset=ARN_CARVE[0], doc="bit offset of App-Group from the ID's most significant bit"),
+                 Field("APP_GROUP", 0, 7, reset=ARN_CARVE[0],
+                       doc="bit offset of App-Group from the ID's most significant bit"),
                  Field("APP", 8, 7, reset=ARN_CARVE[1], doc="bit offset of App"),
                  Field("USER_GROUP", 16, 7, reset=ARN_CARVE[2], doc="bit offset of User-Group"),
                  Field("USER", 24, 7, reset=ARN_CARVE[3], doc="bit offset of User"),
              ], doc="ARN ID carve-out of the four 16-bit fields (parser.md §8; 0..112)"),
     Register("LIMITS", 0x18, RW, width=20, fields=[
-                 Field("MAX_EXT", 0, 5, reset=MAX_EXT, doc=f"extension headers per chain (1..{MAX_EXT_HW}; default 8)"),
+                 Field("MAX_EXT", 0, 5, reset=MAX_EXT,
+                       doc=f"extension headers per chain (1..{MAX_EXT_HW}; default 8)"),
                  Field("MAX_OPTS", 8, 5, reset=MAX_OPTS, doc="non-pad options per HBH / DOH (default 8)"),
                  Field("MAX_PAD", 16, 4, reset=MAX_PAD, doc="consecutive pad bytes (default 7, RFC 8504 §5.3)"),
              ], doc="parse limits (parser.md §6)"),

@@ -67,13 +67,11 @@ class Walker(Elaboratable):
         self.i_first = Signal()
         self.i_pos = Signal(PW)
         self.i_data = Signal(64)
-        self.i_nb = Signal(4)
         self.i_pos8 = Signal(PW + 1)        # i_pos + 8 (registered by the parser: no adder in front of the walk)
-        self.i_end = Signal(PW + 1)         # i_pos + i_nb
+        self.i_end = Signal(PW + 1)         # i_pos + the word's byte count
         self.la_end = Signal(PW + 1)        # the lookahead's pos + nb (valid unless i_last)
         self.i_last = Signal()
         self.la_data = Signal(64)
-        self.la_nb = Signal(4)
         self.la_last = Signal()
         self.f_l3kind = Signal(2)           # at i_first: 0 none, 1 IPv6, 2 IPv4
         self.f_l3off = Signal(5)            # frame offset of the L3 start (14, 18, 22)
@@ -259,7 +257,7 @@ class Walker(Elaboratable):
             s["hs"] = 0
             s["first"] = 1
 
-        ctx = _Ctx(m, s, cfg, P, self.i_pos8, self.i_end, wb, avail, last, fe_known, self.i_nb, bytes16)
+        ctx = _Ctx(m, s, cfg, P, self.i_pos8, self.i_end, wb, avail, last, fe_known, bytes16)
 
         # the action of this cycle: the first enabled one in walk order
         en_commit = ctx.t(ctx.commit_enabled(), "en_commit")
@@ -313,12 +311,11 @@ class Walker(Elaboratable):
 class _Ctx:
     """The walk written as imperative code over one word (see module docstring)."""
 
-    def __init__(self, m, s, cfg, P, P8, fe, wb, avail, last, fe_known, nb, bytes16):
+    def __init__(self, m, s, cfg, P, P8, fe, wb, avail, last, fe_known, bytes16):
         self.m, self.s, self.cfg, self.P, self.wb, self.avail, self.last = m, s, cfg, P, wb, avail, last
         self.P8 = P8                                # P + 8, the first position after this word
         self.bytes16 = bytes16
         self.fe_known = fe_known
-        self.nb = nb
         self.fe = fe                                # P + nb: the frame end when last
         self.events = []
         self.branch_start = 0

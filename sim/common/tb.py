@@ -66,6 +66,31 @@ async def reset(clk, rst, cycles=4):
     await RisingEdge(clk)
 
 
+class AxilRegs:
+    """cocotbext-axi ``AxiLiteMaster`` on ``<prefix>_*`` (logs quiet) with 32-bit ``write`` / ``read`` that fail on a
+    response other than OKAY or when no response comes within ``timeout_us``."""
+
+    def __init__(self, dut, *, prefix="s_axil", clk=None, rst=None, timeout_us=50):
+        import logging
+        from cocotbext.axi import AxiLiteBus, AxiLiteMaster
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, prefix), clk if clk is not None else dut.clk,
+                                  rst if rst is not None else dut.rst)
+        for side in (self.axil.write_if, self.axil.read_if):
+            side.log.setLevel(logging.WARNING)
+        self.timeout_us = timeout_us
+
+    async def write(self, addr, value):
+        from cocotb.triggers import with_timeout
+        resp = await with_timeout(self.axil.write(addr, value.to_bytes(4, "little")), self.timeout_us, "us")
+        assert int(resp.resp) == 0, f"write {addr:#x}: response {int(resp.resp)}"
+
+    async def read(self, addr):
+        from cocotb.triggers import with_timeout
+        resp = await with_timeout(self.axil.read(addr, 4), self.timeout_us, "us")
+        assert int(resp.resp) == 0, f"read {addr:#x}: response {int(resp.resp)}"
+        return int.from_bytes(resp.data, "little")
+
+
 class AxisEnds:
     """cocotbext-axi source on ``s_axis`` and sink on ``m_axis`` with the given idle / backpressure patterns."""
 

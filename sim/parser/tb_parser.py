@@ -1,18 +1,18 @@
 """cocotb testbench of ``din_parser`` (rtl/parser/parser_axil.py) against the golden model (golden/parser/).
 
 The parser is configured over AXI4-Lite (cocotbext-axi ``AxiLiteMaster``) with the register words of the test
-configuration (``din.sim.parser.rtlrec.register_words``, docs/regs/parser.md). Frames go in through a cocotbext-axi source on ``s_axis`` (idle pattern), come back unchanged on ``m_axis``
-(backpressure pattern) and every frame has exactly one record on ``m_meta`` (its own backpressure pattern), which
+configuration (``din.sim.parser.rtlrec.register_words``, docs/regs/parser.md). Frames go in through a cocotbext-axi
+source on ``s_axis`` (idle pattern), come back unchanged on ``m_axis`` (backpressure pattern) and every frame has exactly one record on ``m_meta`` (its own backpressure pattern), which
 is compared with ``din.golden.parser.parse_frame`` field by field (``din.sim.parser.rtlrec``). The record's bit
 layout is read from ``record_layout()`` by field name.
 """
 
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamFrame
+from cocotbext.axi import AxiStreamFrame
 
 from din.golden.parser import parse_frame
-from din.sim.common.tb import (AxisEnds, Scoreboard, frame_bytes, quiet_thirdparty_warnings, regression_count,
+from din.sim.common.tb import (AxilRegs, AxisEnds, Scoreboard, frame_bytes, quiet_thirdparty_warnings, regression_count,
                                reset, rng, stall_pattern, start_clock, write_figures)
 from din.sim.parser.corpus import config_cases as corpus_config_cases
 from din.sim.parser.corpus import CFG, bench_frames, capture_frames, cut_frames, mutated_frames, valid_frames
@@ -22,23 +22,8 @@ from din.sim.parser.rtlrec import compare, decode_record, golden_view, register_
 MHZ = 156.25
 
 
-class Regs:
+class Regs(AxilRegs):
     """AXI4-Lite access to the parser's registers (one manager per test)."""
-
-    def __init__(self, dut):
-        import logging
-        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-        for side in (self.axil.write_if, self.axil.read_if):
-            side.log.setLevel(logging.WARNING)
-
-    async def write(self, addr, value):
-        resp = await with_timeout(self.axil.write(addr, value.to_bytes(4, "little")), 50, "us")
-        assert int(resp.resp) == 0, f"write {addr:#x}: response {int(resp.resp)}"
-
-    async def read(self, addr):
-        resp = await with_timeout(self.axil.read(addr, 4), 50, "us")
-        assert int(resp.resp) == 0, f"read {addr:#x}: response {int(resp.resp)}"
-        return int.from_bytes(resp.data, "little")
 
     async def configure(self, cfg):
         """Write ``cfg`` and read every word back; a valid configuration raises no CONFIG_ERR flag."""
@@ -110,19 +95,21 @@ async def run_frames(dut, frames, pattern_in, pattern_out, salt, ends=None, cfg=
 
 
 async def setup(dut, cfg=CFG):
-    """Clock, reset, and the configuration ``cfg`` written over AXI4-Lite; returns the register accessor."""
+    """Clock, reset, and the configuration ``cfg`` written over AXI4-Lite (``None``: the reset values); returns the
+    register accessor."""
     start_clock(dut.clk, MHZ)
     dut.m_meta_tready.value = 0
     dut.m_axis_tready.value = 0
     dut.s_axis_tvalid.value = 0
     regs = Regs(dut)
     await reset(dut.clk, dut.rst)
-    await regs.configure(cfg)
+    if cfg is not None:
+        await regs.configure(cfg)
     return regs
 
 
 async def counters(regs):
-    """The record counters (FRAMES, FATAL, SOFT, INFO, INNER)."""
+    """The record counters (FRAMES, FATAL, SOFT, INFO, INNER, WALK_GUARD)."""
     return {name: await regs.read(getattr(R, f"{name}_ADDR")) for name in ("FRAMES", "FATAL", "SOFT", "INFO",
                                                                            "INNER", "WALK_GUARD")}
 
@@ -197,12 +184,9 @@ async def registers(dut):
     """ID / VERSION, reset values (the defaults of parser.md §8 = the golden model's ParserConfig()), and
     CONFIG_ERR for each misconfiguration; records follow the defined reading of a misconfigured value."""
     from din.golden.parser import ParserConfig
-    start_clock(dut.clk, MHZ)
+    regs = await setup(dut, cfg=None)
     dut.m_meta_tready.value = 1
     dut.m_axis_tready.value = 1
-    dut.s_axis_tvalid.value = 0
-    regs = Regs(dut)
-    await reset(dut.clk, dut.rst)
     assert await regs.read(R.ID_ADDR) == R.ID
     assert await regs.read(R.VERSION_ADDR) == R.VERSION
     for addr, word in register_words(ParserConfig()):
@@ -211,7 +195,8 @@ async def registers(dut):
     assert await regs.read(R.CONFIG_ERR_ADDR) == 0
     lim = R.LIMITS_RESET
     bad = [
-        (R.OPT_NRP_ALT_ADDR, (R.OPT_NRP_ALT_RESET & ~R.OPT_NRP_ALT_NRP_TYPE_MASK) | 0x1E, R.CONFIG_ERR_TYPE_CONFLICT_MASK),
+        (R.OPT_NRP_ALT_ADDR, (R.OPT_NRP_ALT_RESET & ~R.OPT_NRP_ALT_NRP_TYPE_MASK) | 0x1E,
+         R.CONFIG_ERR_TYPE_CONFLICT_MASK),
         (R.OPT_IOAM_ADDR, (R.OPT_IOAM_RESET & ~R.OPT_IOAM_HBH_TYPE_MASK) | 0x01, R.CONFIG_ERR_TYPE_CONFLICT_MASK),
         (R.LIMITS_ADDR, (lim & ~R.LIMITS_MAX_EXT_MASK) | 20, R.CONFIG_ERR_MAX_EXT_MASK),
         (R.LIMITS_ADDR, lim & ~R.LIMITS_MAX_EXT_MASK, R.CONFIG_ERR_MAX_EXT_MASK),
@@ -233,7 +218,6 @@ async def registers(dut):
         await ClockCycles(dut.clk, 3)
         assert await regs.read(R.CONFIG_ERR_ADDR) == 0, f"CONFIG_ERR stays set after restoring {addr:#x}"
     # MAX_EXT above 8 reads as 8: nine extension headers give EXT_TOO_MANY as with MAX_EXT = 8
-    from din.golden.parser import ParserConfig as PC
     from din.sim.parser.corpus import many_ext_frame
     frame = many_ext_frame(9)
     await regs.write(R.LIMITS_ADDR, (lim & ~R.LIMITS_MAX_EXT_MASK) | 31)
@@ -248,7 +232,7 @@ async def registers(dut):
         await RisingEdge(dut.clk)
     meta.task.cancel()
     assert len(meta.records) == 1, f"{len(meta.records)} records for one frame"
-    want = golden_view(parse_frame(frame, PC()), frame)
+    want = golden_view(parse_frame(frame, ParserConfig()), frame)
     d = compare(rtl_json(meta.records[0]), want)
     assert not d, f"MAX_EXT 31 (read as 8): {d}"
     assert "EXT_TOO_MANY" in want["errors"], "the frame does not exceed 8 extension headers (test did not test)"
